@@ -1,0 +1,3 @@
+from nmt.cli.main import main
+
+main()

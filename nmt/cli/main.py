@@ -1,0 +1,81 @@
+"""The ``nmt`` command: a click group whose commands live in one small module each.
+
+User mistakes (:class:`nmt.errors.UserError`, click usage errors) print one line and exit 2;
+Ctrl-C exits 130; nothing prints a traceback unless ``NMT_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported anywhere
+
+
+class LazyGroup(click.Group):
+    """Imports each command's module only when it runs, so ``nmt --help`` is instant."""
+
+    commands_by_module = {
+        "train": "nmt.cli.train:train",
+        "translate": "nmt.cli.translate:translate",
+        "evaluate": "nmt.cli.evaluate:evaluate",
+        "data": "nmt.cli.data:data",
+        "demo": "nmt.cli.demo:demo",
+    }
+
+    def list_commands(self, ctx):
+        return sorted(self.commands_by_module)
+
+    def get_command(self, ctx, name):
+        target = self.commands_by_module.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(__import__(module, fromlist=[attr]), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("-v", "--verbose", is_flag=True, help="Show debug logging.")
+@click.version_option(package_name="nmt")
+def cli(verbose: bool):
+    """nmt: neural machine translation in which attention is visible.
+
+    Start with 'nmt demo'. Every command has --help.
+    """
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="nmt: %(message)s", stream=sys.stderr)
+    for noisy in ("tensorflow", "absl", "matplotlib", "h5py"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def main(argv=None) -> None:
+    """Console entry point."""
+    from nmt.errors import UserError
+
+    debug = os.environ.get("NMT_DEBUG") == "1"
+    try:
+        cli.main(args=argv, prog_name="nmt", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("nmt: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:  # usage errors: one line, with where to look
+        cmd = exc.ctx.command_path if getattr(exc, "ctx", None) else "nmt"
+        click.echo(f"error: {exc.format_message()} (see '{cmd} --help')", err=True)
+        sys.exit(exc.exit_code)
+    except UserError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("nmt: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""nmt train: train a model into a model directory."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import click
+
+from nmt.cli.common import corpus_options, embedded_splits, load_plugins, read_pairs
+
+log = logging.getLogger("nmt")
+
+
+@click.command()
+@click.option("--model-dir", required=True, type=click.Path(file_okay=False), help="Directory to create (or resume).")
+@corpus_options("train")
+@corpus_options("valid")
+@click.option("--preset", default=None, help="Named starting configuration: tiny, small, base. [default: small on the embedded corpus, base otherwise]")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="JSON/YAML file with model/tokenizer/train/decode sections over the preset.")
+@click.option("--model", "family", default=None, help="Model family (registry name). [default: rnn]")
+@click.option("--attention", default=None, help="Attention mechanism: none, additive, dot, general, concat, scaled-dot, multi-head, or a registered plug-in.")
+@click.option("--placement", type=click.Choice(["luong", "bahdanau"]), default=None, help="Attend after the recurrence (luong, fast) or feed the context into it (bahdanau).")
+@click.option("--input-feed/--no-input-feed", default=None, help="Luong input feeding (needs a step loop in training).")
+@click.option("--embedding-dim", type=int, help="Embedding width.")
+@click.option("--units", type=int, help="Encoder LSTM units per direction (decoder: twice this).")
+@click.option("--encoder-layers", type=int, help="Bidirectional encoder layers.")
+@click.option("--decoder-layers", type=int, help="Decoder LSTM layers.")
+@click.option("--attention-units", type=int, help="Width of the attention projections.")
+@click.option("--heads", type=int, help="Heads of multi-head attention.")
+@click.option("--dropout", type=float, help="Dropout rate.")
+@click.option("--vocab-size", type=int, help="SentencePiece vocabulary size.")
+@click.option("--tokenizer-type", type=click.Choice(["unigram", "bpe"]), default=None, help="SentencePiece model type.")
+@click.option("--joint-vocab/--separate-vocab", default=None, help="One SentencePiece model for both languages, or one each.")
+@click.option("--batch-tokens", type=int, help="Padded target tokens per batch.")
+@click.option("--max-tokens", type=int, help="Drop pairs longer than this many subword tokens.")
+@click.option("--optimizer", type=click.Choice(["adam", "adamw"]), default=None)
+@click.option("--lr", "learning_rate", type=float, help="Learning rate (peak, with inverse-sqrt).")
+@click.option("--schedule", type=click.Choice(["constant", "inverse-sqrt"]), default=None)
+@click.option("--warmup", "warmup_steps", type=int, help="Warmup steps of the inverse-sqrt schedule.")
+@click.option("--label-smoothing", type=float)
+@click.option("--clip-norm", type=float, help="Global gradient norm clipping (0 = off).")
+@click.option("--steps", "max_steps", type=int, help="Stop after this many training steps.")
+@click.option("--epochs", type=float, help="Stop after this many epochs.")
+@click.option("--time-budget", type=float, help="Stop after this many minutes of training (validation not counted).")
+@click.option("--eval-every", type=int, help="Validate (loss, BLEU), checkpoint every N steps.")
+@click.option("--keep-checkpoints", type=int, help="Keep the last K checkpoints.")
+@click.option("--patience", type=int, help="Early stopping: validations without BLEU gain (0 = off).")
+@click.option("--seed", type=int, help="Random seed.")
+@click.option("--beam-size", type=int, help="Default beam size saved for translation.")
+@click.option("--resume", is_flag=True, help="Continue the training in --model-dir from its last checkpoint.")
+@click.option("--plugin", multiple=True, help="Python module to import first (registers your own attention).")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv, preset, config_file, family,
+          attention, placement, input_feed, embedding_dim, units, encoder_layers, decoder_layers, attention_units,
+          heads, dropout, vocab_size, tokenizer_type, joint_vocab, batch_tokens, max_tokens, optimizer, learning_rate,
+          schedule, warmup_steps, label_smoothing, clip_norm, max_steps, epochs, time_budget, eval_every,
+          keep_checkpoints, patience, seed, beam_size, resume, plugin, progress):
+    """Train a translation model.
+
+    Without corpus files, trains on the embedded synthetic English->Synthdeutsch corpus.
+    Stop with --steps, --epochs or --time-budget (minutes).
+
+    \b
+    Example:
+      nmt train --model-dir runs/m30k --train-src train.en.gz --train-tgt train.de.gz \\
+                --valid-src val.en.gz --valid-tgt val.de.gz --time-budget 15
+    """
+    from nmt import attention as attention_lib
+    from nmt import models
+    from nmt.config import preset as get_preset
+    from nmt.errors import UserError
+    from nmt.training import Trainer
+
+    load_plugins(plugin)
+    embedded = not (train_src or train_tgt or train_tsv)
+    config = get_preset(preset or ("small" if embedded else "base"))
+    if config_file:
+        config = config.merge_file(config_file)
+    config = config.override("model", family=family, attention=attention, placement=placement, input_feed=input_feed,
+                             embedding_dim=embedding_dim, units=units, encoder_layers=encoder_layers,
+                             decoder_layers=decoder_layers, attention_units=attention_units, heads=heads, dropout=dropout)
+    config = config.override("tokenizer", vocab_size=vocab_size, model_type=tokenizer_type, joint=joint_vocab)
+    config = config.override("train", batch_tokens=batch_tokens, max_tokens=max_tokens, optimizer=optimizer,
+                             learning_rate=learning_rate, schedule=schedule, warmup_steps=warmup_steps,
+                             label_smoothing=label_smoothing, clip_norm=clip_norm, max_steps=max_steps, epochs=epochs,
+                             time_budget=None if time_budget is None else time_budget * 60, eval_every=eval_every,
+                             keep_checkpoints=keep_checkpoints, patience=patience, seed=seed)
+    config = config.override("decode", beam_size=beam_size)
+    models.MODELS.get(config.model.family)
+    attention_lib.ATTENTION.get(config.model.attention)
+    for name in ("embedding_dim", "units", "encoder_layers", "decoder_layers", "attention_units", "heads"):
+        if getattr(config.model, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(config.model, name)}")
+    if not 0 <= config.model.dropout < 1:
+        raise UserError(f"--dropout must be in [0, 1), got {config.model.dropout}")
+    if config.train.batch_tokens < 1 or config.train.max_tokens < 2:
+        raise UserError("--batch-tokens must be positive and --max-tokens at least 2")
+    if config.model.attention == "multi-head" and config.model.attention_units % config.model.heads:
+        raise UserError(f"--attention-units ({config.model.attention_units}) must be divisible by --heads ({config.model.heads})")
+
+    max_words = config.train.max_words
+    if embedded:
+        splits = embedded_splits()
+        train_pairs, valid_pairs = splits["train"], splits["valid"]
+        log.info("training on the embedded synthetic corpus (%d pairs)", len(train_pairs))
+    else:
+        train_pairs = read_pairs(train_src, train_tgt, train_tsv, "train", max_words)
+        valid_pairs = read_pairs(valid_src, valid_tgt, valid_tsv, "valid", max_words) or []
+        if not valid_pairs:
+            log.info("no validation corpus: the last weights are kept, without BLEU-based selection")
+    trainer = Trainer(config, model_dir, train_pairs, valid_pairs, resume=resume, progress=progress)
+    result = trainer.run()
+    click.echo(json.dumps({"model_dir": str(model_dir), "steps": result.steps, "best_valid_bleu": result.best_bleu,
+                           "train_seconds": round(result.train_seconds, 1),
+                           "target_tokens_per_second": round(result.tokens_per_second, 1)}))

@@ -1,0 +1,59 @@
+"""nmt translate: translate sentences with a trained model directory."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from nmt.cli.common import read_text_input
+
+
+@click.command()
+@click.argument("model_dir", type=click.Path(file_okay=False))
+@click.option("-i", "--input", "input_path", type=click.Path(dir_okay=False, allow_dash=True), default="-", help="Source sentences, one per line (default: stdin).")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True), default="-", help="Where to write translations (default: stdout). Written atomically.")
+@click.option("--beam-size", type=int, help="Beam size (1 = greedy). [default: the model's]")
+@click.option("--n-best", type=int, help="Hypotheses per sentence (<= beam size), written as 'i ||| text ||| score'.")
+@click.option("--length-penalty", type=float, help="GNMT length penalty alpha (0 = none).")
+@click.option("--batch-size", type=int, help="Sentences per batch.")
+@click.option("--scores", is_flag=True, help="Append ' ||| score' to each line.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr [default: when writing to a file].")
+def translate(model_dir, input_path, output_path, beam_size, n_best, length_penalty, batch_size, scores, progress):
+    """Translate text with the model in MODEL_DIR.
+
+    \b
+    Examples:
+      echo "the man sees the dog ." | nmt translate runs/demo
+      nmt translate runs/m30k -i test.en -o test.hyp --beam-size 4
+    """
+    from tqdm.auto import tqdm
+
+    from nmt.errors import UserError
+    from nmt.io import atomic_open, check_output_path
+    from nmt.translator import Translator
+
+    to_stdout = output_path == "-"
+    if not to_stdout:
+        check_output_path(output_path, [] if input_path == "-" else [input_path])
+    sentences = read_text_input(input_path)
+    if not sentences:
+        raise UserError(f"no sentences to translate in {'standard input' if input_path == '-' else input_path}")
+    translator = Translator.load(model_dir)
+    show = (not to_stdout) if progress is None else progress
+    bar = tqdm(total=len(sentences), disable=not show, unit="sent", desc="translate", file=sys.stderr)
+    results = translator.translate(sentences, beam_size=beam_size, n_best=n_best, length_penalty=length_penalty,
+                                   batch_size=batch_size, progress=bar)
+    bar.close()
+    lines = []
+    for i, r in enumerate(results):
+        if isinstance(r, list):
+            lines.extend(f"{i} ||| {h.text} ||| {h.score:.4f}" for h in r)
+        else:
+            lines.append(f"{r.text} ||| {r.score:.4f}" if scores else r.text)
+    text = "".join(line + "\n" for line in lines)
+    if to_stdout:
+        sys.stdout.write(text)
+    else:
+        with atomic_open(output_path) as f:
+            f.write(text)

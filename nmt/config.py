@@ -1,0 +1,178 @@
+"""Frozen configuration dataclasses, JSON/YAML round-trip and named presets.
+
+Configuration flows one way: preset -> optional config file -> explicit flags -> one resolved
+:class:`Config`, saved as ``config.json`` in the model directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from nmt.errors import UserError
+
+
+@dataclass(frozen=True)
+class TokenizerConfig:
+    model_type: str = "unigram"  # unigram | bpe
+    vocab_size: int = 8000
+    joint: bool = True  # one SentencePiece model for both languages
+    character_coverage: float = 1.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    family: str = "rnn"  # registry name: rnn (transformer: next)
+    attention: str = "additive"  # registry name, see nmt.attention
+    placement: str = "luong"  # luong: attend after the recurrence | bahdanau: context feeds the recurrence
+    input_feed: bool = False  # luong placement only: feed the attentional vector to the next step
+    embedding_dim: int = 256
+    units: int = 256  # encoder units per direction; the decoder has 2 * units
+    encoder_layers: int = 1
+    decoder_layers: int = 1
+    attention_units: int = 256
+    heads: int = 4  # multi-head attention only
+    dropout: float = 0.2
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    batch_tokens: int = 4096  # target tokens (padded) per batch
+    max_tokens: int = 100  # drop pairs with more subword tokens on either side
+    max_words: int = 200  # drop pairs with more words on either side (before tokenization)
+    optimizer: str = "adam"  # adam | adamw
+    learning_rate: float = 2e-3
+    schedule: str = "constant"  # constant | inverse-sqrt (warmup then 1/sqrt(step))
+    warmup_steps: int = 0
+    weight_decay: float = 0.01  # adamw only
+    label_smoothing: float = 0.1
+    clip_norm: float = 1.0
+    max_steps: int = 0  # 0 = no limit
+    epochs: float = 0.0  # 0 = no limit
+    time_budget: float = 0.0  # seconds of training, 0 = no limit
+    eval_every: int = 500  # steps between validation loss/BLEU
+    eval_sentences: int = 500  # validation sentences translated for BLEU
+    keep_checkpoints: int = 3
+    patience: int = 0  # early stopping: evaluations without BLEU improvement, 0 = off
+    seed: int = 1234
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    beam_size: int = 4
+    length_penalty: float = 0.6
+    n_best: int = 1
+    max_length_a: float = 1.5
+    max_length_b: int = 10
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Config":
+        sections = {f.name: f.type for f in fields(cls)}
+        unknown = set(data) - set(sections)
+        if unknown:
+            raise UserError(f"unknown config section(s) {sorted(unknown)}; valid: {sorted(sections)}")
+        kwargs = {}
+        for name, sub in (("model", ModelConfig), ("tokenizer", TokenizerConfig), ("train", TrainConfig), ("decode", DecodeConfig)):
+            kwargs[name] = _build(sub, data.get(name, {}), name)
+        return cls(**kwargs)
+
+    def override(self, section: str, **values: Any) -> "Config":
+        """Return a copy with explicit values (None = keep) set in one section."""
+        values = {k: v for k, v in values.items() if v is not None}
+        if not values:
+            return self
+        current = getattr(self, section)
+        _check_keys(type(current), values, section)
+        return replace(self, **{section: replace(current, **values)})
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Config":
+        return cls.from_dict(read_mapping(path))
+
+    def merge_file(self, path: str | Path) -> "Config":
+        """Apply the sections of a (partial) JSON or YAML config file over this config."""
+        data = read_mapping(path)
+        unknown = set(data) - {f.name for f in fields(self)}
+        if unknown:
+            raise UserError(f"{path}: unknown config section(s) {sorted(unknown)}; valid: model, tokenizer, train, decode")
+        merged = self
+        for section, values in data.items():
+            if not isinstance(values, dict):
+                raise UserError(f"{path}: section {section!r} must be a mapping of options")
+            merged = merged.override(section, **values)
+        return merged
+
+
+def read_mapping(path: str | Path) -> dict:
+    """Read a JSON or YAML file holding a mapping; any problem is the user's to fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"config file {path} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+        else:
+            data = json.loads(text)
+    except Exception as exc:  # noqa: BLE001 - any parse error is the user's file
+        raise UserError(f"cannot parse config file {path}: {' '.join(str(exc).split())}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"config file {path} must hold a mapping of sections (model, tokenizer, train, decode)")
+    return data
+
+
+def _check_keys(cls, values: dict, section: str) -> None:
+    valid = {f.name for f in fields(cls)}
+    unknown = set(values) - valid
+    if unknown:
+        raise UserError(f"unknown {section} option(s) {sorted(unknown)}; valid: {', '.join(sorted(valid))}")
+
+
+def _build(cls, values: dict, section: str):
+    _check_keys(cls, values, section)
+    return cls(**values)
+
+
+PRESETS: dict[str, Config] = {
+    # Seconds on a laptop: for tests and trying things out.
+    "tiny": Config(
+        model=ModelConfig(embedding_dim=32, units=32, attention_units=32, heads=2, dropout=0.0),
+        tokenizer=TokenizerConfig(vocab_size=400),
+        train=TrainConfig(batch_tokens=1024, learning_rate=5e-3, eval_every=100, eval_sentences=100),
+        decode=DecodeConfig(beam_size=4, batch_size=64),
+    ),
+    # The demo: the embedded corpus in a few minutes on 2 CPU cores.
+    "small": Config(
+        model=ModelConfig(embedding_dim=128, units=128, attention_units=128, heads=4, dropout=0.1),
+        tokenizer=TokenizerConfig(vocab_size=1000),
+        train=TrainConfig(batch_tokens=3072, learning_rate=3e-3, eval_every=200, eval_sentences=200),
+    ),
+    # Multi30k-sized corpora.
+    "base": Config(),
+}
+
+
+def preset(name: str) -> Config:
+    if name not in PRESETS:
+        raise UserError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    return PRESETS[name]

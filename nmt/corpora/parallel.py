@@ -1,0 +1,187 @@
+"""Reading parallel corpora: plain or gzipped text, aligned file pairs and TSV files.
+
+Pure Python (no TensorFlow). Every problem a user can fix -- a missing file, a wrong encoding, files of
+different lengths, a malformed TSV row -- raises :class:`~nmt.errors.UserError` naming the file and,
+where it applies, the 1-based line number. :func:`clean_pairs` never drops a pair silently: it returns
+counts and logs a summary on the ``nmt.data`` logger.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from nmt.errors import UserError
+
+__all__ = ["read_lines", "read_parallel", "read_tsv", "clean_pairs", "CleanStats", "load_corpus"]
+
+logger = logging.getLogger("nmt.data")
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_NEWLINE = re.compile(rb"\r\n|\r|\n")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a directory; give the path of a text file") from None
+    except PermissionError:
+        raise UserError(f"{path}: permission denied; make the file readable") from None
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as e:
+            raise UserError(f"{path}: gzip data is truncated or corrupt ({e}); get a fresh copy of the file") from None
+    if path.suffix == ".gz":
+        raise UserError(f"{path}: named .gz but not gzip-compressed; rename it without .gz or compress it with gzip")
+    return raw
+
+
+def _check_not_utf16(raw: bytes, path: Path) -> None:
+    if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        raise UserError(f"{path} is UTF-32 encoded; convert it to UTF-8 (for example: iconv -f UTF-32 -t UTF-8)")
+    head = raw[:400]
+    looks_utf16 = len(head) >= 4 and (head[0::2].count(0) > 0.4 * len(head) / 2 or head[1::2].count(0) > 0.4 * len(head) / 2)
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or looks_utf16:
+        raise UserError(f"{path} is UTF-16 encoded; convert it to UTF-8 (for example: iconv -f UTF-16 -t UTF-8)")
+
+
+def read_lines(path: str | os.PathLike) -> list[str]:
+    """Return the lines of a UTF-8 text file (plain or gzip), without line terminators.
+
+    Gzip is recognised by the ``.gz`` suffix or the gzip magic bytes. A UTF-8 byte-order mark on the
+    first line is removed; ``\\n``, ``\\r\\n`` and ``\\r`` all end a line (and only those: U+2028 and
+    other Unicode separators stay inside the line, so aligned files stay aligned). A final line
+    terminator does not produce an extra empty line. Invalid UTF-8, NUL bytes and UTF-16/32 files raise
+    :class:`UserError` naming the file (and the line, where there is one).
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    _check_not_utf16(raw, path)
+    if raw.startswith(_UTF8_BOM):
+        raw = raw[len(_UTF8_BOM):]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = len(_NEWLINE.findall(raw, 0, e.start)) + 1
+        raise UserError(f"{path}: line {line} is not valid UTF-8; convert the file to UTF-8 (for example with iconv)") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise UserError(f"{path}: line {line} contains a NUL byte; the file is binary or not UTF-8 text, convert it to UTF-8 text")
+    if not text:
+        return []
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    return lines
+
+
+def read_parallel(src_path: str | os.PathLike, tgt_path: str | os.PathLike) -> list[tuple[str, str]]:
+    """Read two line-aligned files (sentence *i* of one translates line *i* of the other) into pairs."""
+    src, tgt = read_lines(src_path), read_lines(tgt_path)
+    if len(src) != len(tgt):
+        raise UserError(
+            f"{src_path} has {len(src)} lines but {tgt_path} has {len(tgt)} lines; "
+            "parallel files must be aligned line by line with the same number of lines"
+        )
+    return list(zip(src, tgt))
+
+
+def read_tsv(path: str | os.PathLike, src_column: int = 0, tgt_column: int = 1) -> list[tuple[str, str]]:
+    """Read one (source, target) pair per line of a TAB-separated file.
+
+    Columns are 0-based; extra columns (such as Tatoeba's attribution column) are ignored. A blank
+    line becomes the pair ``("", "")`` so that :func:`clean_pairs` counts and reports it; any other line
+    with too few columns raises :class:`UserError` naming the file and line.
+    """
+    for name, col in (("src_column", src_column), ("tgt_column", tgt_column)):
+        if not isinstance(col, int) or isinstance(col, bool) or col < 0:
+            raise UserError(f"{name} must be a column number >= 0 (0 is the first column), not {col!r}")
+    if src_column == tgt_column:
+        raise UserError(f"source and target column are both {src_column}; give two different TSV columns")
+    need = max(src_column, tgt_column) + 1
+    pairs = []
+    for number, line in enumerate(read_lines(path), start=1):
+        if not line.strip():
+            pairs.append(("", ""))
+            continue
+        fields = line.split("\t")
+        if len(fields) < need:
+            raise UserError(
+                f"{path}: line {number} has {len(fields)} TAB-separated column(s) but {need} are needed; "
+                "separate source and target with a TAB character"
+            )
+        pairs.append((fields[src_column], fields[tgt_column]))
+    return pairs
+
+
+@dataclass
+class CleanStats:
+    """Counts from :func:`clean_pairs`: ``total = kept + blank + too_long``."""
+
+    total: int = 0
+    kept: int = 0
+    blank: int = 0
+    too_long: int = 0
+    max_words: int | None = None
+
+    @property
+    def dropped(self) -> int:
+        return self.total - self.kept
+
+    def summary(self) -> str:
+        """One line, e.g. ``kept 998 of 1000 pairs (1 blank, 1 over 100 words)``."""
+        parts = [f"{self.blank} blank"]
+        if self.max_words is not None:
+            parts.append(f"{self.too_long} over {self.max_words} words")
+        return f"kept {self.kept} of {self.total} pairs ({', '.join(parts)})"
+
+
+def clean_pairs(
+    pairs, max_words: int | None = None, *, label: str | None = None
+) -> tuple[list[tuple[str, str]], CleanStats]:
+    """Normalise whitespace and drop unusable pairs; return ``(kept_pairs, stats)``.
+
+    Runs of whitespace (any Unicode whitespace) become one space and both ends are stripped. A pair is
+    dropped when either side is then empty (counted as ``blank``) or, with ``max_words``, when either
+    side has more than ``max_words`` whitespace-separated words (``too_long``). When anything is dropped
+    the summary is logged at INFO on the ``nmt.data`` logger, prefixed with ``label`` if given.
+    """
+    if max_words is not None and (not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 1):
+        raise UserError(f"max_words must be a whole number >= 1, not {max_words!r}")
+    stats = CleanStats(max_words=max_words)
+    kept = []
+    for src, tgt in pairs:
+        stats.total += 1
+        src_words, tgt_words = src.split(), tgt.split()
+        if not src_words or not tgt_words:
+            stats.blank += 1
+        elif max_words is not None and max(len(src_words), len(tgt_words)) > max_words:
+            stats.too_long += 1
+        else:
+            kept.append((" ".join(src_words), " ".join(tgt_words)))
+    stats.kept = len(kept)
+    if stats.dropped:
+        logger.info("%s%s", f"{label}: " if label else "", stats.summary())
+    return kept, stats
+
+
+def load_corpus(spec) -> list[tuple[str, str]]:
+    """Read a corpus given as ``(src_path, tgt_path)`` (aligned files) or as one TSV path."""
+    if isinstance(spec, (str, os.PathLike)):
+        return read_tsv(spec)
+    if isinstance(spec, (tuple, list)) and len(spec) == 2:
+        return read_parallel(*spec)
+    raise UserError(f"a corpus is a (source file, target file) pair or one TSV file, not {spec!r}; fix the corpus setting")

@@ -1,0 +1,274 @@
+"""Batched greedy and beam search, written only against the :class:`~nmt.models.base.Seq2Seq` contract.
+
+Both searches run one ``tf.while_loop`` over target positions (no Python loop over time in the graph)
+and work eagerly or inside ``tf.function``; :func:`make_decode_fn` returns a ``tf.function`` with
+``input_signature=[TensorSpec([None, None], int32)]`` so batch size and source length never retrace.
+
+Shapes: B batch, K beam size, N n-best, S source length, V vocabulary, T target length,
+L attention layers, H attention heads.
+
+Conventions (shared by greedy and beam so that beam size 1 reproduces greedy exactly):
+
+* max length of sentence b is ``ceil(a * src_len_b + b)`` tokens, EOS not counted; a hypothesis that
+  reaches it is finished without emitting EOS (no EOS log-probability is added);
+* a hypothesis' score is its summed log-softmax (EOS included when emitted) divided by the GNMT
+  penalty ``((5 + n) / 6) ** alpha`` where ``n`` counts its tokens including EOS;
+* finished beam hypotheses stay in the beam: they extend only with pad at log-probability 0;
+* per-step tokens, back-pointers and attention are written to ``TensorArray`` s and the returned
+  hypotheses are reconstructed by following the back-pointers once at the end, so attention always
+  belongs to the hypothesis' own path.
+
+Returned ``T`` is the longest returned hypothesis (``max(lengths)``); ids are padded with pad (0) and
+attention rows at or beyond a hypothesis' length are 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import tensorflow as tf
+
+from nmt.errors import UserError
+from nmt.models.base import Encoded, Seq2Seq
+
+PAD_ID = 0
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    beam_size: int = 1
+    length_penalty: float = 0.0  # GNMT alpha: lp = ((5 + len) / 6) ** alpha; 0 -> raw log-probability
+    n_best: int = 1
+    max_length_a: float = 2.0  # max target length = ceil(a * src_len + b)
+    max_length_b: int = 10
+    return_attention: bool = False
+
+    def validate(self) -> None:
+        if self.beam_size < 1:
+            raise UserError(f"beam size must be at least 1, got {self.beam_size}")
+        if not 1 <= self.n_best <= self.beam_size:
+            raise UserError(f"n-best must be between 1 and the beam size {self.beam_size}, got {self.n_best}")
+
+
+class DecodeResult(NamedTuple):
+    ids: tf.Tensor  # [B,N,T] int32, EOS excluded, pad (0) after the end
+    lengths: tf.Tensor  # [B,N] int32 tokens before EOS
+    scores: tf.Tensor  # [B,N] float32 length-normalised log-probability, descending over N
+    attention: tf.Tensor | None  # [B,N,T,L,H,S] float32, rows >= length are 0; None unless asked
+
+
+def length_penalty_divisor(lengths: tf.Tensor, alpha: float) -> tf.Tensor:
+    """GNMT length penalty ``((5 + n) / 6) ** alpha`` for integer lengths ``n`` (EOS counted)."""
+    return tf.pow((5.0 + tf.cast(lengths, tf.float32)) / 6.0, alpha)  # same shape as lengths
+
+
+def _max_lengths(mask: tf.Tensor, a: float, b: float) -> tf.Tensor:
+    """Per-sentence max target length ``ceil(a * src_len + b)`` (>= 0) from the source mask [B,S]."""
+    src_len = tf.reduce_sum(tf.cast(mask, tf.float64), axis=1)  # [B]
+    limit = tf.math.ceil(a * src_len + float(b) - 1e-6)  # [B] (1e-6 absorbs rounding of a * len)
+    return tf.maximum(tf.cast(limit, tf.int32), 0)  # [B]
+
+
+def _stack(ta: tf.TensorArray, count: tf.Tensor, empty_shape, dtype) -> tf.Tensor:
+    """``ta.stack()`` that also works when nothing was written (the element shape is partly unknown)."""
+    return tf.cond(count > 0, ta.stack, lambda: tf.zeros(empty_shape, dtype))  # [count, ...]
+
+
+def _loop_invariants(model: Seq2Seq, loop_vars: dict) -> dict:
+    """Shape invariants: the model's for its state, batch axis free for tensors, none for arrays."""
+    def invariant(value):
+        if isinstance(value, tf.TensorArray):
+            return tf.TensorShape(None)
+        return tf.TensorShape([None] + value.shape.as_list()[1:])
+
+    inv = {k: tf.nest.map_structure(invariant, v) for k, v in loop_vars.items() if k != "state"}
+    inv["state"] = model.state_shape_invariants(loop_vars["state"])
+    inv["t"] = tf.TensorShape([])
+    return inv
+
+
+def _finish(tokens, attention, lengths, scores) -> DecodeResult:
+    """Time-major paths ``tokens`` [T,B,N] / ``attention`` [T,B,N,L,H,S] -> batch-major, trimmed, masked."""
+    t_out = tf.reduce_max(tf.concat([tf.reshape(lengths, [-1]), [0]], 0))  # [] longest hypothesis
+    keep = tf.range(t_out)[None, None, :] < lengths[:, :, None]  # [B,N,T]
+    ids = tf.transpose(tokens[:t_out], [1, 2, 0])  # [B,N,T]
+    ids = tf.where(keep, ids, tf.zeros_like(ids))  # [B,N,T]
+    att = None
+    if attention is not None:
+        att = tf.transpose(attention[:t_out], [1, 2, 0, 3, 4, 5])  # [B,N,T,L,H,S]
+        att = tf.where(keep[:, :, :, None, None, None], att, tf.zeros_like(att))  # [B,N,T,L,H,S]
+    return DecodeResult(ids=ids, lengths=lengths, scores=scores, attention=att)
+
+
+def greedy_search(model: Seq2Seq, src_ids: tf.Tensor, *, bos_id: int, eos_id: int, max_length_a: float,
+                  max_length_b: float, length_penalty: float = 0.0,
+                  return_attention: bool = False) -> DecodeResult:
+    """Batched greedy decoding of ``src_ids`` [B,S] (pad 0); returns a :class:`DecodeResult` with N = 1."""
+    src_ids = tf.convert_to_tensor(src_ids, tf.int32)  # [B,S]
+    encoded = model.encode(src_ids, training=False)  # memory [B,S,D], mask [B,S]
+    batch = tf.shape(src_ids)[0]  # []
+    max_len = _max_lengths(encoded.mask, max_length_a, max_length_b)  # [B]
+    t_max = tf.reduce_max(tf.concat([max_len, [0]], 0))  # []
+    att_shape = [0, batch, model.attention_layers, model.attention_heads, tf.shape(encoded.mask)[1]]
+
+    def body(t, prev, state, finished, lengths, eos, score, tok_ta, att_ta):
+        out = model.step(prev, state, encoded, training=False)  # logits [B,V], attention [B,L,H,S]
+        logp = tf.nn.log_softmax(tf.cast(out.logits, tf.float32), axis=-1)  # [B,V]
+        tok = tf.argmax(logp, axis=-1, output_type=tf.int32)  # [B]
+        score = tf.where(finished, score, score + tf.gather(logp, tok, batch_dims=1))  # [B]
+        is_eos = tf.logical_and(tf.logical_not(finished), tf.equal(tok, eos_id))  # [B]
+        grew = tf.logical_not(tf.logical_or(finished, is_eos))  # [B]
+        lengths = lengths + tf.cast(grew, tf.int32)  # [B]
+        eos = tf.logical_or(eos, is_eos)  # [B]
+        tok = tf.where(finished, tf.fill(tf.shape(tok), PAD_ID), tok)  # [B]
+        finished = tf.logical_or(tf.logical_or(finished, is_eos), lengths >= max_len)  # [B]
+        tok_ta = tok_ta.write(t, tok)  # T x [B]
+        if return_attention:
+            att_ta = att_ta.write(t, tf.cast(out.attention, tf.float32))  # [B,L,H,S] at step t
+        return t + 1, tok, out.state, finished, lengths, eos, score, tok_ta, att_ta
+
+    loop = dict(
+        t=tf.constant(0),  # []
+        prev=tf.fill([batch], bos_id),  # [B]
+        state=model.initial_state(encoded),  # nested, batch [B] on axis 0
+        finished=max_len <= 0,  # [B]
+        lengths=tf.zeros([batch], tf.int32),  # [B]
+        eos=tf.zeros([batch], tf.bool),  # [B]
+        score=tf.zeros([batch], tf.float32),  # [B]
+        tok_ta=tf.TensorArray(tf.int32, size=0, dynamic_size=True),
+        att_ta=tf.TensorArray(tf.float32, size=0, dynamic_size=True) if return_attention else tf.zeros([0]),
+    )
+    order = list(loop)
+    invariants = _loop_invariants(model, loop)
+    out = tf.while_loop(
+        lambda t, prev, state, finished, *_: tf.logical_and(t < t_max, tf.logical_not(tf.reduce_all(finished))),
+        body, [loop[k] for k in order], shape_invariants=[invariants[k] for k in order])
+    res = dict(zip(order, out))
+    steps = res["t"]  # []
+    tokens = _stack(res["tok_ta"], steps, [0, batch], tf.int32)[:, :, None]  # [T,B,1]
+    attention = None
+    if return_attention:
+        attention = _stack(res["att_ta"], steps, att_shape, tf.float32)[:, :, None]  # [T,B,1,L,H,S]
+    lp_len = res["lengths"] + tf.cast(res["eos"], tf.int32)  # [B]
+    scores = res["score"] / length_penalty_divisor(lp_len, length_penalty)  # [B]
+    return _finish(tokens, attention, res["lengths"][:, None], scores[:, None])
+
+
+def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: int, eos_id: int,
+                length_penalty: float = 0.0, n_best: int = 1, max_length_a: float, max_length_b: float,
+                return_attention: bool = False) -> DecodeResult:
+    """Batched beam search of ``src_ids`` [B,S] (pad 0); the ``n_best`` best per sentence, best first."""
+    DecodeOptions(beam_size=beam_size, n_best=n_best).validate()
+    k = beam_size
+    src_ids = tf.convert_to_tensor(src_ids, tf.int32)  # [B,S]
+    encoded = model.encode(src_ids, training=False)  # memory [B,S,D], mask [B,S]
+    batch = tf.shape(src_ids)[0]  # []
+    max_len = _max_lengths(encoded.mask, max_length_a, max_length_b)  # [B]
+    t_max = tf.reduce_max(tf.concat([max_len, [0]], 0))  # []
+    att_shape = [0, batch, k, model.attention_layers, model.attention_heads, tf.shape(encoded.mask)[1]]
+    tiled: Encoded = model.tile_encoded(encoded, k)  # every tensor [B*K,...]
+    batch_offsets = tf.range(batch)[:, None] * k  # [B,1]
+    neg_inf = tf.constant(float("-inf"))  # []
+
+    def body(t, prev, state, cum, lengths, eos, finished, tok_ta, par_ta, att_ta):
+        out = model.step(prev, state, tiled, training=False)  # logits [B*K,V], attention [B*K,L,H,S]
+        logp = tf.nn.log_softmax(tf.cast(out.logits, tf.float32), axis=-1)  # [B*K,V]
+        vocab = tf.shape(logp)[-1]  # []
+        logp = tf.reshape(logp, [batch, k, vocab])  # [B,K,V]
+        frozen = tf.where(tf.range(vocab) == PAD_ID, 0.0, neg_inf)  # [V] finished: pad at log-prob 0
+        logp = tf.where(finished[:, :, None], frozen[None, None, :], logp)  # [B,K,V]
+        cand = cum[:, :, None] + logp  # [B,K,V]
+        cand_len = lengths + tf.cast(eos, tf.int32) + tf.cast(tf.logical_not(finished), tf.int32)  # [B,K]
+        norm = cand / length_penalty_divisor(cand_len, length_penalty)[:, :, None]  # [B,K,V]
+        _, flat = tf.math.top_k(tf.reshape(norm, [batch, k * vocab]), k=k)  # [B,K] over K*V
+        parent = flat // vocab  # [B,K]
+        tok = flat % vocab  # [B,K]
+        cum = tf.gather(tf.reshape(cand, [batch, k * vocab]), flat, batch_dims=1)  # [B,K]
+        p_fin = tf.gather(finished, parent, batch_dims=1)  # [B,K]
+        is_eos = tf.logical_and(tf.logical_not(p_fin), tf.equal(tok, eos_id))  # [B,K]
+        grew = tf.logical_not(tf.logical_or(p_fin, is_eos))  # [B,K]
+        lengths = tf.gather(lengths, parent, batch_dims=1) + tf.cast(grew, tf.int32)  # [B,K]
+        eos = tf.logical_or(tf.gather(eos, parent, batch_dims=1), is_eos)  # [B,K]
+        finished = tf.logical_or(tf.logical_or(p_fin, is_eos), lengths >= max_len[:, None])  # [B,K]
+        flat_parent = tf.reshape(parent + batch_offsets, [-1])  # [B*K]
+        state = model.reorder_state(out.state, flat_parent)  # every tensor [B*K,...]
+        tok_ta = tok_ta.write(t, tok)  # T x [B,K] token of every slot
+        par_ta = par_ta.write(t, parent)  # T x [B,K] slot it came from at step t-1
+        if return_attention:
+            att = tf.cast(out.attention, tf.float32)  # [B*K,L,H,S]
+            att = tf.reshape(att, tf.concat([[batch, k], tf.shape(att)[1:]], 0))  # [B,K,L,H,S]
+            att_ta = att_ta.write(t, tf.gather(att, parent, batch_dims=1))  # [B,K,L,H,S] new-slot order
+        return t + 1, tf.reshape(tok, [-1]), state, cum, lengths, eos, finished, tok_ta, par_ta, att_ta
+
+    first = tf.concat([[0.0], tf.fill([k - 1], neg_inf)], 0)  # [K] only beam 0 alive at the start
+    loop = dict(
+        t=tf.constant(0),  # []
+        prev=tf.fill([batch * k], bos_id),  # [B*K]
+        state=model.initial_state(tiled),  # nested, batch [B*K] on axis 0
+        cum=tf.tile(first[None, :], [batch, 1]),  # [B,K]
+        lengths=tf.zeros([batch, k], tf.int32),  # [B,K]
+        eos=tf.zeros([batch, k], tf.bool),  # [B,K]
+        finished=tf.tile((max_len <= 0)[:, None], [1, k]),  # [B,K]
+        tok_ta=tf.TensorArray(tf.int32, size=0, dynamic_size=True),
+        par_ta=tf.TensorArray(tf.int32, size=0, dynamic_size=True),
+        att_ta=tf.TensorArray(tf.float32, size=0, dynamic_size=True) if return_attention else tf.zeros([0]),
+    )
+    order = list(loop)
+    invariants = _loop_invariants(model, loop)
+    for name in ("cum", "lengths", "eos", "finished"):
+        invariants[name] = tf.TensorShape([None, k])
+
+    def cond(t, prev, state, cum, lengths, eos, finished, *arrays):
+        return tf.logical_and(t < t_max, tf.logical_not(tf.reduce_all(finished)))  # []
+
+    out = tf.while_loop(
+        cond, body, [loop[name] for name in order], shape_invariants=[invariants[name] for name in order])
+    res = dict(zip(order, out))
+    steps = res["t"]  # []
+
+    lp_len = res["lengths"] + tf.cast(res["eos"], tf.int32)  # [B,K]
+    normed = res["cum"] / length_penalty_divisor(lp_len, length_penalty)  # [B,K]
+    scores, best = tf.math.top_k(normed, k=n_best)  # [B,N] both
+    lengths = tf.gather(res["lengths"], best, batch_dims=1)  # [B,N]
+
+    # Follow the back-pointers from the last step to the first: slot of every returned path per step.
+    parents = _stack(res["par_ta"], steps, [0, batch, k], tf.int32)  # [T,B,K]
+
+    def back(t, slot, slots_ta):
+        slots_ta = slots_ta.write(t, slot)  # slot [B,N] at step t
+        return t - 1, tf.gather(parents[t], slot, batch_dims=1), slots_ta  # [B,N] slot at step t-1
+
+    _, _, slots_ta = tf.while_loop(
+        lambda t, *_: t >= 0, back, [steps - 1, best, tf.TensorArray(tf.int32, size=steps)],
+        shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, n_best]), tf.TensorShape(None)])
+    slots = _stack(slots_ta, steps, [0, batch, n_best], tf.int32)  # [T,B,N]
+    tokens = tf.gather(_stack(res["tok_ta"], steps, [0, batch, k], tf.int32), slots, batch_dims=2)  # [T,B,N]
+    attention = None
+    if return_attention:
+        att_all = _stack(res["att_ta"], steps, att_shape, tf.float32)  # [T,B,K,L,H,S]
+        attention = tf.gather(att_all, slots, batch_dims=2)  # [T,B,N,L,H,S]
+    return _finish(tokens, attention, lengths, scores)
+
+
+def decode(model: Seq2Seq, src_ids: tf.Tensor, options: DecodeOptions, bos_id: int = 2,
+           eos_id: int = 3) -> DecodeResult:
+    """Greedy search when ``options.beam_size == 1``, beam search otherwise."""
+    options.validate()
+    common = dict(bos_id=bos_id, eos_id=eos_id, max_length_a=options.max_length_a,
+                  max_length_b=options.max_length_b, length_penalty=options.length_penalty,
+                  return_attention=options.return_attention)
+    if options.beam_size == 1:
+        return greedy_search(model, src_ids, **common)
+    return beam_search(model, src_ids, beam_size=options.beam_size, n_best=options.n_best, **common)
+
+
+def make_decode_fn(model: Seq2Seq, options: DecodeOptions, bos_id: int = 2, eos_id: int = 3):
+    """A ``tf.function`` ``src_ids [B,S] int32 -> DecodeResult`` traced once for every B and S."""
+    options.validate()
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
+    def decode_fn(src_ids):
+        return decode(model, src_ids, options, bos_id=bos_id, eos_id=eos_id)
+
+    return decode_fn

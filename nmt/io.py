@@ -1,0 +1,101 @@
+"""Safe output files.
+
+:func:`atomic_open` writes to a temporary file next to the target and renames it into place only when
+the ``with`` block finishes without an exception, so an interrupted or failed command never leaves a
+half-written output. :func:`check_output_path` rejects unusable output paths before any work starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from nmt.errors import UserError
+
+__all__ = ["atomic_open", "atomic_write_text", "check_output_path"]
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where /proc allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str = "utf-8") -> Iterator[IO]:
+    """Open ``path`` for writing (``"w"`` text or ``"wb"`` binary) through a temporary file.
+
+    The temporary file lives in the same directory (so the final rename is atomic) and is renamed over
+    ``path`` when the block exits normally; on any exception it is deleted and ``path`` is untouched.
+    Text mode writes ``\\n`` line endings on every platform.
+    """
+    if mode not in ("w", "wt", "wb"):
+        raise ValueError(f"atomic_open supports modes 'w' and 'wb', not {mode!r}")
+    path = Path(path)
+    parent = path.parent
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    except FileNotFoundError:
+        raise UserError(f"cannot write {path}: directory {parent} does not exist; create it first") from None
+    except PermissionError:
+        raise UserError(f"cannot write {path}: directory {parent} is not writable; choose another output path") from None
+    try:
+        binary = "b" in mode
+        with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "\n") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        except FileNotFoundError:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_open`) and return the path."""
+    with atomic_open(path, "w", encoding=encoding) as f:
+        f.write(text)
+    return Path(path)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+
+def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
+    """Return ``path`` as a :class:`Path` if an output file can be written there.
+
+    Raises :class:`UserError` when the parent directory is missing or not writable, when ``path`` is a
+    directory, or when ``path`` is the same file as one of ``inputs`` (writing would destroy the input).
+    """
+    path = Path(path)
+    parent = path.parent
+    if not parent.is_dir():
+        raise UserError(f"cannot write {path}: directory {parent} does not exist; create it or choose another output path")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write {path}: directory {parent} is not writable; choose another output path")
+    if path.is_dir():
+        raise UserError(f"cannot write {path}: it is a directory; give a file name")
+    for inp in inputs:
+        if _same_file(path, Path(inp)):
+            raise UserError(f"output {path} is the same file as input {inp}; choose a different output path")
+    return path

@@ -1,0 +1,74 @@
+"""The contract every translation model implements.
+
+Decoding, alignment export, evaluation, benchmarking and classification are written only against
+this interface, so they never ask which model family they run.
+
+Shapes: B batch, S source length, T target length, D model width, V vocabulary,
+L attention layers, H attention heads. Attention is always ``[B, L, H, T, S]`` (``[B, L, H, S]``
+for one decoding step) and is returned, never stashed on a layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import keras
+import tensorflow as tf
+
+
+class Encoded(NamedTuple):
+    """Encoder output: ``memory`` [B,S,D], ``mask`` [B,S] bool (True on real tokens), ``state`` (nested)."""
+
+    memory: tf.Tensor
+    mask: tf.Tensor
+    state: Any
+
+
+class StepOutput(NamedTuple):
+    """One decoding step: ``logits`` [B,V], new ``state``, ``attention`` [B,L,H,S]."""
+
+    logits: tf.Tensor
+    state: Any
+    attention: tf.Tensor
+
+
+class Seq2Seq(keras.Model):
+    """Base class of translation models (LSTM and Transformer families).
+
+    Subclasses implement ``encode``, ``initial_state``, ``step`` and ``forward``; the rest has
+    defaults that work for any nested state whose tensors have the batch on axis 0.
+    """
+
+    #: (layers, heads) of the attention tensor the model returns.
+    attention_layers: int = 1
+    attention_heads: int = 1
+
+    def encode(self, src_ids: tf.Tensor, training: bool = False) -> Encoded:
+        raise NotImplementedError
+
+    def initial_state(self, encoded: Encoded) -> Any:
+        raise NotImplementedError
+
+    def step(self, prev_ids: tf.Tensor, state: Any, encoded: Encoded, training: bool = False) -> StepOutput:
+        raise NotImplementedError
+
+    def forward(self, src_ids: tf.Tensor, tgt_in_ids: tf.Tensor, training: bool = False):
+        """Teacher forcing: returns ``(logits [B,T,V], attention [B,L,H,T,S])``."""
+        raise NotImplementedError
+
+    def call(self, inputs, training=False):
+        src_ids, tgt_in_ids = inputs
+        return self.forward(src_ids, tgt_in_ids, training=training)
+
+    # ----- defaults shared by every family -------------------------------------------------
+    def reorder_state(self, state: Any, indices: tf.Tensor) -> Any:
+        """Gather axis 0 of every tensor in ``state`` (beam search back-pointers)."""
+        return tf.nest.map_structure(lambda t: tf.gather(t, indices, axis=0), state)
+
+    def tile_encoded(self, encoded: Encoded, beam_size: int) -> Encoded:
+        """Repeat every sentence ``beam_size`` times along the batch axis: [B,...] -> [B*K,...]."""
+        return tf.nest.map_structure(lambda t: tf.repeat(t, beam_size, axis=0), encoded)
+
+    def state_shape_invariants(self, state: Any) -> Any:
+        """Shapes of ``state`` that stay fixed across decoding steps (batch axis left free)."""
+        return tf.nest.map_structure(lambda t: tf.TensorShape([None] + t.shape.as_list()[1:]), state)

@@ -1,0 +1,85 @@
+"""tf.data input pipeline: tokenize in-graph, filter by length, bucket by length, batch by tokens.
+
+Batches are ``(src_ids [B,S], tgt_in_ids [B,T], tgt_out_ids [B,T])`` int32, padded with 0:
+``tgt_in`` starts with BOS, ``tgt_out`` ends with EOS.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from nmt.tokenization import BOS_ID, EOS_ID, Tokenizer
+
+log = logging.getLogger("nmt.data")
+
+
+class Encoded(NamedTuple):
+    """Tokenized corpus: ragged source ids (with EOS) and target ids (without BOS/EOS)."""
+
+    src: tf.RaggedTensor
+    tgt: tf.RaggedTensor
+    dropped: int
+
+    @property
+    def target_tokens(self) -> int:
+        return int(self.tgt.flat_values.shape[0]) + int(self.tgt.nrows())  # + one EOS per sentence
+
+
+def encode_pairs(pairs: Sequence[tuple[str, str]], tokenizer: Tokenizer, max_tokens: int, what: str = "corpus") -> Encoded:
+    """Tokenize all pairs with the in-graph tokenizer and drop pairs over ``max_tokens`` (counted, logged)."""
+    src = tokenizer.encode_source(tf.constant([s for s, _ in pairs]))  # [N,(S)]
+    tgt = tokenizer.encode_target(tf.constant([t for _, t in pairs]))  # [N,(T)]
+    keep = (src.row_lengths() <= max_tokens) & (tgt.row_lengths() + 1 <= max_tokens)  # [N]
+    dropped = int(tf.reduce_sum(tf.cast(~keep, tf.int32)))
+    if dropped:
+        log.info("%s: dropped %d of %d pairs longer than %d tokens", what, dropped, len(pairs), max_tokens)
+    return Encoded(tf.ragged.boolean_mask(src, keep), tf.ragged.boolean_mask(tgt, keep), dropped)
+
+
+def _with_specials(src, tgt):
+    bos = tf.constant([BOS_ID], tf.int32)
+    eos = tf.constant([EOS_ID], tf.int32)
+    return src, tf.concat([bos, tgt], 0), tf.concat([tgt, eos], 0)  # [S], [T], [T]
+
+
+def bucket_boundaries(max_tokens: int, step: int = 4) -> list[int]:
+    """Length bucket upper bounds: every ``step`` tokens up to 32, then growing by 25%."""
+    bounds, b = [], step
+    while b < max_tokens:
+        bounds.append(b)
+        b = b + step if b < 32 else int(b * 1.25)
+    return bounds + [max_tokens + 1]
+
+
+def make_dataset(data: Encoded, batch_tokens: int, max_tokens: int, shuffle: bool = True, seed: int = 1234,
+                 repeat: bool = False) -> tf.data.Dataset:
+    """Length-bucketed batches holding at most ``batch_tokens`` padded tokens on the longer side."""
+    ds = tf.data.Dataset.from_tensor_slices((data.src, data.tgt)).map(_with_specials)
+    ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(int(data.src.nrows()), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    bounds = bucket_boundaries(max_tokens)
+    sizes = [max(1, batch_tokens // b) for b in bounds] + [max(1, batch_tokens // (max_tokens + 1))]
+    ds = ds.bucket_by_sequence_length(
+        lambda s, ti, to: tf.maximum(tf.shape(s)[0], tf.shape(ti)[0]),
+        bucket_boundaries=bounds, bucket_batch_sizes=sizes, drop_remainder=False,
+    )
+    if shuffle:
+        ds = ds.shuffle(64, seed=seed + 1)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def pad_batch(ragged: tf.RaggedTensor) -> tf.Tensor:
+    return ragged.to_tensor(0)  # [B,S]
+
+
+def length_sorted_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Indices grouped into batches of similar length (for fast translation); restore order by index."""
+    order = np.argsort(lengths, kind="stable")
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]

@@ -1,0 +1,47 @@
+"""Name -> class registries for the pluggable axes (attention mechanisms, model families).
+
+Registration is explicit (``@ATTENTION.register("additive")``); duplicate and unknown names raise
+errors that list the valid choices, and the CLI builds its ``--attention`` / ``--model`` choices
+from :meth:`Registry.names`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Generic, TypeVar
+
+from nmt.errors import UserError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """A named collection of classes, e.g. ``ATTENTION`` or ``MODELS``."""
+
+    def __init__(self, kind: str, option: str):
+        self.kind = kind  # "attention mechanism"
+        self.option = option  # "--attention"
+        self._items: dict[str, type[T]] = {}
+
+    def register(self, name: str) -> Callable[[type[T]], type[T]]:
+        def add(cls: type[T]) -> type[T]:
+            if name in self._items:
+                raise ValueError(f"{self.kind} {name!r} is already registered (by {self._items[name].__name__})")
+            self._items[name] = cls
+            cls.nmt_name = name
+            return cls
+
+        return add
+
+    def unregister(self, name: str) -> None:
+        self._items.pop(name, None)
+
+    def get(self, name: str) -> type[T]:
+        if name not in self._items:
+            raise UserError(f"unknown {self.kind} {name!r} for {self.option}; choose one of: {', '.join(self.names())}")
+        return self._items[name]
+
+    def names(self) -> list[str]:
+        return list(self._items)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._items

@@ -1,0 +1,249 @@
+"""Training: loss, learning-rate schedules, the training loop, validation, checkpoints, resume.
+
+The loop is family-agnostic: it only calls ``model.forward`` and the translator.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from nmt import model_dir as md
+from nmt.config import Config
+from nmt.errors import UserError
+from nmt.evaluation import score
+from nmt.pipeline import encode_pairs, make_dataset
+from nmt.tokenization import Tokenizer
+from nmt.translator import Translator
+
+log = logging.getLogger("nmt.train")
+
+
+def smoothed_loss(logits, labels, smoothing: float):
+    """Masked cross-entropy with label smoothing. logits [B,T,V], labels [B,T] (0 = padding).
+
+    Returns (sum of token losses, number of tokens). Smoothing spreads ``smoothing`` uniformly
+    over the vocabulary: ``(1-e) * nll + e * mean_v(-log p_v)``, without a [B,T,V] one-hot.
+    """
+    logp = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)  # [B,T,V]
+    nll = -tf.gather(logp, labels, axis=-1, batch_dims=2)  # [B,T]
+    loss = (1.0 - smoothing) * nll - smoothing * tf.reduce_mean(logp, axis=-1)  # [B,T]
+    mask = tf.cast(tf.not_equal(labels, 0), tf.float32)  # [B,T]
+    return tf.reduce_sum(loss * mask), tf.reduce_sum(mask)
+
+
+class InverseSqrt(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warmup to ``peak`` over ``warmup`` steps, then ``peak * sqrt(warmup / step)``."""
+
+    def __init__(self, peak: float, warmup: int):
+        self.peak, self.warmup = peak, max(1, warmup)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32) + 1.0
+        return self.peak * tf.minimum(step / self.warmup, tf.sqrt(self.warmup / step))
+
+    def get_config(self):
+        return {"peak": self.peak, "warmup": self.warmup}
+
+
+def make_optimizer(tc):
+    if tc.schedule == "constant":
+        lr = tc.learning_rate
+    elif tc.schedule == "inverse-sqrt":
+        lr = InverseSqrt(tc.learning_rate, tc.warmup_steps)
+    else:
+        raise UserError(f"unknown schedule {tc.schedule!r}; choose constant or inverse-sqrt")
+    clip = tc.clip_norm if tc.clip_norm > 0 else None
+    if tc.optimizer == "adam":
+        return keras.optimizers.Adam(lr, global_clipnorm=clip)
+    if tc.optimizer == "adamw":
+        return keras.optimizers.AdamW(lr, weight_decay=tc.weight_decay, global_clipnorm=clip)
+    raise UserError(f"unknown optimizer {tc.optimizer!r}; choose adam or adamw")
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    train_seconds: float
+    target_tokens: int
+    best_bleu: float
+    history: list = field(default_factory=list)
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.target_tokens / max(self.train_seconds, 1e-9)
+
+
+class Trainer:
+    """Trains ``config`` into ``directory``; ``resume=True`` continues from the last checkpoint."""
+
+    def __init__(self, config: Config, directory, train_pairs: Sequence, valid_pairs: Sequence,
+                 resume: bool = False, progress: bool = True, tokenizer: Tokenizer | None = None):
+        self.dir = Path(directory)
+        self.progress = progress
+        resuming = resume and md.is_model_dir(self.dir)
+        # Seed first: an eager tf.random.set_seed later would drop the tokenizer's resources.
+        keras.utils.set_random_seed(Config.load(self.dir / md.CONFIG).train.seed if resuming else config.train.seed)
+        if resume:
+            if not md.is_model_dir(self.dir):
+                raise UserError(f"cannot resume: {self.dir} is not a model directory; drop --resume to start a new training")
+            config = Config.load(self.dir / md.CONFIG)
+            tokenizer = Tokenizer.load(self.dir)
+        else:
+            if md.is_model_dir(self.dir):
+                raise UserError(f"{self.dir} already holds a model; use --resume to continue it or choose another --model-dir")
+            self.dir.mkdir(parents=True, exist_ok=True)
+            tokenizer = tokenizer or Tokenizer.from_config(train_pairs, config.tokenizer)
+            tokenizer.save(self.dir)
+            config.save(self.dir / md.CONFIG)
+        self.config, self.tokenizer = config, tokenizer
+        tc = config.train
+        self.train_data = encode_pairs(train_pairs, tokenizer, tc.max_tokens, "train")
+        if int(self.train_data.src.nrows()) == 0:
+            raise UserError("no training pairs left after filtering; check the corpus and --max-tokens")
+        self.valid_pairs = list(valid_pairs)
+        self.valid_data = encode_pairs(self.valid_pairs, tokenizer, tc.max_tokens, "valid") if self.valid_pairs else None
+        self.model = md.build(config, tokenizer)
+        self.optimizer = make_optimizer(tc)
+        self.optimizer.build(self.model.trainable_variables)
+        self.best_bleu = tf.Variable(-1.0, trainable=False, dtype=tf.float32)
+        self.bad_evals = tf.Variable(0, trainable=False, dtype=tf.int64)
+        self.tokens_seen = tf.Variable(0, trainable=False, dtype=tf.int64)
+        self.ckpt = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, best_bleu=self.best_bleu,
+                                        bad_evals=self.bad_evals, tokens_seen=self.tokens_seen)
+        self.manager = tf.train.CheckpointManager(self.ckpt, self.dir / md.CHECKPOINTS, max_to_keep=tc.keep_checkpoints)
+        if resume:
+            if self.manager.latest_checkpoint is None:
+                raise UserError(f"cannot resume: {self.dir} has no checkpoint yet; start a new training instead")
+            self.ckpt.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+            log.info("resumed from %s at step %d", self.manager.latest_checkpoint, self.step)
+        self._train_step = self._make_train_step()
+        self._eval_step = tf.function(self._loss, input_signature=self._signature(), reduce_retracing=True)
+
+    @property
+    def step(self) -> int:
+        return int(self.optimizer.iterations.numpy())
+
+    @staticmethod
+    def _signature():
+        spec = tf.TensorSpec([None, None], tf.int32)
+        return [spec, spec, spec]
+
+    def _loss(self, src, tgt_in, tgt_out, training=False):
+        logits, _ = self.model.forward(src, tgt_in, training=training)  # [B,T,V]
+        return smoothed_loss(logits, tgt_out, self.config.train.label_smoothing if training else 0.0)
+
+    def _make_train_step(self):
+        model, optimizer = self.model, self.optimizer
+
+        @tf.function(input_signature=self._signature())
+        def train_step(src, tgt_in, tgt_out):
+            with tf.GradientTape() as tape:
+                total, tokens = self._loss(src, tgt_in, tgt_out, training=True)
+                loss = total / tokens
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            return loss, tokens
+
+        return train_step
+
+    # ----- validation -------------------------------------------------------------------------
+    def validate(self) -> dict:
+        if self.valid_data is None:
+            return {}
+        total = tokens = 0.0
+        for src, tgt_in, tgt_out in make_dataset(self.valid_data, self.config.train.batch_tokens, self.config.train.max_tokens, shuffle=False):
+            t, n = self._eval_step(src, tgt_in, tgt_out)
+            total, tokens = total + float(t), tokens + float(n)
+        pairs = self.valid_pairs[: self.config.train.eval_sentences]
+        hyps = Translator(self.model, self.tokenizer, self.config.decode).translate([s for s, _ in pairs], beam_size=1)
+        scores = score([h.text for h in hyps], [t for _, t in pairs])
+        return {"valid_loss": round(total / max(tokens, 1.0), 4), "valid_bleu": scores.bleu, "valid_chrf": scores.chrf}
+
+    def _record(self, metrics: dict, writer) -> None:
+        with open(self.dir / md.METRICS, "a", encoding="utf-8") as f:
+            f.write(json.dumps(metrics) + "\n")
+        with writer.as_default(step=metrics["step"]):
+            for k, v in metrics.items():
+                if isinstance(v, (int, float)) and k != "step":
+                    tf.summary.scalar(k, v)
+        writer.flush()
+
+    def _evaluate_and_save(self, writer, train_loss, tokens_per_s) -> bool:
+        """Validate, checkpoint, keep the best weights. Returns True when early stopping triggers."""
+        metrics = {"step": self.step, "train_loss": round(train_loss, 4), "tokens_per_second": round(tokens_per_s, 1)}
+        metrics.update(self.validate())
+        bleu = metrics.get("valid_bleu", 0.0)
+        if bleu > float(self.best_bleu) or not (self.dir / md.WEIGHTS).exists():
+            self.best_bleu.assign(bleu)
+            self.bad_evals.assign(0)
+            tmp = self.dir / ("tmp." + md.WEIGHTS)
+            self.model.save_weights(str(tmp))
+            tmp.replace(self.dir / md.WEIGHTS)
+            metrics["best"] = True
+        else:
+            self.bad_evals.assign_add(1)
+        self.manager.save(checkpoint_number=self.step)
+        self._record(metrics, writer)
+        log.info("step %d: %s", self.step, json.dumps(metrics))
+        patience = self.config.train.patience
+        return bool(patience and int(self.bad_evals) >= patience)
+
+    # ----- loop -------------------------------------------------------------------------------
+    def run(self) -> TrainResult:
+        from tqdm.auto import tqdm
+
+        tc = self.config.train
+        steps_per_epoch = None
+        if tc.epochs:
+            steps_per_epoch = sum(1 for _ in make_dataset(self.train_data, tc.batch_tokens, tc.max_tokens, shuffle=False))
+        limit = [x for x in (tc.max_steps, math.ceil(tc.epochs * steps_per_epoch) if steps_per_epoch else 0) if x]
+        max_steps = min(limit) if limit else None
+        if max_steps is None and not tc.time_budget:
+            raise UserError("training has no end: give --steps, --epochs or --time-budget")
+        ds = make_dataset(self.train_data, tc.batch_tokens, tc.max_tokens, shuffle=True, seed=tc.seed + self.step, repeat=True)
+        writer = tf.summary.create_file_writer(str(self.dir / "logs"))
+        bar = tqdm(total=max_steps, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True,
+                   desc="train")
+        train_seconds, tokens, losses, history = 0.0, 0, [], []
+        window_tokens, window_time = 0, 0.0
+        stop = self.step >= (max_steps or float("inf"))
+        it = iter(ds)
+        while not stop:
+            src, tgt_in, tgt_out = next(it)
+            start = time.perf_counter()
+            loss, n = self._train_step(src, tgt_in, tgt_out)
+            loss = float(loss)  # waits for the step to finish
+            elapsed = time.perf_counter() - start
+            if not math.isfinite(loss):
+                raise UserError(f"training diverged at step {self.step} (loss {loss}); lower --lr or raise --clip-norm; the last good checkpoint is kept")
+            train_seconds += elapsed
+            tokens += int(n)
+            window_tokens, window_time = window_tokens + int(n), window_time + elapsed
+            losses.append(loss)
+            self.tokens_seen.assign_add(int(n))
+            bar.update(1)
+            if self.step % 10 == 0:
+                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", tok_s=f"{window_tokens / max(window_time, 1e-9):,.0f}")
+                window_tokens, window_time = 0, 0.0
+            out_of_time = bool(tc.time_budget) and train_seconds >= tc.time_budget
+            at_end = max_steps is not None and self.step >= max_steps
+            if self.step % tc.eval_every == 0 or out_of_time or at_end:
+                early = self._evaluate_and_save(writer, float(np.mean(losses[-tc.eval_every:])), tokens / max(train_seconds, 1e-9))
+                history.append(md.read_metrics(self.dir)[-1])
+                if early:
+                    log.info("early stopping: no BLEU improvement in %d validations", tc.patience)
+                stop = early or out_of_time or at_end
+        bar.close()
+        if not (self.dir / md.WEIGHTS).exists():
+            self._evaluate_and_save(writer, float(np.mean(losses)) if losses else float("nan"), 0.0)
+        return TrainResult(self.step, train_seconds, tokens, float(self.best_bleu), history)

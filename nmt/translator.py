@@ -1,0 +1,109 @@
+"""Raw strings in, hypotheses out: tokenization, length-sorted batching, decoding, detokenization.
+
+    translator = Translator.load("runs/demo")
+    hyps = translator.translate(["the man sees the dog ."], beam_size=4, return_attention=True)
+    hyps[0].text, hyps[0].score, hyps[0].attention.shape   # [L,H,T,S]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from nmt import model_dir
+from nmt.config import DecodeConfig
+from nmt.decoding import DecodeOptions, make_decode_fn
+from nmt.errors import UserError
+from nmt.pipeline import length_sorted_batches
+from nmt.tokenization import BOS_ID, EOS_ID
+
+
+@dataclass
+class Hypothesis:
+    """One translation: detokenized ``text``, target ``tokens`` (pieces, EOS excluded), ``score``
+    (length-normalised log-probability), source ``source_tokens`` (pieces, EOS included), and
+    ``attention`` [L,H,T,S] over those tokens when requested (None otherwise)."""
+
+    text: str
+    tokens: list[str]
+    score: float
+    source_tokens: list[str]
+    attention: np.ndarray | None = None
+
+
+class Translator:
+    """Translate with any model that implements the contract of :mod:`nmt.models.base`."""
+
+    def __init__(self, model, tokenizer, decode: DecodeConfig | None = None):
+        self.model, self.tokenizer = model, tokenizer
+        self.decode_config = decode or DecodeConfig()
+        self._fns: dict = {}
+
+    @classmethod
+    def load(cls, path, **decode_overrides) -> "Translator":
+        config, tokenizer, model = model_dir.load(path)
+        decode = replace(config.decode, **{k: v for k, v in decode_overrides.items() if v is not None})
+        return cls(model, tokenizer, decode)
+
+    def _fn(self, options: DecodeOptions):
+        if options not in self._fns:
+            self._fns[options] = make_decode_fn(self.model, options, BOS_ID, EOS_ID)
+        return self._fns[options]
+
+    def options(self, beam_size=None, n_best=None, length_penalty=None, return_attention=False) -> DecodeOptions:
+        d = self.decode_config
+        beam = d.beam_size if beam_size is None else beam_size
+        nbest = d.n_best if n_best is None else n_best
+        if beam < 1:
+            raise UserError(f"beam size must be at least 1, got {beam}")
+        if nbest < 1 or nbest > beam:
+            raise UserError(f"n-best must be between 1 and the beam size ({beam}), got {nbest}")
+        return DecodeOptions(beam_size=beam, length_penalty=d.length_penalty if length_penalty is None else length_penalty,
+                             n_best=nbest, max_length_a=d.max_length_a, max_length_b=d.max_length_b,
+                             return_attention=return_attention)
+
+    def translate(self, sentences: Sequence[str], beam_size: int | None = None, n_best: int | None = None,
+                  length_penalty: float | None = None, batch_size: int | None = None,
+                  return_attention: bool = False, progress=None):
+        """Translate ``sentences``; returns one Hypothesis per sentence, or a list of ``n_best`` when n_best > 1."""
+        options = self.options(beam_size, n_best, length_penalty, return_attention)
+        batch_size = batch_size or self.decode_config.batch_size
+        if batch_size < 1:
+            raise UserError(f"batch size must be at least 1, got {batch_size}")
+        sentences = [" ".join(s.split()) for s in sentences]
+        if not sentences:
+            return []
+        fn = self._fn(options)
+        src = self.tokenizer.encode_source(tf.constant(sentences))  # [N,(S)]
+        lengths = src.row_lengths().numpy()
+        results: list = [None] * len(sentences)
+        for idx in length_sorted_batches(lengths, batch_size):
+            batch = tf.gather(src, idx).to_tensor(0)  # [B,S]
+            out = fn(batch)
+            self._collect(out, src, idx, options, results)
+            if progress is not None:
+                progress.update(len(idx))
+        return results if options.n_best > 1 else [r[0] for r in results]
+
+    def _collect(self, out, src, idx, options, results):
+        ids, lengths, scores = out.ids.numpy(), out.lengths.numpy(), out.scores.numpy()  # [B,N,T] [B,N] [B,N]
+        b, n, t = ids.shape
+        ragged = tf.RaggedTensor.from_tensor(ids.reshape(b * n, t), lengths=lengths.reshape(-1))  # [B*N,(T)]
+        texts = self.tokenizer.decode_target(ragged).numpy()
+        pieces = self.tokenizer.target_pieces(ragged).to_list()
+        src_pieces = self.tokenizer.source_pieces(tf.gather(src, idx)).to_list()
+        attention = out.attention.numpy() if options.return_attention else None  # [B,N,T,L,H,S]
+        for i, sent in enumerate(idx):
+            hyps = []
+            for j in range(n):
+                k = i * n + j
+                att = None
+                if attention is not None:
+                    s_len, t_len = len(src_pieces[i]), int(lengths[i, j])
+                    att = np.transpose(attention[i, j, :t_len, :, :, :s_len], (1, 2, 0, 3))  # [L,H,T,S]
+                hyps.append(Hypothesis(texts[k].decode("utf-8"), [p.decode("utf-8") for p in pieces[k]],
+                                       float(scores[i, j]), [p.decode("utf-8") for p in src_pieces[i]], att))
+            results[sent] = hyps
