@@ -1,0 +1,141 @@
+"""The CLI through click's CliRunner: train -> translate -> evaluate, and user mistakes."""
+
+import json
+import random
+
+import pytest
+from click.testing import CliRunner
+
+from nmt.cli.main import cli, main
+
+
+def run(args, input=None):
+    """Run like the console script: returns (exit code, stdout, stderr)."""
+    runner = CliRunner()
+    result = runner.invoke(_entry, args, input=input, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+import click  # noqa: E402
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
+@click.pass_context
+def _entry(ctx):
+    main(list(ctx.args))
+
+
+def write_corpus(folder, n=200, seed=0):
+    rng = random.Random(seed)
+    words = "ab cd ef gh ij kl".split()
+    src, tgt = [], []
+    for _ in range(n):
+        s = [rng.choice(words) for _ in range(rng.randint(2, 5))]
+        src.append(" ".join(s))
+        tgt.append(" ".join(w.upper() for w in reversed(s)))
+    (folder / "train.src").write_text("\n".join(src) + "\n")
+    (folder / "train.tgt").write_text("\n".join(tgt) + "\n")
+    return src, tgt
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    write_corpus(folder)
+    code, out, err = run(["train", "--model-dir", str(folder / "m"), "--train-src", str(folder / "train.src"),
+                          "--train-tgt", str(folder / "train.tgt"), "--valid-src", str(folder / "train.src"),
+                          "--valid-tgt", str(folder / "train.tgt"), "--preset", "tiny", "--vocab-size", "30",
+                          "--steps", "300", "--eval-every", "150", "--lr", "0.01", "--no-progress"])
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["steps"] == 300
+    return folder
+
+
+def test_train_translate_evaluate(model):
+    folder = model
+    code, out, err = run(["translate", str(folder / "m"), "-i", str(folder / "train.src"), "-o", str(folder / "hyp"),
+                          "--beam-size", "2"])
+    assert code == 0, err
+    hyps = (folder / "hyp").read_text().splitlines()
+    assert len(hyps) == 200
+    code, out, err = run(["evaluate", "--hyp", str(folder / "hyp"), "--ref", str(folder / "train.tgt"), "--json"])
+    assert code == 0, err
+    scores = json.loads(out)
+    assert scores["bleu"] > 50 and "nrefs:1" in scores["bleu_signature"] and "nc:6" in scores["chrf_signature"]
+    code, out2, err = run(["evaluate", str(folder / "m"), "--src", str(folder / "train.src"), "--ref", str(folder / "train.tgt"), "--json"])
+    assert code == 0, err
+    assert json.loads(out2)["bleu"] == pytest.approx(scores["bleu"], abs=5)
+
+
+def test_translate_stdin_and_nbest(model):
+    code, out, err = run(["translate", str(model / "m"), "--beam-size", "3", "--n-best", "2"], input="ab cd\nef\n")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 4 and lines[0].startswith("0 ||| ") and lines[2].startswith("1 ||| ")
+
+
+def one_line_error(code, err, *needles):
+    assert code == 2, err
+    lines = [l for l in err.strip().splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_mismatched_corpus(tmp_path):
+    (tmp_path / "a").write_text("x\ny\nz\n")
+    (tmp_path / "b").write_text("x\ny\n")
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--train-src", str(tmp_path / "a"), "--train-tgt", str(tmp_path / "b"), "--steps", "1"])
+    one_line_error(code, err, "3", "2", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert not (tmp_path / "m").exists()
+
+
+def test_missing_file(tmp_path):
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--train-src", str(tmp_path / "nope"), "--train-tgt", str(tmp_path / "nope2"), "--steps", "1"])
+    one_line_error(code, err, "nope")
+
+
+def test_unknown_attention(tmp_path):
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--attention", "bahdanauu", "--steps", "1"])
+    one_line_error(code, err, "bahdanauu", "additive", "multi-head")
+
+
+def test_missing_model_dir(tmp_path):
+    code, _, err = run(["translate", str(tmp_path / "nothing")], input="hello\n")
+    one_line_error(code, err, "does not exist")
+
+
+def test_no_partial_output_on_error(model, tmp_path):
+    out = tmp_path / "out.txt"
+    code, _, err = run(["translate", str(tmp_path / "nothing"), "-i", str(model / "train.src"), "-o", str(out)])
+    one_line_error(code, err)
+    assert not out.exists()
+    code, _, err = run(["translate", str(model / "m"), "-i", str(model / "train.src"), "-o", str(model / "train.src")])
+    one_line_error(code, err, "same file")
+
+
+def test_invalid_utf8_input(model, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine\n\xff\xfe broken\n")
+    code, _, err = run(["translate", str(model / "m"), "-i", str(bad)])
+    one_line_error(code, err, "line 2")
+
+
+def test_bad_options(model, tmp_path):
+    code, _, err = run(["translate", str(model / "m"), "--beam-size", "0"], input="ab\n")
+    one_line_error(code, err, "beam size")
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--units", "0", "--steps", "1"])
+    one_line_error(code, err, "--units")
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--no-such-flag"])
+    one_line_error(code, err, "no-such-flag")
+    code, _, err = run(["evaluate", "--hyp", str(model / "train.src")])
+    one_line_error(code, err, "--ref")
+
+
+def test_every_command_has_help():
+    for args in (["--help"], ["train", "--help"], ["translate", "--help"], ["evaluate", "--help"], ["data", "--help"],
+                 ["data", "fetch", "--help"], ["demo", "--help"]):
+        code, out, _ = run(args)
+        assert code == 0 and "Usage:" in out, args
