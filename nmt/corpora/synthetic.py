@@ -1,0 +1,492 @@
+"""Synthdeutsch: the embedded English -> German-like parallel corpus, with gold word alignments.
+
+A sentence is drawn as an abstract tree (clauses, noun phrases, prepositional phrases) and rendered
+twice, by an English and by a Synthdeutsch renderer: a synchronous grammar. Every rendered word
+carries anchors, keys ``(id(node), role)`` of the tree node it expresses, marked sure or possible; a
+source and a target word are linked when they share a key (sure when both mark it sure). Since only
+the strings are kept, the target must be a function of the source string: there are no synonyms,
+and the English side has no attachment ambiguity (PPs attach only to verbs, only subjects
+coordinate, only main clauses coordinate or front a constituent, relative clauses are set off by
+commas and contain no clause, a clause with a ``that`` complement has no trailing adjunct).
+
+Phenomena: verb-second main clauses (a fronted adverb, PP or adverbial clause inverts subject and
+verb), verb-final subordinate and relative clauses, separable verbs (``ruft ... an`` / ``anruft``),
+perfect with ``haben``/``sein`` and the participle last, ``will``/``can``/``must`` with the
+infinitive last, ``nicht`` after the objects, middle-field order (pronouns, adverb, dative,
+accusative), articles and adjectives declined for gender, number and case (strong/weak/mixed), weak
+masculine nouns, dative plural ``-n``, agreement with coordinated subjects, ``, dass`` clauses.
+Words are lowercase ASCII (umlauts as ae/oe/ue, sharp s as ss). Alignments are Pharaoh ``i-j``
+(sure) and ``i?j`` (possible only), sorted; every token of both sides has at least one link.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import namedtuple
+from pathlib import Path
+from typing import NamedTuple
+
+
+class Pair(NamedTuple):
+    src: str
+    tgt: str
+    alignment: str  # sorted "i-j" (sure) and "i?j" (possible) links, 0-based word indices
+
+
+Noun = namedtuple("Noun", "en en_pl de de_pl g weak cls")  # cls: p person, a animal, t thing
+Verb = namedtuple("Verb", "en en_prt en_pp prt inf s3 pp aux frame")  # frame: i, t, d (ditransitive), c (that)
+Word = namedtuple("Word", "en de tag", defaults=("",))  # tag: adverb tenses, preposition case, "," coordinator
+Pron = namedtuple("Pron", "en obj de acc dat person")  # person: 0 i, 1 you, 2 he/she/it, 3 we, 4 they
+Det = namedtuple("Det", "en en_pl kind de")  # kind: def | dies (der-words) | ein (ein-words) | num
+
+
+def _s(w: str) -> str:
+    """English -s: third person singular of a verb, regular plural of a noun."""
+    if w.endswith(("s", "x", "z", "ch", "sh", "o")):
+        return w + "es"
+    return w[:-1] + "ies" if w.endswith("y") and w[-2] not in "aeiou" else w + "s"
+
+
+def _nouns(cls: str, text: str) -> list:  # en[=plural]:de:de_plural:gender (M: weak masculine)
+    entries = (e.replace("=", ":", 1).split(":") if "=" in e else [e.split(":")[0], ""] + e.split(":")[1:]
+               for e in text.split())
+    return [Noun(en, en_pl or _s(en), de, pl, g.lower(), g == "M", cls) for en, en_pl, de, pl, g in entries]
+
+
+def _verbs(frame: str, text: str) -> list:  # en[_particle]:en_participle:[particle_]inf:3sg:participle:aux
+    return [Verb(*en.partition("_")[::2], en_pp, *inf.rpartition("_")[::2], s3, pp, aux, frame)
+            for en, en_pp, inf, s3, pp, aux in (e.split(":") for e in text.split())]
+
+
+def _words(text: str) -> list:
+    return [Word(*e.replace("_", " ").split(":")) for e in text.split()]
+
+
+PERSONS = _nouns("p", """man=men:mann:maenner:m woman=women:frau:frauen:f child=children:kind:kinder:n
+boy:junge:jungen:M girl:maedchen:maedchen:n teacher:lehrer:lehrer:m student:student:studenten:M doctor:arzt:aerzte:m
+farmer:bauer:bauern:M king:koenig:koenige:m queen:koenigin:koeniginnen:f friend:freund:freunde:m
+neighbor:nachbar:nachbarn:M baker:baecker:baecker:m chef:koch:koeche:m soldier:soldat:soldaten:M
+driver:fahrer:fahrer:m painter:maler:maler:m singer:saenger:saenger:m sister:schwester:schwestern:f
+brother:bruder:brueder:m mother:mutter:muetter:f father:vater:vaeter:m daughter:tochter:toechter:f son:sohn:soehne:m
+aunt:tante:tanten:f uncle:onkel:onkel:m guest:gast:gaeste:m nurse:pflegerin:pflegerinnen:f
+thief=thieves:dieb:diebe:m judge:richter:richter:m poet:dichter:dichter:m lawyer:anwalt:anwaelte:m
+waiter:kellner:kellner:m hunter:jaeger:jaeger:m pupil:schuelerin:schuelerinnen:f prince:prinz:prinzen:M
+princess:prinzessin:prinzessinnen:f""")
+ANIMALS = _nouns("a", """dog:hund:hunde:m cat:katze:katzen:f horse:pferd:pferde:n bird:vogel:voegel:m
+cow:kuh:kuehe:f mouse=mice:maus:maeuse:f pig:schwein:schweine:n goat:ziege:ziegen:f wolf=wolves:wolf:woelfe:m
+fox:fuchs:fuechse:m bear:baer:baeren:M rabbit:hase:hasen:M duck:ente:enten:f owl:eule:eulen:f
+snake:schlange:schlangen:f lion:loewe:loewen:M donkey:esel:esel:m frog:frosch:froesche:m chicken:huhn:huehner:n
+bee:biene:bienen:f monkey:affe:affen:M elephant:elefant:elefanten:M tiger:tiger:tiger:m""")
+THINGS = _nouns("t", """book:buch:buecher:n ball:ball:baelle:m house:haus:haeuser:n car:auto:autos:n
+table:tisch:tische:m chair:stuhl:stuehle:m door:tuer:tueren:f window:fenster:fenster:n bread:brot:brote:n
+apple:apfel:aepfel:m letter:brief:briefe:m cup:tasse:tassen:f glass:glas:glaeser:n key:schluessel:schluessel:m
+hat:hut:huete:m shoe:schuh:schuhe:m bag:tasche:taschen:f box:kiste:kisten:f bottle:flasche:flaschen:f
+flower:blume:blumen:f tree:baum:baeume:m stone:stein:steine:m picture:bild:bilder:n song:lied:lieder:n
+story:geschichte:geschichten:f newspaper:zeitung:zeitungen:f clock:uhr:uhren:f lamp:lampe:lampen:f bed:bett:betten:n
+boat:boot:boote:n train:zug:zuege:m bicycle:fahrrad:fahrraeder:n ship:schiff:schiffe:n garden:garten:gaerten:m
+street:strasse:strassen:f city:stadt:staedte:f village:dorf:doerfer:n river:fluss:fluesse:m mountain:berg:berge:m
+forest:wald:waelder:m school:schule:schulen:f church:kirche:kirchen:f kitchen:kueche:kuechen:f room:zimmer:zimmer:n
+bridge:bruecke:bruecken:f castle:schloss:schloesser:n market:markt:maerkte:m lake:see:seen:m island:insel:inseln:f
+coat:mantel:maentel:m ring:ring:ringe:m knife=knives:messer:messer:n spoon:loeffel:loeffel:m plate:teller:teller:m
+egg:ei:eier:n cake:kuchen:kuchen:m soup:suppe:suppen:f pen:stift:stifte:m map:karte:karten:f
+gift:geschenk:geschenke:n word:wort:woerter:n shirt:hemd:hemden:n dress:kleid:kleider:n candle:kerze:kerzen:f
+mirror:spiegel:spiegel:m basket:korb:koerbe:m pot:topf:toepfe:m wall:wand:waende:f tower:turm:tuerme:m""")
+INTRANS = _verbs("i", """sleep:slept:schlafen:schlaeft:geschlafen:h laugh:laughed:lachen:lacht:gelacht:h
+run:run:laufen:laeuft:gelaufen:s swim:swum:schwimmen:schwimmt:geschwommen:s sing:sung:singen:singt:gesungen:h
+dance:danced:tanzen:tanzt:getanzt:h cry:cried:weinen:weint:geweint:h wait:waited:warten:wartet:gewartet:h
+work:worked:arbeiten:arbeitet:gearbeitet:h play:played:spielen:spielt:gespielt:h bark:barked:bellen:bellt:gebellt:h
+come:come:kommen:kommt:gekommen:s go:gone:gehen:geht:gegangen:s jump:jumped:springen:springt:gesprungen:s
+fall:fallen:fallen:faellt:gefallen:s stay:stayed:bleiben:bleibt:geblieben:s live:lived:leben:lebt:gelebt:h
+arrive:arrived:an_kommen:kommt:gekommen:s get_up:got:auf_stehen:steht:gestanden:s
+fall_asleep:fallen:ein_schlafen:schlaeft:geschlafen:s leave:left:weg_gehen:geht:gegangen:s
+come_back:come:zurueck_kommen:kommt:gekommen:s go_out:gone:aus_gehen:geht:gegangen:s
+wake_up:woken:auf_wachen:wacht:gewacht:s set_off:set:los_fahren:faehrt:gefahren:s""")
+TRANS = _verbs("t", """see:seen:sehen:sieht:gesehen:h find:found:finden:findet:gefunden:h
+buy:bought:kaufen:kauft:gekauft:h sell:sold:verkaufen:verkauft:verkauft:h read:read:lesen:liest:gelesen:h
+write:written:schreiben:schreibt:geschrieben:h carry:carried:tragen:traegt:getragen:h
+hold:held:halten:haelt:gehalten:h take:taken:nehmen:nimmt:genommen:h eat:eaten:essen:isst:gegessen:h
+drink:drunk:trinken:trinkt:getrunken:h love:loved:lieben:liebt:geliebt:h hear:heard:hoeren:hoert:gehoert:h
+visit:visited:besuchen:besucht:besucht:h meet:met:treffen:trifft:getroffen:h paint:painted:malen:malt:gemalt:h
+wash:washed:waschen:waescht:gewaschen:h open:opened:oeffnen:oeffnet:geoeffnet:h
+close:closed:schliessen:schliesst:geschlossen:h build:built:bauen:baut:gebaut:h
+catch:caught:fangen:faengt:gefangen:h need:needed:brauchen:braucht:gebraucht:h
+draw:drawn:zeichnen:zeichnet:gezeichnet:h cook:cooked:kochen:kocht:gekocht:h kiss:kissed:kuessen:kuesst:gekuesst:h
+know:known:kennen:kennt:gekannt:h call_up:called:an_rufen:ruft:gerufen:h pick_up:picked:ab_holen:holt:geholt:h
+clean_up:cleaned:auf_raeumen:raeumt:geraeumt:h look_up:looked:nach_schlagen:schlaegt:geschlagen:h
+turn_off:turned:aus_machen:macht:gemacht:h throw_away:thrown:weg_werfen:wirft:geworfen:h
+write_down:written:auf_schreiben:schreibt:geschrieben:h invite:invited:ein_laden:laedt:geladen:h
+take_along:taken:mit_nehmen:nimmt:genommen:h bring_along:brought:mit_bringen:bringt:gebracht:h""")
+DITRANS = _verbs("d", """give:given:geben:gibt:gegeben:h show:shown:zeigen:zeigt:gezeigt:h
+bring:brought:bringen:bringt:gebracht:h send:sent:schicken:schickt:geschickt:h
+tell:told:erzaehlen:erzaehlt:erzaehlt:h offer:offered:an_bieten:bietet:geboten:h lend:lent:leihen:leiht:geliehen:h
+hand:handed:reichen:reicht:gereicht:h""")
+COMP = _verbs("c", """say:said:sagen:sagt:gesagt:h think:thought:denken:denkt:gedacht:h
+believe:believed:glauben:glaubt:geglaubt:h hope:hoped:hoffen:hofft:gehofft:h notice:noticed:merken:merkt:gemerkt:h
+dream:dreamt:traeumen:traeumt:getraeumt:h forget:forgotten:vergessen:vergisst:vergessen:h""")
+ADJS = _words("""big:gross small:klein old:alt young:jung new:neu good:gut bad:schlecht beautiful:schoen
+ugly:haesslich long:lang short:kurz red:rot blue:blau green:gruen yellow:gelb black:schwarz white:weiss brown:braun
+gray:grau happy:froh sad:traurig tired:muede hungry:hungrig rich:reich poor:arm clever:klug stupid:dumm
+friendly:freundlich nice:nett strange:seltsam quiet:leise loud:laut fast:schnell slow:langsam heavy:schwer
+light:leicht warm:warm cold:kalt hot:heiss tidy:ordentlich dirty:schmutzig wild:wild brave:mutig lazy:faul
+famous:beruehmt strong:stark weak:schwach sweet:suess empty:leer full:voll soft:weich hard:hart round:rund wet:nass
+proud:stolz""")
+ADVS = _words("""today:heute:pfw now:jetzt:pw often:oft:pfw sometimes:manchmal:pfw always:immer:pfw again:wieder:pfw
+soon:bald:w here:hier:pfw there:dort:pfw yesterday:gestern:f tomorrow:morgen:w later:spaeter:w already:schon:f
+finally:endlich:fw quickly:schnell:pfw""")
+PREPS = _words("""with:mit:dat without:ohne:acc for:fuer:acc from:von:dat near:bei:dat behind:hinter:dat in:in:dat
+on:auf:dat under:unter:dat through:durch:acc against:gegen:acc around:um:acc""")
+CONJS = _words("""because:weil although:obwohl while:waehrend when:wenn if:falls before:bevor after:nachdem
+until:bis so_that:damit""")
+COORDS = _words("and:und but:aber:, or:oder")
+PRONOUNS = [Pron(*e.split(":")[:5], int(e[-1])) for e in """i:me:ich:mich:mir:0 you:you:du:dich:dir:1
+he:him:er:ihn:ihm:2 she:her:sie:sie:ihr:2 it:it:es:es:ihm:2 we:us:wir:uns:uns:3 they:them:sie:sie:ihnen:4""".split()]
+NUMBERS = "two:zwei three:drei four:vier five:fuenf six:sechs seven:sieben eight:acht nine:neun ten:zehn".split()
+DETS = {"the": Det("the", "the", "def", ""), "a": Det("a", "", "ein", "ein"), "no": Det("no", "no", "ein", "kein"),
+        "this": Det("this", "these", "dies", "dies"), "every": Det("every", "", "dies", "jed"),
+        **{e: Det(e, e, "ein", d) for e, d in (("my", "mein"), ("his", "sein"), ("our", "unser"), ("your", "dein"))},
+        **{e: Det("", e, "num", d) for e, d in (x.split(":") for x in NUMBERS)}}
+NOUNS, ANIMATE, VERBS = PERSONS + ANIMALS + THINGS, PERSONS + ANIMALS, INTRANS + TRANS + DITRANS + COMP
+STRONG = {"nom": dict(m="er", f="e", n="es", p="e"), "acc": dict(m="en", f="e", n="es", p="e"),
+          "dat": dict(m="em", f="er", n="em", p="en")}
+DEF = {"nom": dict(m="der", f="die", n="das", p="die"), "acc": dict(m="den", f="die", n="das", p="die"),
+       "dat": dict(m="dem", f="der", n="dem", p="den")}
+AUX = {"h": "habe hast hat haben haben", "s": "bin bist ist sind sind", "will": "werde wirst wird werden werden",
+       "can": "kann kannst kann koennen koennen", "must": "muss musst muss muessen muessen"}
+TENSES = ("pres", "perf", "will", "can", "must")
+DEFAULT_SEED, DEFAULT_SIZES = 1234, (20000, 500, 1000)  # sizes: (train, valid, test)
+LEXICON_SIZE = {"nouns": len(NOUNS), "verbs": len(VERBS), "adjectives": len(ADJS), "adverbs": len(ADVS),
+                "prepositions": len(PREPS), "conjunctions": len(CONJS) + len(COORDS), "determiners": len(DETS),
+                "pronouns": len(PRONOUNS)}
+
+
+def lexicon() -> dict[str, set[str]]:
+    """Dictionary forms per language (singular nouns, infinitives, adjective stems, function words);
+    the corpus also holds their inflected forms."""
+    en = {w for e in NOUNS + ADJS + ADVS + PREPS + CONJS + COORDS + PRONOUNS for w in e.en.split()}
+    en |= {w for v in VERBS for w in (v.en, v.en_prt) if w} | {d.en or d.en_pl for d in DETS.values()}
+    de = {e.de for e in NOUNS + ADJS + ADVS + PREPS + CONJS + COORDS + PRONOUNS} | {v.prt + v.inf for v in VERBS}
+    de |= {"der", "dieser", "jeder", "ein"} | {d.de for d in DETS.values() if d.kind != "def"} - {"dies", "jed"}
+    return {"en": en | {"do", "have", "will", "can", "must", "not", "who", "which", "that", "to", ",", "."},
+            "de": de | {"haben", "sein", "werden", "koennen", "muessen", "nicht", "dass", ",", "."}}
+
+
+# ---------------------------------------------------------------- rendering: tree -> tokens ----
+# A token is (word, sure_keys, possible_keys). ",?" is the closing comma of a relative clause; it is
+# dropped before "." and ",".
+
+def _t(w: str, *sure, p=()) -> tuple:
+    return (w, sure, p)
+
+
+def _infl(adj: str, ending: str) -> str:
+    return adj + (ending[1:] if adj.endswith("e") else ending)
+
+
+def _conj(v, person: int) -> str:
+    if person == 0:
+        return v.inf[:-2] + "e"
+    if person == 1:
+        return v.s3 if v.s3.endswith(("st", "zt")) else v.s3[:-1] + "st"
+    return v.s3 if person == 2 else v.inf
+
+
+def _person(np: dict) -> int:
+    return np["pr"].person if "pr" in np else 4 if "co" in np or np["pl"] else 2
+
+
+def _en_np(np: dict, case: str = "obj") -> list:
+    k = id(np)
+    if "pr" in np:
+        return [_t(np["pr"].en if case == "nom" else np["pr"].obj, (k, "n"))]
+    if "co" in np:
+        return _en_np(np["co"][0], case) + [_t("and", (k, "and"))] + _en_np(np["co"][1], case)
+    n, out = np["n"], []
+    if np["det"]:
+        w = DETS[np["det"]].en_pl if np["pl"] else DETS[np["det"]].en
+        vowel = (np["adjs"][0].en if np["adjs"] else n.en)[0] in "aeiou"
+        out.append(_t("an" if w == "a" and vowel else w, (k, "d")))
+    out += [_t(a.en, (k, i)) for i, a in enumerate(np["adjs"])] + [_t(n.en_pl if np["pl"] else n.en, (k, "n"))]
+    return out + (_en_clause(np["rel"]) if np["rel"] else [])
+
+
+def _de_np(np: dict, case: str) -> list:
+    k = id(np)
+    if "pr" in np:
+        out = [_t(getattr(np["pr"], "de" if case == "nom" else case), (k, "n"))]
+    elif "co" in np:
+        out = _de_np(np["co"][0], case) + [_t("und", (k, "and"))] + _de_np(np["co"][1], case)
+    else:
+        n, pl, d, out = np["n"], np["pl"], DETS.get(np["det"]), []
+        g = "p" if pl else n.g
+        bare = d is not None and d.kind == "ein" and (case, g) in (("nom", "m"), ("nom", "n"), ("acc", "n"))
+        if d:  # der/dies-words take strong endings and weaken the adjective; ein-words do unless bare
+            w = DEF[case][g] if d.kind == "def" else d.de if d.kind == "num" or bare else d.de + STRONG[case][g]
+            out.append(_t(w, (k, "d")))
+        weak = "e" if (case == "nom" and g != "p") or (case == "acc" and g in "fn") else "en"
+        end = STRONG[case][g] if d is None or d.kind == "num" or bare else weak
+        out += [_t(_infl(a.de, end), (k, i)) for i, a in enumerate(np["adjs"])]
+        noun = n.de_pl if pl or (n.weak and case != "nom") else n.de
+        noun += "n" if pl and case == "dat" and not noun.endswith(("n", "s")) else ""
+        out += [_t(noun, (k, "n"))] + (_de_clause(np["rel"]) if np["rel"] else [])
+    if case == "dat":  # English "to" (give X to Y) is a possible link of the case-marked first word
+        out[0] = (out[0][0], out[0][1], out[0][2] + ((k, "case"),))
+    return out
+
+
+def _en_verb(c: dict) -> list:
+    v, k, t, p3 = c["v"], id(c), c["tense"], _person(c["subj"] or c["head"]) == 2
+    keys = ((k, "v"),) if v.en_prt else ((k, "v"), (k, "prt"))  # "arrive" is also "an" of "ankommen"
+    if t == "pres" and not c["neg"]:
+        return [_t(_s(v.en) if p3 else v.en, *keys)]
+    aux = ("does" if p3 else "do") if t == "pres" else ("has" if p3 else "have") if t == "perf" else t
+    out = [_t(aux, (k, "do" if t == "pres" else "aux"))] + ([_t("not", (k, "neg"))] if c["neg"] else [])
+    return out + [_t(v.en_pp if t == "perf" else v.en, *keys)]
+
+
+def _de_verb(c: dict) -> tuple:
+    """(finite verb, right bracket of a main clause, verb-final cluster)."""
+    v, k, t, p = c["v"], id(c), c["tense"], _person(c["subj"] or c["head"])
+    if t == "pres":
+        form, do = _conj(v, p), ((k, "do"),)  # English do-support is a possible link of the verb
+        right = [_t(v.prt, (k, "prt"), p=((k, "v"),))] if v.prt else []
+        return _t(form, (k, "v"), p=do), right, [_t(v.prt + form, (k, "v"), (k, "prt"), p=do)]
+    nonfin = _t(v.prt + (v.pp if t == "perf" else v.inf), (k, "v"), (k, "prt"))
+    fin = _t(AUX[v.aux if t == "perf" else t].split()[p], (k, "aux"))
+    return fin, [nonfin], [nonfin, fin]
+
+
+def _sub(s: dict, de: bool) -> list:  # conjunction + subordinate clause
+    words = [s["c"].de] if de else s["c"].en.split()
+    return [_t(w, (id(s), "conj")) for w in words] + (_de_clause if de else _en_clause)(s["cl"])
+
+
+def _pp(pp: dict, de: bool) -> list:
+    if de:
+        return [_t(pp["p"].de, (id(pp), "p"))] + _de_np(pp["np"], pp["p"].tag)
+    return [_t(pp["p"].en, (id(pp), "p"))] + _en_np(pp["np"])
+
+
+def _frame(c: dict, de: bool) -> tuple:
+    """What both languages share: fronted part, adverb, PPs, trailing that-clause and adverbial clauses,
+    relative pronoun with its commas."""
+    k, f = id(c), c["front"]
+    adv = [_t(getattr(c["adv"], "de" if de else "en"), (k, "adv"))] if c["adv"] else []
+    front = adv if f == "adv" else _pp(c["pps"][0], de) if f == "pp" else \
+        _sub(c["subs"][0], de) + [_t(",", (id(c["subs"][0]), ","))] if f == "sub" else []
+    pps = [t for pp in c["pps"][f == "pp":] for t in _pp(pp, de)]
+    tail = []
+    if c["comp"]:
+        ck = (id(c["comp"]), "conj")  # German comma before "dass": possible link of "that"
+        tail = ([_t(",", p=(ck,)), _t("dass", ck)] if de else [_t("that", ck)]) + \
+            (_de_clause if de else _en_clause)(c["comp"])
+    tail += [t for s in c["subs"][f == "sub":] for t in [_t(",", (id(s), ","))] + _sub(s, de)]
+    rel, close = [], []
+    if c["kind"] == "rel":
+        h = c["head"]
+        rp = DEF["nom" if c["role"] == "s" else "acc"]["p" if h["pl"] else h["n"].g] if de else \
+            "who" if h["n"].cls == "p" else "which"
+        rel, close = [_t(",", (k, "c1")), _t(rp, (k, "rp"))], [_t(",?", (k, "c2"), p=((k, "c1"),))]
+    return front, ([] if f == "adv" else adv), pps, tail, rel, close
+
+
+def _en_clause(c: dict) -> list:
+    front, adv, pps, tail, rel, close = _frame(c, False)
+    acc, dat, v = c["acc"], c["dat"], c["v"]
+    if dat:
+        to = [_t("to", p=((id(dat), "case"),))]
+        objs = _en_np(acc) + to + _en_np(dat) if c["to"] else _en_np(dat) + _en_np(acc)
+    else:
+        objs = _en_np(acc) if acc else []
+    prt = [_t(v.en_prt, (id(c), "prt"))] if v.en_prt else []
+    subj = _en_np(c["subj"], "nom") if c["subj"] else []
+    return front + rel + subj + _en_verb(c) + (objs + prt if c["late"] else prt + objs) + pps + adv + tail + close
+
+
+def _de_clause(c: dict) -> list:
+    front, adv, pps, tail, rel, close = _frame(c, True)
+    fin, right, final = _de_verb(c)
+    objs = [(o, case) for o, case in ((c["acc"], "acc"), (c["dat"], "dat")) if o]
+    mid = [t for o, case in objs if "pr" in o for t in _de_np(o, case)] + adv  # pronouns: accusative first
+    mid += [t for o, case in reversed(objs) if "pr" not in o for t in _de_np(o, case)]  # nouns: dative first
+    mid += ([_t("nicht", (id(c), "neg"))] if c["neg"] else []) + pps
+    subj = _de_np(c["subj"], "nom") if c["subj"] else []
+    if c["kind"] == "main":  # verb second
+        return (front + [fin] + subj if front else subj + [fin]) + mid + right + tail
+    return rel + subj + mid + final + tail + close  # verb final
+
+
+def _align(en: list, de: list) -> str:
+    """Link words sharing an anchor; sure when both sides mark that anchor sure."""
+    def anchors(tok):
+        return [(x, True) for x in tok[1]] + [(x, False) for x in tok[2]]
+    index: dict = {}
+    for i, tok in enumerate(en):
+        for key, s in anchors(tok):
+            index.setdefault(key, []).append((i, s))
+    links: dict = {}
+    for j, tok in enumerate(de):
+        for key, s in anchors(tok):
+            for i, s_en in index.get(key, ()):
+                links[i, j] = links.get((i, j), False) or (s and s_en)
+    return " ".join(f"{i}{'-' if s else '?'}{j}" for (i, j), s in sorted(links.items()))
+
+
+def render(sentence: dict) -> Pair:
+    """Render a sentence tree: a main ``clause`` or a ``coordination`` of two."""
+    sides = []
+    for de, clause_fn in ((False, _en_clause), (True, _de_clause)):
+        if "cc" in sentence:
+            k, cc = id(sentence), sentence["cc"]
+            toks = clause_fn(sentence["l"]) + ([_t(",", (k, ","))] if cc.tag else [])
+            toks += [_t(cc.de if de else cc.en, (k, "cc"))] + clause_fn(sentence["r"])
+        else:
+            toks = clause_fn(sentence)
+        toks += [_t(".", (".",))]
+        sides.append([(",",) + t[1:] if t[0] == ",?" else t for i, t in enumerate(toks)
+                      if t[0] != ",?" or toks[i + 1][0] not in (".", ",")])
+    for toks, other in ((sides[0], sides[1]), (sides[1], sides[0])):  # a closing comma that both sides
+        keys = {key for t in other for key in t[1]}  # kept links only to its counterpart
+        toks[:] = [(w, s, ()) if w == "," and s and s[0][1] == "c2" and s[0] in keys else (w, s, p)
+                   for w, s, p in toks]
+    en, de = sides
+    return Pair(" ".join(t[0] for t in en), " ".join(t[0] for t in de), _align(en, de))
+
+
+# --------------------------------------------- tree builders (used by the sampler and by tests) ----
+
+def _find(table: list, en):
+    """The entry of ``table`` whose English form is ``en`` (verbs with their particle: "call up")."""
+    if not isinstance(en, str):
+        return en
+    for x in table:
+        if " ".join(filter(None, (x.en, getattr(x, "en_prt", "")))) == en:
+            return x
+    raise KeyError(f"{en!r} is not in the Synthdeutsch lexicon")
+
+
+def noun_phrase(noun, det: str | None = "the", plural: bool = False, adjs=(), rel: dict | None = None) -> dict:
+    """A noun phrase; ``noun``, ``adjs``: English words (or entries); ``det``: a key of DETS or None."""
+    np = {"n": _find(NOUNS, noun), "pl": plural, "det": det, "adjs": [_find(ADJS, a) for a in adjs], "rel": rel}
+    if rel:
+        rel["head"] = np
+    return np
+
+
+def pronoun(en: str) -> dict:
+    return {"pr": _find(PRONOUNS, en)}
+
+
+def coordinated(a: dict, b: dict) -> dict:
+    return {"co": [a, b]}
+
+
+def clause(subj: dict | None, verb, acc: dict | None = None, dat: dict | None = None, *, kind: str = "main",
+           tense: str = "pres", neg: bool = False, to: bool = False, late: bool = False, pps=(), adv=None,
+           front: str | None = None, comp: dict | None = None, subs=(), role: str = "s") -> dict:
+    """A clause; ``kind``: main, sub (under ``comp=`` or ``subs=``) or rel (under ``noun_phrase(rel=)``,
+    ``role`` "s" subject or "o" object relative, ``subj`` None for "s"). ``pps``: [(preposition, np)],
+    ``subs``: [(conjunction, clause)] adverbial clauses, ``comp``: a that-clause, ``to``: "give X to Y",
+    ``late``: English particle after the object, ``front`` (main clauses): "adv", "pp" (the first PP) or
+    "sub" (the first adverbial clause) goes first. Words are English forms or lexicon entries."""
+    return {"kind": kind, "subj": subj, "v": _find(VERBS, verb), "acc": acc, "dat": dat, "tense": tense,
+            "neg": neg, "to": to, "late": late, "pps": [{"p": _find(PREPS, p), "np": n} for p, n in pps],
+            "adv": _find(ADVS, adv) if adv else None, "front": front, "comp": comp, "role": role,
+            "head": None, "subs": [{"c": _find(CONJS, c), "cl": s} for c, s in subs]}
+
+
+def coordination(cc, left: dict, right: dict) -> dict:
+    """Two main clauses joined by "and", "but" or "or"."""
+    return {"cc": _find(COORDS, cc), "l": left, "r": right}
+
+
+# ------------------------------------------------------------------------------- sampling ----
+SG_DETS, SG_W = ["the", "a", "this", "every", "no", "my", "his", "our", "your"], (9, 4, 1, 1, 1, 1, 1, 1, 1)
+PL_DETS = ["the", None, "this", "no", "my", "his", "our", "your"] + [x.split(":")[0] for x in NUMBERS]
+PL_W = (7, 5, 1, 1, 1, 1, 1, 1) + (0.5,) * len(NUMBERS)
+
+
+class _Sampler:
+    def __init__(self, rng: random.Random):
+        self.r = rng
+
+    def pick(self, seq, weights):
+        return self.r.choices(seq, weights)[0]
+
+    def np(self, nouns: list, rel_ok: bool, pron: float = 0.0, coord: float = 0.0) -> dict:
+        r = self.r
+        if r.random() < pron:
+            return {"pr": r.choice(PRONOUNS)}
+        if r.random() < coord:
+            return coordinated(self.np(nouns, False), self.np(nouns, False))
+        noun, pl = r.choice(nouns), r.random() < 0.3
+        det = self.pick(PL_DETS, PL_W) if pl else self.pick(SG_DETS, SG_W)
+        adjs = r.sample(ADJS, self.pick((0, 1, 2), (0.65, 0.28, 0.07)))
+        return noun_phrase(noun, det, pl, adjs, self.rel(noun) if rel_ok and r.random() < 0.08 else None)
+
+    def rel(self, noun: Noun) -> dict:
+        if noun.cls != "t" and self.r.random() < 0.6:
+            return self.fill("rel", self.r.choice(INTRANS + TRANS), None, 9, "s")
+        return self.fill("rel", self.r.choice(TRANS), self.np(ANIMATE, False, pron=0.2), 9, "o")
+
+    def clause(self, kind: str, depth: int) -> dict:
+        v = self.r.choice(self.pick((INTRANS, TRANS, DITRANS, COMP), (0.32, 0.42, 0.12, 0.14 if depth < 3 else 0)))
+        return self.fill(kind, v, self.np(PERSONS if v.frame in "dc" else ANIMATE, True, 0.25, 0.06), depth)
+
+    def fill(self, kind: str, v: Verb, subj: dict | None, depth: int, role: str = "s") -> dict:
+        r, rel_ok = self.r, kind != "rel"
+        tense = self.pick(TENSES, (0.45, 0.25, 0.12, 0.09, 0.09))
+        acc = self.np(NOUNS, rel_ok, pron=0.15) if v.frame in "td" and role == "s" else None
+        dat = self.np(PERSONS, rel_ok, pron=0.25) if v.frame == "d" else None
+        tag = {"pres": "p", "perf": "f"}.get(tense, "w")
+        adv = r.choice([a for a in ADVS if tag in a.tag]) if r.random() < 0.25 else None
+        n_pp = 0 if v.frame == "c" else self.pick((0, 1, 2), (0.7, 0.25, 0.05))
+        pps = [(r.choice(PREPS), self.np(NOUNS, rel_ok)) for _ in range(n_pp)]
+        comp = self.clause("sub", depth + 1) if v.frame == "c" else None
+        subs = []
+        while kind != "rel" and len(subs) < 2 and r.random() < 0.16 * 0.6 ** depth:
+            subs.append((r.choice(CONJS), self.clause("sub", depth + 1)))
+        front = None
+        if kind == "main":
+            opts = [f for f, ok in (("adv", adv), ("pp", pps), ("sub", subs)) if ok]
+            front = r.choice(opts) if opts and r.random() < 0.4 else None
+        if comp and adv and front != "adv":  # no trailing adjunct after a that-clause: front it or drop it
+            front, adv = ("adv", adv) if kind == "main" else (front, None)
+        return clause(subj, v, acc, dat, kind=kind, tense=tense, neg=r.random() < 0.12, role=role,
+                      to=dat is not None and ("pr" in acc or r.random() < 0.5),
+                      late=acc is not None and ("pr" in acc or r.random() < 0.5),
+                      pps=pps, adv=adv, front=front, comp=comp, subs=subs)
+
+    def sentence(self) -> dict:
+        c = self.clause("main", 0)
+        return coordination(self.r.choice(COORDS), c, self.clause("main", 1)) if self.r.random() < 0.12 else c
+
+
+def generate(n: int, seed: int = DEFAULT_SEED) -> list[Pair]:
+    """``n`` independently sampled pairs (duplicates possible); the same seed gives the same list."""
+    s = _Sampler(random.Random(seed))
+    return [render(s.sentence()) for _ in range(n)]
+
+
+def splits(seed: int = DEFAULT_SEED, sizes: tuple[int, int, int] = DEFAULT_SIZES) -> dict[str, list[Pair]]:
+    """Train/valid/test with pairwise distinct source sentences (test is drawn first, then valid, then
+    train, so the held-out sets do not change with the train size)."""
+    s, seen, out = _Sampler(random.Random(seed)), set(), {}
+    for name, n in (("test", sizes[2]), ("valid", sizes[1]), ("train", sizes[0])):
+        out[name] = []
+        while len(out[name]) < n:
+            pair = render(s.sentence())
+            if pair.src not in seen:
+                seen.add(pair.src)
+                out[name].append(pair)
+    return {name: out[name] for name in ("train", "valid", "test")}
+
+
+def write_splits(out_dir, seed: int = DEFAULT_SEED, sizes: tuple[int, int, int] = DEFAULT_SIZES):
+    """Write ``{split}.en``, ``{split}.de``, ``{split}.align`` under ``out_dir``; returns the splits."""
+    out, data = Path(out_dir), splits(seed, sizes)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, pairs in data.items():
+        for ext, field in (("en", 0), ("de", 1), ("align", 2)):
+            with open(out / f"{name}.{ext}", "w", encoding="utf-8", newline="\n") as f:
+                f.writelines(p[field] + "\n" for p in pairs)
+    return data
