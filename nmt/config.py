@@ -36,11 +36,12 @@ class ModelConfig:
     attention_units: int = 256
     heads: int = 4  # multi-head attention only
     dropout: float = 0.2
+    tie_embeddings: bool = False  # output layer shares the target embedding matrix (Press & Wolf 2017)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    batch_tokens: int = 4096  # target tokens (padded) per batch
+    batch_tokens: int = 2048  # padded tokens per batch (longer side)
     max_tokens: int = 100  # drop pairs with more subword tokens on either side
     max_words: int = 200  # drop pairs with more words on either side (before tokenization)
     optimizer: str = "adam"  # adam | adamw

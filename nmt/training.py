@@ -212,8 +212,9 @@ class Trainer:
             raise UserError("training has no end: give --steps, --epochs or --time-budget")
         ds = make_dataset(self.train_data, tc.batch_tokens, tc.max_tokens, shuffle=True, seed=tc.seed + self.step, repeat=True)
         writer = tf.summary.create_file_writer(str(self.dir / "logs"))
-        bar = tqdm(total=max_steps, initial=self.step, disable=not self.progress, unit="step", dynamic_ncols=True,
-                   desc="train")
+        by_time = max_steps is None  # a time budget only: the bar counts seconds, so its ETA is right
+        bar = tqdm(total=round(tc.time_budget) if by_time else max_steps, initial=0 if by_time else self.step,
+                   disable=not self.progress, unit="s" if by_time else "step", dynamic_ncols=True, desc="train")
         train_seconds, tokens, losses, history = 0.0, 0, [], []
         window_tokens, window_time = 0, 0.0
         stop = self.step >= (max_steps or float("inf"))
@@ -231,9 +232,9 @@ class Trainer:
             window_tokens, window_time = window_tokens + int(n), window_time + elapsed
             losses.append(loss)
             self.tokens_seen.assign_add(int(n))
-            bar.update(1)
+            bar.update(min(elapsed, max(0.0, bar.total - bar.n)) if by_time else 1)
             if self.step % 10 == 0:
-                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", tok_s=f"{window_tokens / max(window_time, 1e-9):,.0f}")
+                bar.set_postfix(step=self.step, loss=f"{np.mean(losses[-50:]):.3f}", tok_s=f"{window_tokens / max(window_time, 1e-9):,.0f}")
                 window_tokens, window_time = 0, 0.0
             out_of_time = bool(tc.time_budget) and train_seconds >= tc.time_budget
             at_end = max_steps is not None and self.step >= max_steps

@@ -62,6 +62,9 @@ def timed_translate(translator, sources, beam, batch_size):
 
 def main(argv=None):
     args = parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from nmt import benchinfo
     from nmt.config import preset
     from nmt.corpora.parallel import clean_pairs, read_lines, read_parallel

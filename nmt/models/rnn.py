@@ -45,8 +45,11 @@ class RNNSeq2Seq(Seq2Seq):
         self.src_vocab_size, self.tgt_vocab_size = src_vocab_size, tgt_vocab_size
         units, dec_units = config.units, 2 * config.units
         self.dec_units = dec_units
-        self.src_embedding = keras.layers.Embedding(src_vocab_size, config.embedding_dim, name="src_embedding")
-        self.tgt_embedding = keras.layers.Embedding(tgt_vocab_size, config.embedding_dim, name="tgt_embedding")
+        # N(0, 1) embeddings: Keras' default U(-0.05, 0.05) starts the LSTMs with near-zero signals,
+        # and training sat on the language-model plateau for hundreds of steps (measured).
+        init = keras.initializers.RandomNormal(stddev=1.0)
+        self.src_embedding = keras.layers.Embedding(src_vocab_size, config.embedding_dim, embeddings_initializer=init, name="src_embedding")
+        self.tgt_embedding = keras.layers.Embedding(tgt_vocab_size, config.embedding_dim, embeddings_initializer=init, name="tgt_embedding")
         self.encoder_layers = [
             keras.layers.Bidirectional(
                 keras.layers.LSTM(units, return_sequences=True, return_state=True), name=f"encoder_{i}"
@@ -62,7 +65,8 @@ class RNNSeq2Seq(Seq2Seq):
         self.attention_heads = self.attention.heads
         self.combine = keras.layers.Dense(config.embedding_dim, activation="tanh", use_bias=False, name="combine")
         self.dropout = keras.layers.Dropout(config.dropout)
-        self.output_layer = keras.layers.Dense(tgt_vocab_size, name="output")
+        self.output_layer = None if config.tie_embeddings else keras.layers.Dense(tgt_vocab_size, name="output")
+        self.output_bias = self.add_weight(shape=(tgt_vocab_size,), initializer="zeros", name="output_bias") if config.tie_embeddings else None
         self.stepwise = config.placement == "bahdanau" or config.input_feed
 
     # ----- encoder --------------------------------------------------------------------------
@@ -116,7 +120,10 @@ class RNNSeq2Seq(Seq2Seq):
         return attentional, new_state, weights
 
     def _logits(self, attentional, training):
-        return self.output_layer(self.dropout(attentional, training=training))  # [...,V]
+        x = self.dropout(attentional, training=training)  # [...,E]
+        if self.output_layer is not None:
+            return self.output_layer(x)  # [...,V]
+        return tf.matmul(x, self.tgt_embedding.embeddings, transpose_b=True) + self.output_bias  # [...,V] tied
 
     def step(self, prev_ids, state, encoded, training=False):
         emb = self.tgt_embedding(prev_ids)  # [B,E]

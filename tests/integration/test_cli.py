@@ -139,3 +139,26 @@ def test_every_command_has_help():
                  ["data", "fetch", "--help"], ["demo", "--help"]):
         code, out, _ = run(args)
         assert code == 0 and "Usage:" in out, args
+
+
+def test_chain_on_the_embedded_corpus(tmp_path):
+    """train (embedded corpus, no files) -> translate its test split -> evaluate, via the CLI."""
+    import sacrebleu
+
+    from nmt.corpora.synthetic import splits
+
+    test = splits()["test"][:40]
+    (tmp_path / "test.en").write_text("".join(p.src + "\n" for p in test))
+    (tmp_path / "test.de").write_text("".join(p.tgt + "\n" for p in test))
+    code, out, err = run(["train", "--model-dir", str(tmp_path / "m"), "--preset", "tiny", "--steps", "40",
+                          "--eval-every", "40", "--no-progress"])
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["steps"] == 40
+    code, _, err = run(["translate", str(tmp_path / "m"), "-i", str(tmp_path / "test.en"), "-o", str(tmp_path / "hyp"), "--beam-size", "2"])
+    assert code == 0, err
+    hyps = (tmp_path / "hyp").read_text().splitlines()
+    assert len(hyps) == 40
+    code, out, err = run(["evaluate", "--hyp", str(tmp_path / "hyp"), "--ref", str(tmp_path / "test.de"), "--json"])
+    assert code == 0, err
+    expected = sacrebleu.corpus_bleu(hyps, [[p.tgt for p in test]]).score
+    assert json.loads(out)["bleu"] == pytest.approx(expected, abs=0.01)
