@@ -267,7 +267,9 @@ def make_decode_fn(model: Seq2Seq, options: DecodeOptions, bos_id: int = 2, eos_
     """A ``tf.function`` ``src_ids [B,S] int32 -> DecodeResult`` traced once for every B and S."""
     options.validate()
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
+    # autograph=False: every loop here is an explicit tf.while_loop, and the models' Python
+    # branches depend on configuration only.
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)], autograph=False)
     def decode_fn(src_ids):
         return decode(model, src_ids, options, bos_id=bos_id, eos_id=eos_id)
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env python
+"""Training throughput of the LSTM decoder's attention placements, measured in one run.
+
+Same data (the first batches of a corpus), tokenizer, model size and steps for each placement:
+``luong`` (attend after the recurrence; the LSTM runs over the whole target sequence at once),
+``luong`` with input feeding, and ``bahdanau`` (context fed into the recurrence). Reports target
+tokens/s and the ratio to ``luong``. Writes results/placement.json and results/placement.md.
+
+    python scripts/bench_placement.py --steps 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+M30K = ROOT.parent / "shared" / "data" / "multi30k"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--train-src", default=str(M30K / "train.en.gz"))
+    p.add_argument("--train-tgt", default=str(M30K / "train.de.gz"))
+    p.add_argument("--preset", default="base")
+    p.add_argument("--attention", default="additive")
+    p.add_argument("--steps", type=int, default=40, help="timed steps per placement (after 5 untimed)")
+    p.add_argument("--out", default=str(ROOT / "results"))
+    args = p.parse_args(argv)
+
+    import keras
+    import tensorflow as tf
+
+    from nmt import benchinfo
+    from nmt import model_dir as md
+    from nmt.config import preset
+    from nmt.corpora.parallel import clean_pairs, read_parallel
+    from nmt.pipeline import encode_pairs, make_dataset
+    from nmt.tokenization import Tokenizer
+    from nmt.training import make_optimizer, smoothed_loss
+
+    base = preset(args.preset).override("model", attention=args.attention)
+    pairs, _ = clean_pairs(read_parallel(args.train_src, args.train_tgt), base.train.max_words)
+    tokenizer = Tokenizer.from_config(pairs, base.tokenizer)
+    data = encode_pairs(pairs, tokenizer, base.train.max_tokens)
+    batches = list(make_dataset(data, base.train.batch_tokens, base.train.max_tokens, seed=0).take(args.steps + 5))
+    rows = []
+    for placement, feed in (("luong", False), ("luong", True), ("bahdanau", False)):
+        keras.utils.set_random_seed(0)
+        config = base.override("model", placement=placement, input_feed=feed)
+        model = md.build(config, tokenizer)
+        optimizer = make_optimizer(config.train)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)] * 3)
+        def step(src, tgt_in, tgt_out):
+            with tf.GradientTape() as tape:
+                total, n = smoothed_loss(model.forward(src, tgt_in, training=True)[0], tgt_out, 0.1)
+                loss = total / n
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            return n
+
+        for b in batches[:5]:
+            step(*b)
+        tokens, start = 0.0, time.perf_counter()
+        for b in batches[5:]:
+            tokens += float(step(*b))
+        seconds = time.perf_counter() - start
+        rows.append({"placement": placement, "input_feed": feed, "target_tokens_per_second": round(tokens / seconds, 1)})
+        print(rows[-1], flush=True)
+    for r in rows:
+        r["ratio_to_luong"] = round(r["target_tokens_per_second"] / rows[0]["target_tokens_per_second"], 2)
+    report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
+              "config": base.to_dict(), "steps": args.steps, "rows": rows}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "placement.json").write_text(json.dumps(report, indent=2) + "\n")
+    m = report["machine"]
+    md_lines = ["# Attention placement: training throughput", "", f"Command: `{report['command']}`", "",
+                f"Machine: {m['cpu']}, {m['cores']} cores. Same {args.steps} batches of Multi30k en->de for each row, "
+                f"preset `{args.preset}`, attention `{args.attention}`.", "",
+                "| placement | input feed | target tokens/s | ratio to luong |", "|---|---|---|---|",
+                *[f"| {r['placement']} | {r['input_feed']} | {r['target_tokens_per_second']:,} | {r['ratio_to_luong']} |" for r in rows], ""]
+    (out / "placement.md").write_text("\n".join(md_lines))
+
+
+if __name__ == "__main__":
+    main()
