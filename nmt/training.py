@@ -101,15 +101,18 @@ class Trainer:
         else:
             if md.is_model_dir(self.dir):
                 raise UserError(f"{self.dir} already holds a model; use --resume to continue it or choose another --model-dir")
-            self.dir.mkdir(parents=True, exist_ok=True)
+            if not (config.train.max_steps or config.train.epochs or config.train.time_budget):
+                raise UserError("training has no end: give --steps, --epochs or --time-budget")
             tokenizer = tokenizer or Tokenizer.from_config(train_pairs, config.tokenizer)
-            tokenizer.save(self.dir)
-            config.save(self.dir / md.CONFIG)
         self.config, self.tokenizer = config, tokenizer
         tc = config.train
         self.train_data = encode_pairs(train_pairs, tokenizer, tc.max_tokens, "train")
         if int(self.train_data.src.nrows()) == 0:
             raise UserError("no training pairs left after filtering; check the corpus and --max-tokens")
+        if not resume:  # only now: a mistake above leaves no half-made model directory behind
+            self.dir.mkdir(parents=True, exist_ok=True)
+            tokenizer.save(self.dir)
+            config.save(self.dir / md.CONFIG)
         self.valid_pairs = list(valid_pairs)
         self.valid_data = encode_pairs(self.valid_pairs, tokenizer, tc.max_tokens, "valid") if self.valid_pairs else None
         self.model = md.build(config, tokenizer)

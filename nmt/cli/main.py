@@ -18,6 +18,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is impor
 class LazyGroup(click.Group):
     """Imports each command's module only when it runs, so ``nmt --help`` is instant."""
 
+    command_help = {
+        "train": "Train a translation model (LSTM with pluggable attention).",
+        "translate": "Translate text with a trained model directory.",
+        "evaluate": "Score translations with sacreBLEU (BLEU and chrF, with signatures).",
+        "data": "Get corpora: real ones with checksums, or the embedded synthetic corpus.",
+        "demo": "Train a small model on the embedded corpus, translate, print test BLEU.",
+    }
+
+    def format_commands(self, ctx, formatter):
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, self.command_help[name]) for name in self.list_commands(ctx)])
+
     commands_by_module = {
         "train": "nmt.cli.train:train",
         "translate": "nmt.cli.translate:translate",
@@ -46,6 +58,10 @@ def cli(verbose: bool):
     Start with 'nmt demo'. Every command has --help.
     """
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="nmt: %(message)s", stream=sys.stderr)
+    if not verbose and os.environ.get("NMT_DEBUG") != "1":
+        from nmt.quiet import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
     for noisy in ("tensorflow", "absl", "matplotlib", "h5py"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 

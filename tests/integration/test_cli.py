@@ -162,3 +162,10 @@ def test_chain_on_the_embedded_corpus(tmp_path):
     assert code == 0, err
     expected = sacrebleu.corpus_bleu(hyps, [[p.tgt for p in test]]).score
     assert json.loads(out)["bleu"] == pytest.approx(expected, abs=0.01)
+
+
+def test_training_without_an_end_leaves_no_directory(model, tmp_path):
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--train-src", str(model / "train.src"),
+                        "--train-tgt", str(model / "train.tgt"), "--preset", "base"])
+    one_line_error(code, err, "--steps")
+    assert not (tmp_path / "m").exists()
