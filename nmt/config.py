@@ -25,7 +25,7 @@ class TokenizerConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    family: str = "rnn"  # registry name: rnn (transformer: next)
+    family: str = "rnn"  # registry name: rnn | transformer
     attention: str = "additive"  # registry name, see nmt.attention
     placement: str = "luong"  # luong: attend after the recurrence | bahdanau: context feeds the recurrence
     input_feed: bool = False  # luong placement only: feed the attentional vector to the next step
@@ -37,6 +37,15 @@ class ModelConfig:
     heads: int = 4  # multi-head attention only
     dropout: float = 0.2
     tie_embeddings: bool = False  # output layer shares the target embedding matrix (Press & Wolf 2017)
+    # Transformer family (Vaswani et al. 2017); the fields above, except dropout, are the LSTM family's.
+    layers: int = 3  # encoder layers and decoder layers
+    d_model: int = 256
+    ff_dim: int = 512
+    transformer_heads: int = 4
+    pre_norm: bool = True  # layer norm before each sublayer (False: after the residual, as in the paper)
+    positions: str = "sinusoidal"  # sinusoidal | learned
+    max_positions: int = 512  # rows of the learned position table
+    share_embeddings: bool = True  # equal vocabulary sizes: one matrix for source, target and output
 
 
 @dataclass(frozen=True)

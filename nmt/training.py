@@ -109,13 +109,13 @@ class Trainer:
         self.train_data = encode_pairs(train_pairs, tokenizer, tc.max_tokens, "train")
         if int(self.train_data.src.nrows()) == 0:
             raise UserError("no training pairs left after filtering; check the corpus and --max-tokens")
+        self.valid_pairs = list(valid_pairs)
+        self.valid_data = encode_pairs(self.valid_pairs, tokenizer, tc.max_tokens, "valid") if self.valid_pairs else None
+        self.model = md.build(config, tokenizer)
         if not resume:  # only now: a mistake above leaves no half-made model directory behind
             self.dir.mkdir(parents=True, exist_ok=True)
             tokenizer.save(self.dir)
             config.save(self.dir / md.CONFIG)
-        self.valid_pairs = list(valid_pairs)
-        self.valid_data = encode_pairs(self.valid_pairs, tokenizer, tc.max_tokens, "valid") if self.valid_pairs else None
-        self.model = md.build(config, tokenizer)
         self.optimizer = make_optimizer(tc)
         self.optimizer.build(self.model.trainable_variables)
         self.best_bleu = tf.Variable(-1.0, trainable=False, dtype=tf.float32)

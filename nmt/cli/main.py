@@ -19,7 +19,7 @@ class LazyGroup(click.Group):
     """Imports each command's module only when it runs, so ``nmt --help`` is instant."""
 
     command_help = {
-        "train": "Train a translation model (LSTM with pluggable attention).",
+        "train": "Train a translation model (LSTM with pluggable attention, or Transformer).",
         "translate": "Translate text with a trained model directory.",
         "evaluate": "Score translations with sacreBLEU (BLEU and chrF, with signatures).",
         "data": "Get corpora: real ones with checksums, or the embedded synthetic corpus.",

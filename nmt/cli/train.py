@@ -31,6 +31,12 @@ log = logging.getLogger("nmt")
 @click.option("--attention-units", type=int, help="Width of the attention projections.")
 @click.option("--heads", type=int, help="Heads of multi-head attention.")
 @click.option("--dropout", type=float, help="Dropout rate.")
+@click.option("--layers", type=int, help="Transformer: encoder and decoder layers.")
+@click.option("--d-model", type=int, help="Transformer: model width.")
+@click.option("--ff-dim", type=int, help="Transformer: feed-forward width.")
+@click.option("--transformer-heads", type=int, help="Transformer: attention heads.")
+@click.option("--pre-norm/--post-norm", default=None, help="Transformer: layer norm before (default) or after each sublayer.")
+@click.option("--positions", type=click.Choice(["sinusoidal", "learned"]), default=None, help="Transformer: position encoding.")
 @click.option("--vocab-size", type=int, help="SentencePiece vocabulary size.")
 @click.option("--tokenizer-type", type=click.Choice(["unigram", "bpe"]), default=None, help="SentencePiece model type.")
 @click.option("--joint-vocab/--separate-vocab", default=None, help="One SentencePiece model for both languages, or one each.")
@@ -55,7 +61,7 @@ log = logging.getLogger("nmt")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv, preset, config_file, family,
           attention, placement, input_feed, embedding_dim, units, encoder_layers, decoder_layers, attention_units,
-          heads, dropout, vocab_size, tokenizer_type, joint_vocab, batch_tokens, max_tokens, optimizer, learning_rate,
+          heads, dropout, layers, d_model, ff_dim, transformer_heads, pre_norm, positions, vocab_size, tokenizer_type, joint_vocab, batch_tokens, max_tokens, optimizer, learning_rate,
           schedule, warmup_steps, label_smoothing, clip_norm, max_steps, epochs, time_budget, eval_every,
           keep_checkpoints, patience, seed, beam_size, resume, plugin, progress):
     """Train a translation model.
@@ -81,7 +87,9 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
         config = config.merge_file(config_file)
     config = config.override("model", family=family, attention=attention, placement=placement, input_feed=input_feed,
                              embedding_dim=embedding_dim, units=units, encoder_layers=encoder_layers,
-                             decoder_layers=decoder_layers, attention_units=attention_units, heads=heads, dropout=dropout)
+                             decoder_layers=decoder_layers, attention_units=attention_units, heads=heads, dropout=dropout,
+                             layers=layers, d_model=d_model, ff_dim=ff_dim, transformer_heads=transformer_heads,
+                             pre_norm=pre_norm, positions=positions)
     config = config.override("tokenizer", vocab_size=vocab_size, model_type=tokenizer_type, joint=joint_vocab)
     config = config.override("train", batch_tokens=batch_tokens, max_tokens=max_tokens, optimizer=optimizer,
                              learning_rate=learning_rate, schedule=schedule, warmup_steps=warmup_steps,
@@ -91,7 +99,8 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
     config = config.override("decode", beam_size=beam_size)
     models.MODELS.get(config.model.family)
     attention_lib.ATTENTION.get(config.model.attention)
-    for name in ("embedding_dim", "units", "encoder_layers", "decoder_layers", "attention_units", "heads"):
+    for name in ("embedding_dim", "units", "encoder_layers", "decoder_layers", "attention_units", "heads",
+                 "layers", "d_model", "ff_dim", "transformer_heads"):
         if getattr(config.model, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(config.model, name)}")
     if not 0 <= config.model.dropout < 1:

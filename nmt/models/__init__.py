@@ -11,3 +11,4 @@ def build_model(config, src_vocab_size: int, tgt_vocab_size: int):
 
 
 from nmt.models import rnn  # noqa: E402,F401  (registers "rnn")
+from nmt.models import transformer  # noqa: E402,F401

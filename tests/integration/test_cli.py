@@ -169,3 +169,20 @@ def test_training_without_an_end_leaves_no_directory(model, tmp_path):
                         "--train-tgt", str(model / "train.tgt"), "--preset", "base"])
     one_line_error(code, err, "--steps")
     assert not (tmp_path / "m").exists()
+
+
+def test_transformer_through_the_same_commands(model, tmp_path):
+    """The CLI never asks which family it runs: the Transformer trains and translates the same way."""
+    code, out, err = run(["train", "--model-dir", str(tmp_path / "t"), "--model", "transformer", "--train-src",
+                          str(model / "train.src"), "--train-tgt", str(model / "train.tgt"), "--preset", "tiny",
+                          "--vocab-size", "30", "--layers", "1", "--d-model", "16", "--ff-dim", "32",
+                          "--transformer-heads", "2", "--steps", "20", "--eval-every", "20", "--no-progress"])
+    assert code == 0, err
+    assert json.loads((tmp_path / "t" / "config.json").read_text())["model"]["family"] == "transformer"
+    code, out, err = run(["translate", str(tmp_path / "t"), "--beam-size", "2"], input="ab cd\nef\n")
+    assert code == 0, err
+    assert len(out.splitlines()) == 2
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "u"), "--model", "transformer", "--d-model", "30",
+                        "--transformer-heads", "4", "--steps", "1"])
+    one_line_error(code, err, "divisible")
+    assert not (tmp_path / "u").exists()

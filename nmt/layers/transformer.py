@@ -1,0 +1,193 @@
+"""Transformer building blocks (Vaswani et al. 2017, "Attention Is All You Need").
+
+Position encodings (sinusoidal or learned), multi-head scaled dot-product attention that returns
+its weights and exposes its key/value projections (so a decoder can cache them), and the encoder
+and decoder layers, each with pre-layer-norm (the default, Wang et al. 2019) or the paper's
+post-layer-norm residual connections.
+
+Shapes: B batch, T query length, S key length, D model width, H heads, Dh = D / H head width,
+F feed-forward width. Masks are bool, True where attention is allowed, broadcastable to the
+scores [B,H,T,S]; a masked key gets exactly 0 weight.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from nmt.attention.base import NEG_INF
+
+LAYER_NORM_EPSILON = 1e-6
+
+
+def masked_softmax(scores: tf.Tensor, mask: tf.Tensor | None) -> tf.Tensor:
+    """Softmax over the last axis of scores [B,H,T,S]; ``mask`` broadcastable to it (None = all keys).
+
+    Masked keys get exactly 0 (as :func:`nmt.attention.base.masked_softmax`, for any mask shape:
+    padding [B,1,1,S], causal [1,1,T,T]).
+    """
+    if mask is None:
+        return tf.nn.softmax(scores, axis=-1)  # [B,H,T,S]
+    scores = tf.where(mask, scores, tf.cast(NEG_INF, scores.dtype))  # [B,H,T,S]
+    weights = tf.nn.softmax(scores, axis=-1)  # [B,H,T,S]
+    return weights * tf.cast(mask, weights.dtype)  # [B,H,T,S] exact zeros on masked keys
+
+
+def sinusoidal_encoding(positions: tf.Tensor, d_model: int) -> tf.Tensor:
+    """Fixed encodings of Vaswani et al. 2017 (section 3.5): positions [...] int -> [..., D] float32.
+
+    ``sin(p / 10000^(2i/D))`` in the first half of the width and ``cos`` of the same angles in the
+    second half (a fixed permutation of the paper's interleaving). Computed per position, so one
+    decoding step gets exactly the row the whole-sequence pass gets.
+    """
+    half = d_model // 2
+    inv_freq = tf.constant(np.power(10000.0, -2.0 * np.arange(half) / d_model), tf.float32)  # [D/2]
+    angles = tf.cast(positions, tf.float32)[..., None] * inv_freq  # [...,D/2]
+    return tf.concat([tf.sin(angles), tf.cos(angles)], axis=-1)  # [...,D]
+
+
+class PositionEncoding(keras.layers.Layer):
+    """Absolute position information added to the (scaled) token embeddings.
+
+    ``kind="sinusoidal"``: the fixed encodings of Vaswani et al. 2017 (no weights, any length).
+    ``kind="learned"``: a trained table of ``max_positions`` rows, N(0, D^-0.5) as in fairseq;
+    positions past the table reuse its last row.
+
+    Call arguments: positions [...] int32. Returns [..., D].
+    """
+
+    def __init__(self, kind: str, d_model: int, max_positions: int, **kwargs):
+        super().__init__(**kwargs)
+        self.kind, self.d_model, self.max_positions = kind, d_model, max_positions
+        self.table = None
+        if kind == "learned":
+            init = keras.initializers.RandomNormal(stddev=d_model ** -0.5)
+            self.table = keras.layers.Embedding(max_positions, d_model, embeddings_initializer=init, name="table")
+
+    def call(self, positions):
+        if self.table is None:
+            return sinusoidal_encoding(positions, self.d_model)  # [...,D]
+        return self.table(tf.minimum(positions, self.max_positions - 1))  # [...,D]
+
+
+class MultiHeadAttention(keras.layers.Layer):
+    """Multi-head scaled dot-product attention (Vaswani et al. 2017, section 3.2) returning its weights.
+
+    ``project_kv(x [B,S,D])`` -> keys, values [B,H,S,Dh]: the projections a decoder caches (its own
+    past tokens) or computes once per sentence (the encoder memory).
+    Call arguments: query [B,T,D], keys and values [B,H,S,Dh], ``key_mask`` bool broadcastable to
+    [B,H,T,S] or None. Returns output [B,T,D] and weights [B,H,T,S] (before attention dropout:
+    rows sum to 1 over allowed keys, exactly 0 on masked ones).
+    """
+
+    def __init__(self, d_model: int, heads: int, dropout: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.d_model, self.heads, self.head_dim = d_model, heads, d_model // heads
+        self.query = keras.layers.Dense(d_model, name="query")
+        self.key = keras.layers.Dense(d_model, name="key")
+        self.value = keras.layers.Dense(d_model, name="value")
+        self.output_projection = keras.layers.Dense(d_model, name="output")
+        self.dropout = keras.layers.Dropout(dropout)
+
+    def _split(self, x):
+        """[B,T,D] -> [B,H,T,Dh]."""
+        shape = tf.shape(x)
+        x = tf.reshape(x, tf.stack([shape[0], shape[1], self.heads, self.head_dim]))  # [B,T,H,Dh]
+        return tf.transpose(x, [0, 2, 1, 3])  # [B,H,T,Dh]
+
+    def project_kv(self, x):
+        return self._split(self.key(x)), self._split(self.value(x))  # [B,H,S,Dh] both
+
+    def call(self, query, keys, values, key_mask=None, training=False):
+        q = self._split(self.query(query)) * (1.0 / math.sqrt(self.head_dim))  # [B,H,T,Dh]
+        scores = tf.matmul(q, keys, transpose_b=True)  # [B,H,T,S]
+        weights = masked_softmax(scores, key_mask)  # [B,H,T,S]
+        context = tf.matmul(self.dropout(weights, training=training), values)  # [B,H,T,Dh]
+        context = tf.transpose(context, [0, 2, 1, 3])  # [B,T,H,Dh]
+        shape = tf.shape(context)
+        context = tf.reshape(context, tf.stack([shape[0], shape[1], self.d_model]))  # [B,T,D]
+        return self.output_projection(context), weights  # [B,T,D], [B,H,T,S]
+
+
+class _Block(keras.layers.Layer):
+    """Shared residual wiring: pre-norm ``x + drop(f(LN(x)))`` or post-norm ``LN(x + drop(f(x)))``."""
+
+    def __init__(self, d_model: int, ff_dim: int, dropout: float, pre_norm: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.pre_norm = pre_norm
+        self.ff_in = keras.layers.Dense(ff_dim, activation="relu", name="ff_in")
+        self.ff_out = keras.layers.Dense(d_model, name="ff_out")
+        self.dropout = keras.layers.Dropout(dropout)
+
+    def _input(self, x, norm):
+        return norm(x) if self.pre_norm else x  # [B,T,D]
+
+    def _residual(self, x, out, norm, training):
+        x = x + self.dropout(out, training=training)  # [B,T,D]
+        return x if self.pre_norm else norm(x)  # [B,T,D]
+
+    def _feed_forward(self, x, norm, training):
+        """Position-wise ``W2 relu(W1 x + b1) + b2`` (section 3.3) as a residual sublayer."""
+        h = self.dropout(self.ff_in(self._input(x, norm)), training=training)  # [B,T,F]
+        return self._residual(x, self.ff_out(h), norm, training)  # [B,T,D]
+
+
+class EncoderLayer(_Block):
+    """Transformer encoder layer (Vaswani et al. 2017): self-attention, then a feed-forward network.
+
+    Call arguments: x [B,S,D]; ``key_mask`` bool [B,1,1,S] (False on source padding, whose keys get
+    exactly 0 weight). Returns [B,S,D]. Pre-norm by default (``pre_norm=False``: post-norm, as in the
+    paper); dropout on attention weights, sublayer outputs and the feed-forward hidden layer.
+    """
+
+    def __init__(self, d_model: int, heads: int, ff_dim: int, dropout: float = 0.0, pre_norm: bool = True, **kwargs):
+        super().__init__(d_model, ff_dim, dropout, pre_norm, **kwargs)
+        self.self_attention = MultiHeadAttention(d_model, heads, dropout, name="self_attention")
+        self.norm_attention = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_attention")
+        self.norm_ff = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_ff")
+
+    def call(self, x, key_mask, training=False):
+        h = self._input(x, self.norm_attention)  # [B,S,D]
+        keys, values = self.self_attention.project_kv(h)  # [B,H,S,Dh] both
+        out, _ = self.self_attention(h, keys, values, key_mask, training=training)  # [B,S,D]
+        x = self._residual(x, out, self.norm_attention, training)  # [B,S,D]
+        return self._feed_forward(x, self.norm_ff, training)  # [B,S,D]
+
+
+class DecoderLayer(_Block):
+    """Transformer decoder layer (Vaswani et al. 2017): causal self-attention, cross-attention over
+    the encoder memory, then a feed-forward network.
+
+    Call arguments: x [B,T,D] (the whole target prefix in training, one token [B,1,D] when decoding);
+    ``cross_keys``/``cross_values`` [B,H,S,Dh] (from ``cross_attention.project_kv(memory)``, once per
+    sentence); ``src_mask`` bool [B,1,1,S] (False on source padding: exactly 0 cross-attention);
+    ``cache_keys``/``cache_values`` [B,H,t,Dh] of the t earlier tokens (None in training);
+    ``self_mask`` bool [1,1,T,t+T] (the causal mask in training, None for one cached step).
+    Returns x [B,T,D], the self-attention keys and values [B,H,t+T,Dh] (the new cache) and the
+    cross-attention weights [B,H,T,S].
+    """
+
+    def __init__(self, d_model: int, heads: int, ff_dim: int, dropout: float = 0.0, pre_norm: bool = True, **kwargs):
+        super().__init__(d_model, ff_dim, dropout, pre_norm, **kwargs)
+        self.self_attention = MultiHeadAttention(d_model, heads, dropout, name="self_attention")
+        self.cross_attention = MultiHeadAttention(d_model, heads, dropout, name="cross_attention")
+        self.norm_self = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_self")
+        self.norm_cross = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_cross")
+        self.norm_ff = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_ff")
+
+    def call(self, x, cross_keys, cross_values, src_mask, cache_keys=None, cache_values=None, self_mask=None,
+             training=False):
+        h = self._input(x, self.norm_self)  # [B,T,D]
+        keys, values = self.self_attention.project_kv(h)  # [B,H,T,Dh] both
+        if cache_keys is not None:
+            keys = tf.concat([cache_keys, keys], axis=2)  # [B,H,t+T,Dh]
+            values = tf.concat([cache_values, values], axis=2)  # [B,H,t+T,Dh]
+        out, _ = self.self_attention(h, keys, values, self_mask, training=training)  # [B,T,D]
+        x = self._residual(x, out, self.norm_self, training)  # [B,T,D]
+        h = self._input(x, self.norm_cross)  # [B,T,D]
+        out, cross_weights = self.cross_attention(h, cross_keys, cross_values, src_mask, training=training)  # [B,T,D], [B,H,T,S]
+        x = self._residual(x, out, self.norm_cross, training)  # [B,T,D]
+        return self._feed_forward(x, self.norm_ff, training), keys, values, cross_weights

@@ -1,0 +1,150 @@
+"""Transformer encoder-decoder (Vaswani et al. 2017) behind the :class:`~nmt.models.base.Seq2Seq` contract.
+
+Encoder: token embeddings scaled by sqrt(D) plus positions -> ``layers`` encoder layers (-> layer
+norm in pre-norm mode) -> memory [B,S,D]. Decoder: the same for the target prefix -> ``layers``
+decoder layers (causal self-attention, cross-attention, feed-forward) -> layer norm (pre-norm) ->
+logits through the transposed target embedding plus a bias.
+
+Incremental decoding keeps a key/value cache: every decoder layer's self-attention keys and values
+of the tokens emitted so far ([B,H,t,Dh], t grows by one per step) and a position counter [B].
+A step embeds one token, appends its keys/values and attends over the cache, so a step costs
+O(t), not a re-run of the prefix. The cross-attention keys/values of the encoder memory are
+projected once in :meth:`encode` and kept in ``Encoded.state``.
+
+Attention returned is the cross-attention of every decoder layer and head: [B,L,H,T,S] from
+``forward``, [B,L,H,S] per step (L = ``layers``, H = ``transformer_heads``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+
+from nmt.errors import UserError
+from nmt.layers.transformer import DecoderLayer, EncoderLayer, PositionEncoding
+from nmt.models import MODELS
+from nmt.models.base import Encoded, Seq2Seq, StepOutput
+
+LAYER_NORM_EPSILON = 1e-6
+
+
+@MODELS.register("transformer")
+class TransformerSeq2Seq(Seq2Seq):
+    """Transformer encoder-decoder (Vaswani et al. 2017), pre-norm by default.
+
+    Configuration (:class:`nmt.config.ModelConfig`): ``layers`` (encoder and decoder each),
+    ``d_model``, ``ff_dim``, ``transformer_heads``, ``pre_norm`` (False: the paper's post-norm),
+    ``positions`` (sinusoidal | learned, ``max_positions`` rows), ``dropout``, ``share_embeddings``:
+    with equal vocabulary sizes (a joint vocabulary) one N(0, D^-0.5) matrix embeds source and
+    target and projects the output; otherwise source and target have their own embeddings and the
+    output projection is tied to the target one. ``embedding_dim``, ``units`` and the attention
+    options belong to the LSTM family and are ignored here.
+
+    Call arguments of :meth:`forward`: src_ids [B,S] and tgt_in_ids [B,T] int32, padded with 0.
+    Masks: source padding gets exactly 0 weight in encoder self-attention and cross-attention;
+    decoder self-attention is causal (target padding sits after the real tokens, so it needs no
+    mask). Returns logits [B,T,V] and cross-attention [B,L,H,T,S].
+    """
+
+    def __init__(self, config, src_vocab_size: int, tgt_vocab_size: int, **kwargs):
+        super().__init__(**kwargs)
+        d, heads = config.d_model, config.transformer_heads
+        if config.layers < 1 or d < 1 or heads < 1 or config.ff_dim < 1:
+            raise UserError("layers, d_model, ff_dim and transformer_heads must be at least 1")
+        if d % heads:
+            raise UserError(f"d_model ({d}) must be divisible by transformer_heads ({heads})")
+        if config.positions not in ("sinusoidal", "learned"):
+            raise UserError(f"unknown positions {config.positions!r}; choose sinusoidal or learned")
+        if config.positions == "sinusoidal" and d % 2:
+            raise UserError(f"sinusoidal positions need an even d_model, got {d}")
+        self.config = config
+        self.src_vocab_size, self.tgt_vocab_size = src_vocab_size, tgt_vocab_size
+        self.d_model, self.heads, self.head_dim = d, heads, d // heads
+        self.attention_layers, self.attention_heads = config.layers, heads
+        self.pre_norm = config.pre_norm
+        init = keras.initializers.RandomNormal(stddev=d ** -0.5)
+        self.shared = config.share_embeddings and src_vocab_size == tgt_vocab_size
+        self.tgt_embedding = keras.layers.Embedding(tgt_vocab_size, d, embeddings_initializer=init,
+                                                    name="shared_embedding" if self.shared else "tgt_embedding")
+        self.src_embedding = None if self.shared else keras.layers.Embedding(
+            src_vocab_size, d, embeddings_initializer=init, name="src_embedding")
+        self.position_encoding = PositionEncoding(config.positions, d, config.max_positions, name="positions")
+        layer_args = (d, heads, config.ff_dim, config.dropout, config.pre_norm)
+        self.encoder_stack = [EncoderLayer(*layer_args, name=f"encoder_{i}") for i in range(config.layers)]
+        self.decoder_stack = [DecoderLayer(*layer_args, name=f"decoder_{i}") for i in range(config.layers)]
+        norm = keras.layers.LayerNormalization
+        self.encoder_norm = norm(epsilon=LAYER_NORM_EPSILON, name="encoder_norm") if config.pre_norm else None
+        self.decoder_norm = norm(epsilon=LAYER_NORM_EPSILON, name="decoder_norm") if config.pre_norm else None
+        self.dropout = keras.layers.Dropout(config.dropout)
+        self.output_bias = self.add_weight(shape=(tgt_vocab_size,), initializer="zeros", name="output_bias")
+
+    # ----- shared pieces ---------------------------------------------------------------------
+    def _embed(self, embedding, ids, positions, training):
+        """ids [B,T], positions [B|1,T] -> sqrt(D) * E[ids] + P[positions], dropped out: [B,T,D]."""
+        x = embedding(ids) * math.sqrt(self.d_model) + self.position_encoding(positions)  # [B,T,D]
+        return self.dropout(x, training=training)  # [B,T,D]
+
+    def _logits(self, x):
+        """x [...,D] -> [...,V] through the transposed target (or shared) embedding plus a bias."""
+        return tf.matmul(x, self.tgt_embedding.embeddings, transpose_b=True) + self.output_bias  # [...,V]
+
+    def _decode(self, x, encoded, cache, self_mask, training):
+        """Run the decoder stack on x [B,T,D]; returns output [B,T,D], new cache, weights [B,L,H,T,S]."""
+        src_mask = encoded.mask[:, None, None, :]  # [B,1,1,S]
+        new_cache, weights = [], []
+        for i, layer in enumerate(self.decoder_stack):
+            cross_keys, cross_values = encoded.state["cross"][i]  # [B,H,S,Dh] both
+            past_keys, past_values = cache[i] if cache is not None else (None, None)  # [B,H,t,Dh] or None
+            x, keys, values, w = layer(x, cross_keys, cross_values, src_mask, cache_keys=past_keys,
+                                       cache_values=past_values, self_mask=self_mask, training=training)  # [B,T,D]
+            new_cache.append((keys, values))  # [B,H,t+T,Dh] both
+            weights.append(w)  # [B,H,T,S]
+        if self.decoder_norm is not None:
+            x = self.decoder_norm(x)  # [B,T,D]
+        return x, tuple(new_cache), tf.stack(weights, axis=1)  # [B,T,D], L x 2 x [B,H,t+T,Dh], [B,L,H,T,S]
+
+    # ----- contract --------------------------------------------------------------------------
+    def encode(self, src_ids, training=False):
+        mask = tf.not_equal(src_ids, 0)  # [B,S]
+        positions = tf.range(tf.shape(src_ids)[1])[None, :]  # [1,S]
+        x = self._embed(self.src_embedding or self.tgt_embedding, src_ids, positions, training)  # [B,S,D]
+        key_mask = mask[:, None, None, :]  # [B,1,1,S]
+        for layer in self.encoder_stack:
+            x = layer(x, key_mask, training=training)  # [B,S,D]
+        if self.encoder_norm is not None:
+            x = self.encoder_norm(x)  # [B,S,D]
+        memory = x * tf.cast(mask, x.dtype)[..., None]  # [B,S,D]
+        cross = tuple(layer.cross_attention.project_kv(memory) for layer in self.decoder_stack)  # L x 2 x [B,H,S,Dh]
+        return Encoded(memory, mask, {"cross": cross})
+
+    def initial_state(self, encoded):
+        batch = tf.shape(encoded.memory)[0]  # []
+        empty = tf.zeros(tf.stack([batch, self.heads, 0, self.head_dim]), encoded.memory.dtype)  # [B,H,0,Dh]
+        cache = tuple((empty, empty) for _ in self.decoder_stack)  # L x 2 x [B,H,0,Dh]
+        return {"cache": cache, "position": tf.zeros(tf.stack([batch]), tf.int32)}  # position [B]
+
+    def state_shape_invariants(self, state):
+        """The cache's batch and time axes change across steps: [None,H,None,Dh]; position [None]."""
+        cache = tf.nest.map_structure(lambda t: tf.TensorShape([None, self.heads, None, self.head_dim]), state["cache"])
+        return {"cache": cache, "position": tf.TensorShape([None])}
+
+    def step(self, prev_ids, state, encoded, training=False):
+        position = state["position"]  # [B]
+        x = self._embed(self.tgt_embedding, prev_ids[:, None], position[:, None], training)  # [B,1,D]
+        x, cache, weights = self._decode(x, encoded, state["cache"], None, training)  # [B,1,D], [B,L,H,1,S]
+        new_state = {"cache": cache, "position": position + 1}  # cache L x 2 x [B,H,t+1,Dh]
+        return StepOutput(self._logits(x[:, 0]), new_state, weights[:, :, :, 0, :])  # [B,V], [B,L,H,S]
+
+    def forward(self, src_ids, tgt_in_ids, training=False):
+        encoded = self.encode(src_ids, training=training)
+        steps = tf.shape(tgt_in_ids)[1]  # []
+        positions = tf.range(steps)[None, :]  # [1,T]
+        x = self._embed(self.tgt_embedding, tgt_in_ids, positions, training)  # [B,T,D]
+        causal = (tf.range(steps)[:, None] >= tf.range(steps)[None, :])[None, None]  # [1,1,T,T]
+        x, _, weights = self._decode(x, encoded, None, causal, training)  # [B,T,D], [B,L,H,T,S]
+        return self._logits(x), weights  # [B,T,V], [B,L,H,T,S]
+
+    def get_config(self):
+        return {"config": self.config.__dict__, "src_vocab_size": self.src_vocab_size, "tgt_vocab_size": self.tgt_vocab_size}
