@@ -63,9 +63,16 @@ class Attention(keras.layers.Layer):
         return {**super().get_config(), "units": self.units, "query_dim": self.query_dim}
 
 
-def masked_softmax(scores: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
-    """Softmax over the last axis of scores [B,H,T,S] with mask [B,S]; padding gets exactly 0."""
-    mask = mask[:, None, None, :]  # [B,1,1,S]
+def masked_softmax(scores: tf.Tensor, mask: tf.Tensor | None) -> tf.Tensor:
+    """Softmax over the last axis of scores [B,H,T,S]; masked keys get exactly 0.
+
+    ``mask`` is [B,S] (source padding), any bool tensor broadcastable to the scores (padding
+    [B,1,1,S], causal [1,1,T,T]), or None (every key visible).
+    """
+    if mask is None:
+        return tf.nn.softmax(scores, axis=-1)  # [B,H,T,S]
+    if mask.shape.rank == 2:
+        mask = mask[:, None, None, :]  # [B,1,1,S]
     scores = tf.where(mask, scores, tf.cast(NEG_INF, scores.dtype))  # [B,H,T,S]
     weights = tf.nn.softmax(scores, axis=-1)  # [B,H,T,S]
     return weights * tf.cast(mask, weights.dtype)  # [B,H,T,S] (exact zeros even for all-masked rows)

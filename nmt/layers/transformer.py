@@ -18,22 +18,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from nmt.attention.base import NEG_INF
+from nmt.attention.base import masked_softmax
 
 LAYER_NORM_EPSILON = 1e-6
-
-
-def masked_softmax(scores: tf.Tensor, mask: tf.Tensor | None) -> tf.Tensor:
-    """Softmax over the last axis of scores [B,H,T,S]; ``mask`` broadcastable to it (None = all keys).
-
-    Masked keys get exactly 0 (as :func:`nmt.attention.base.masked_softmax`, for any mask shape:
-    padding [B,1,1,S], causal [1,1,T,T]).
-    """
-    if mask is None:
-        return tf.nn.softmax(scores, axis=-1)  # [B,H,T,S]
-    scores = tf.where(mask, scores, tf.cast(NEG_INF, scores.dtype))  # [B,H,T,S]
-    weights = tf.nn.softmax(scores, axis=-1)  # [B,H,T,S]
-    return weights * tf.cast(mask, weights.dtype)  # [B,H,T,S] exact zeros on masked keys
 
 
 def sinusoidal_encoding(positions: tf.Tensor, d_model: int) -> tf.Tensor:
