@@ -58,6 +58,7 @@ class TrainConfig:
     schedule: str = "constant"  # constant | inverse-sqrt (warmup then 1/sqrt(step))
     warmup_steps: int = 0
     weight_decay: float = 0.01  # adamw only
+    adam_beta2: float = 0.999  # 0.98 is usual for Transformers (Vaswani et al. 2017)
     label_smoothing: float = 0.1
     clip_norm: float = 1.0
     max_steps: int = 0  # 0 = no limit

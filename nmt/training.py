@@ -31,12 +31,16 @@ log = logging.getLogger("nmt.train")
 def smoothed_loss(logits, labels, smoothing: float):
     """Masked cross-entropy with label smoothing. logits [B,T,V], labels [B,T] (0 = padding).
 
-    Returns (sum of token losses, number of tokens). Smoothing spreads ``smoothing`` uniformly
-    over the vocabulary: ``(1-e) * nll + e * mean_v(-log p_v)``, without a [B,T,V] one-hot.
+    Returns (sum of token losses, number of tokens). The target distribution puts ``1 - e + e/V``
+    on the label and ``e/V`` elsewhere, so a token's loss is ``(1-e) * nll + e * mean_v(-log p_v)``.
+    One fused softmax-cross-entropy kernel computes it and its gradient (softmax - target); a
+    ``gather`` of log-probabilities would instead scatter its gradient into a dense [B,T,V] tensor.
     """
-    logp = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)  # [B,T,V]
-    nll = -tf.gather(logp, labels, axis=-1, batch_dims=2)  # [B,T]
-    loss = (1.0 - smoothing) * nll - smoothing * tf.reduce_mean(logp, axis=-1)  # [B,T]
+    logits = tf.cast(logits, tf.float32)  # [B,T,V]
+    vocab = tf.shape(logits)[-1]
+    off = smoothing / tf.cast(vocab, tf.float32)
+    target = tf.one_hot(labels, vocab, on_value=1.0 - smoothing + off, off_value=off)  # [B,T,V]
+    loss = tf.nn.softmax_cross_entropy_with_logits(labels=target, logits=logits)  # [B,T]
     mask = tf.cast(tf.not_equal(labels, 0), tf.float32)  # [B,T]
     return tf.reduce_sum(loss * mask), tf.reduce_sum(mask)
 
@@ -64,9 +68,9 @@ def make_optimizer(tc):
         raise UserError(f"unknown schedule {tc.schedule!r}; choose constant or inverse-sqrt")
     clip = tc.clip_norm if tc.clip_norm > 0 else None
     if tc.optimizer == "adam":
-        return keras.optimizers.Adam(lr, global_clipnorm=clip)
+        return keras.optimizers.Adam(lr, beta_2=tc.adam_beta2, global_clipnorm=clip)
     if tc.optimizer == "adamw":
-        return keras.optimizers.AdamW(lr, weight_decay=tc.weight_decay, global_clipnorm=clip)
+        return keras.optimizers.AdamW(lr, weight_decay=tc.weight_decay, beta_2=tc.adam_beta2, global_clipnorm=clip)
     raise UserError(f"unknown optimizer {tc.optimizer!r}; choose adam or adamw")
 
 

@@ -46,6 +46,7 @@ log = logging.getLogger("nmt")
 @click.option("--lr", "learning_rate", type=float, help="Learning rate (peak, with inverse-sqrt).")
 @click.option("--schedule", type=click.Choice(["constant", "inverse-sqrt"]), default=None)
 @click.option("--warmup", "warmup_steps", type=int, help="Warmup steps of the inverse-sqrt schedule.")
+@click.option("--adam-beta2", type=float, help="Adam's second-moment decay (0.98 is usual for Transformers).")
 @click.option("--label-smoothing", type=float)
 @click.option("--clip-norm", type=float, help="Global gradient norm clipping (0 = off).")
 @click.option("--steps", "max_steps", type=int, help="Stop after this many training steps.")
@@ -62,7 +63,7 @@ log = logging.getLogger("nmt")
 def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv, preset, config_file, family,
           attention, placement, input_feed, embedding_dim, units, encoder_layers, decoder_layers, attention_units,
           heads, dropout, layers, d_model, ff_dim, transformer_heads, pre_norm, positions, vocab_size, tokenizer_type, joint_vocab, batch_tokens, max_tokens, optimizer, learning_rate,
-          schedule, warmup_steps, label_smoothing, clip_norm, max_steps, epochs, time_budget, eval_every,
+          schedule, warmup_steps, adam_beta2, label_smoothing, clip_norm, max_steps, epochs, time_budget, eval_every,
           keep_checkpoints, patience, seed, beam_size, resume, plugin, progress):
     """Train a translation model.
 
@@ -92,7 +93,7 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
                              pre_norm=pre_norm, positions=positions)
     config = config.override("tokenizer", vocab_size=vocab_size, model_type=tokenizer_type, joint=joint_vocab)
     config = config.override("train", batch_tokens=batch_tokens, max_tokens=max_tokens, optimizer=optimizer,
-                             learning_rate=learning_rate, schedule=schedule, warmup_steps=warmup_steps,
+                             learning_rate=learning_rate, schedule=schedule, warmup_steps=warmup_steps, adam_beta2=adam_beta2,
                              label_smoothing=label_smoothing, clip_norm=clip_norm, max_steps=max_steps, epochs=epochs,
                              time_budget=None if time_budget is None else time_budget * 60, eval_every=eval_every,
                              keep_checkpoints=keep_checkpoints, patience=patience, seed=seed)

@@ -60,36 +60,56 @@ class PositionEncoding(keras.layers.Layer):
         return self.table(tf.minimum(positions, self.max_positions - 1))  # [...,D]
 
 
+def _fused_glorot(parts: int):
+    """Glorot-uniform for a [D, parts*D] kernel that initialises each [D,D] block as if it stood alone.
+
+    Keras' Glorot would average the fan over D and parts*D and draw every block smaller than the
+    separate projections it replaces.
+    """
+    return keras.initializers.VarianceScaling(scale=(1 + parts) / 2, mode="fan_avg", distribution="uniform")
+
+
 class MultiHeadAttention(keras.layers.Layer):
     """Multi-head scaled dot-product attention (Vaswani et al. 2017, section 3.2) returning its weights.
 
-    ``project_kv(x [B,S,D])`` -> keys, values [B,H,S,Dh]: the projections a decoder caches (its own
-    past tokens) or computes once per sentence (the encoder memory).
-    Call arguments: query [B,T,D], keys and values [B,H,S,Dh], ``key_mask`` bool broadcastable to
-    [B,H,T,S] or None. Returns output [B,T,D] and weights [B,H,T,S] (before attention dropout:
-    rows sum to 1 over allowed keys, exactly 0 on masked ones).
+    ``self_attention=True``: one fused Dense(3D) projects queries, keys and values of the same input
+    (``project_qkv``). Otherwise (cross-attention) a Dense(D) projects queries and a fused Dense(2D)
+    the keys and values of the memory (``project_kv``), which a decoder computes once per sentence.
+    Fusing turns three [N,D]x[D,D] matrix products into one wider product and one head transpose.
+    Call arguments: queries [B,H,T,Dh] (already projected), keys and values [B,H,S,Dh], ``key_mask``
+    bool broadcastable to [B,H,T,S] or None. Returns output [B,T,D] and weights [B,H,T,S] (before
+    attention dropout: rows sum to 1 over allowed keys, exactly 0 on masked ones).
     """
 
-    def __init__(self, d_model: int, heads: int, dropout: float = 0.0, **kwargs):
+    def __init__(self, d_model: int, heads: int, dropout: float = 0.0, self_attention: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.d_model, self.heads, self.head_dim = d_model, heads, d_model // heads
-        self.query = keras.layers.Dense(d_model, name="query")
-        self.key = keras.layers.Dense(d_model, name="key")
-        self.value = keras.layers.Dense(d_model, name="value")
+        if self_attention:
+            self.qkv = keras.layers.Dense(3 * d_model, kernel_initializer=_fused_glorot(3), name="qkv")
+        else:
+            self.query = keras.layers.Dense(d_model, name="query")
+            self.kv = keras.layers.Dense(2 * d_model, kernel_initializer=_fused_glorot(2), name="kv")
         self.output_projection = keras.layers.Dense(d_model, name="output")
         self.dropout = keras.layers.Dropout(dropout)
 
-    def _split(self, x):
-        """[B,T,D] -> [B,H,T,Dh]."""
+    def _split(self, x, parts: int):
+        """[B,T,parts*D] -> parts x [B,H,T,Dh]."""
         shape = tf.shape(x)
-        x = tf.reshape(x, tf.stack([shape[0], shape[1], self.heads, self.head_dim]))  # [B,T,H,Dh]
-        return tf.transpose(x, [0, 2, 1, 3])  # [B,H,T,Dh]
+        x = tf.reshape(x, tf.stack([shape[0], shape[1], parts, self.heads, self.head_dim]))  # [B,T,P,H,Dh]
+        return tf.unstack(tf.transpose(x, [2, 0, 3, 1, 4]), num=parts)  # P x [B,H,T,Dh]
+
+    def project_qkv(self, x):
+        """x [B,T,D] -> queries (scaled by Dh^-0.5), keys, values: [B,H,T,Dh] each."""
+        q, k, v = self._split(self.qkv(x), 3)
+        return q * (1.0 / math.sqrt(self.head_dim)), k, v
+
+    def project_query(self, x):
+        return self._split(self.query(x), 1)[0] * (1.0 / math.sqrt(self.head_dim))  # [B,H,T,Dh]
 
     def project_kv(self, x):
-        return self._split(self.key(x)), self._split(self.value(x))  # [B,H,S,Dh] both
+        return tuple(self._split(self.kv(x), 2))  # [B,H,S,Dh] both
 
-    def call(self, query, keys, values, key_mask=None, training=False):
-        q = self._split(self.query(query)) * (1.0 / math.sqrt(self.head_dim))  # [B,H,T,Dh]
+    def call(self, q, keys, values, key_mask=None, training=False):
         scores = tf.matmul(q, keys, transpose_b=True)  # [B,H,T,S]
         weights = masked_softmax(scores, key_mask)  # [B,H,T,S]
         context = tf.matmul(self.dropout(weights, training=training), values)  # [B,H,T,Dh]
@@ -138,8 +158,8 @@ class EncoderLayer(_Block):
 
     def call(self, x, key_mask, training=False):
         h = self._input(x, self.norm_attention)  # [B,S,D]
-        keys, values = self.self_attention.project_kv(h)  # [B,H,S,Dh] both
-        out, _ = self.self_attention(h, keys, values, key_mask, training=training)  # [B,S,D]
+        q, keys, values = self.self_attention.project_qkv(h)  # [B,H,S,Dh] each
+        out, _ = self.self_attention(q, keys, values, key_mask, training=training)  # [B,S,D]
         x = self._residual(x, out, self.norm_attention, training)  # [B,S,D]
         return self._feed_forward(x, self.norm_ff, training)  # [B,S,D]
 
@@ -160,7 +180,7 @@ class DecoderLayer(_Block):
     def __init__(self, d_model: int, heads: int, ff_dim: int, dropout: float = 0.0, pre_norm: bool = True, **kwargs):
         super().__init__(d_model, ff_dim, dropout, pre_norm, **kwargs)
         self.self_attention = MultiHeadAttention(d_model, heads, dropout, name="self_attention")
-        self.cross_attention = MultiHeadAttention(d_model, heads, dropout, name="cross_attention")
+        self.cross_attention = MultiHeadAttention(d_model, heads, dropout, self_attention=False, name="cross_attention")
         self.norm_self = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_self")
         self.norm_cross = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_cross")
         self.norm_ff = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_ff")
@@ -168,13 +188,14 @@ class DecoderLayer(_Block):
     def call(self, x, cross_keys, cross_values, src_mask, cache_keys=None, cache_values=None, self_mask=None,
              training=False):
         h = self._input(x, self.norm_self)  # [B,T,D]
-        keys, values = self.self_attention.project_kv(h)  # [B,H,T,Dh] both
+        q, keys, values = self.self_attention.project_qkv(h)  # [B,H,T,Dh] each
         if cache_keys is not None:
             keys = tf.concat([cache_keys, keys], axis=2)  # [B,H,t+T,Dh]
             values = tf.concat([cache_values, values], axis=2)  # [B,H,t+T,Dh]
-        out, _ = self.self_attention(h, keys, values, self_mask, training=training)  # [B,T,D]
+        out, _ = self.self_attention(q, keys, values, self_mask, training=training)  # [B,T,D]
         x = self._residual(x, out, self.norm_self, training)  # [B,T,D]
         h = self._input(x, self.norm_cross)  # [B,T,D]
-        out, cross_weights = self.cross_attention(h, cross_keys, cross_values, src_mask, training=training)  # [B,T,D], [B,H,T,S]
+        q = self.cross_attention.project_query(h)  # [B,H,T,Dh]
+        out, cross_weights = self.cross_attention(q, cross_keys, cross_values, src_mask, training=training)  # [B,T,D], [B,H,T,S]
         x = self._residual(x, out, self.norm_cross, training)  # [B,T,D]
         return self._feed_forward(x, self.norm_ff, training), keys, values, cross_weights

@@ -123,7 +123,7 @@ class RNNSeq2Seq(Seq2Seq):
         x = self.dropout(attentional, training=training)  # [...,E]
         if self.output_layer is not None:
             return self.output_layer(x)  # [...,V]
-        return tf.matmul(x, self.tgt_embedding.embeddings, transpose_b=True) + self.output_bias  # [...,V] tied
+        return tf.tensordot(x, self.tgt_embedding.embeddings, [[-1], [1]]) + self.output_bias  # [...,V] tied
 
     def step(self, prev_ids, state, encoded, training=False):
         emb = self.tgt_embedding(prev_ids)  # [B,E]

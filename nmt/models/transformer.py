@@ -88,7 +88,7 @@ class TransformerSeq2Seq(Seq2Seq):
 
     def _logits(self, x):
         """x [...,D] -> [...,V] through the transposed target (or shared) embedding plus a bias."""
-        return tf.matmul(x, self.tgt_embedding.embeddings, transpose_b=True) + self.output_bias  # [...,V]
+        return tf.tensordot(x, self.tgt_embedding.embeddings, [[-1], [1]]) + self.output_bias  # [...,V]
 
     def _decode(self, x, encoded, cache, self_mask, training):
         """Run the decoder stack on x [B,T,D]; returns output [B,T,D], new cache, weights [B,L,H,T,S]."""
