@@ -41,9 +41,37 @@ def versions() -> dict:
 
 
 def command() -> str:
-    return " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0]) if os.path.exists(sys.argv[0]) else sys.argv[0], *sys.argv[1:]])
+    """The command line of this process, with the ``nmt`` console script shown by its name."""
+    prog = sys.argv[0]
+    if os.path.basename(prog) == "nmt":
+        prog = "nmt"
+    elif os.path.exists(prog):
+        prog = os.path.relpath(prog)
+    return " ".join(shlex.quote(a) for a in [prog, *sys.argv[1:]])
 
 
 def peak_memory_mib() -> float:
     """Peak resident memory of this process (Linux ru_maxrss is in KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def matmul_peak_gflops(sizes=(512, 1024, 2048), seconds: float = 2.0) -> dict:
+    """The machine's measured float32 matrix-multiply rate: square ``tf.matmul`` in a tf.function,
+    about ``seconds`` per size after one warm-up call. Returns GFLOP/s per size and the best one,
+    the reference for model FLOPs utilisation."""
+    import time
+
+    import tensorflow as tf
+
+    matmul = tf.function(lambda a, b: tf.matmul(a, b))
+    rates = {}
+    for n in sizes:
+        a, b = tf.random.normal([n, n]), tf.random.normal([n, n])
+        matmul(a, b).numpy()
+        start = time.perf_counter()
+        reps = 0
+        while time.perf_counter() - start < seconds:
+            matmul(a, b).numpy()
+            reps += 1
+        rates[str(n)] = round(2 * n**3 * reps / (time.perf_counter() - start) / 1e9, 1)
+    return {"gflops_by_size": rates, "peak_gflops": max(rates.values())}

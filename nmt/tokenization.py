@@ -98,6 +98,7 @@ class Tokenizer:
     # ----- files ------------------------------------------------------------------------------
     def save(self, directory: str | Path) -> list[Path]:
         directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
         if self.joint:
             files = {"spm.model": self.src_model}
         else:

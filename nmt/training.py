@@ -185,9 +185,10 @@ class Trainer:
                     tf.summary.scalar(k, v)
         writer.flush()
 
-    def _evaluate_and_save(self, writer, train_loss, tokens_per_s) -> bool:
+    def _evaluate_and_save(self, writer, train_loss, tokens_per_s, train_seconds) -> bool:
         """Validate, checkpoint, keep the best weights. Returns True when early stopping triggers."""
-        metrics = {"step": self.step, "train_loss": round(train_loss, 4), "tokens_per_second": round(tokens_per_s, 1)}
+        metrics = {"step": self.step, "train_loss": round(train_loss, 4), "tokens_per_second": round(tokens_per_s, 1),
+                   "train_seconds": round(train_seconds, 1)}
         metrics.update(self.validate())
         bleu = metrics.get("valid_bleu", 0.0)
         if bleu > float(self.best_bleu) or not (self.dir / md.WEIGHTS).exists():
@@ -246,12 +247,13 @@ class Trainer:
             out_of_time = bool(tc.time_budget) and train_seconds >= tc.time_budget
             at_end = max_steps is not None and self.step >= max_steps
             if self.step % tc.eval_every == 0 or out_of_time or at_end:
-                early = self._evaluate_and_save(writer, float(np.mean(losses[-tc.eval_every:])), tokens / max(train_seconds, 1e-9))
+                early = self._evaluate_and_save(writer, float(np.mean(losses[-tc.eval_every:])),
+                                                tokens / max(train_seconds, 1e-9), train_seconds)
                 history.append(md.read_metrics(self.dir)[-1])
                 if early:
                     log.info("early stopping: no BLEU improvement in %d validations", tc.patience)
                 stop = early or out_of_time or at_end
         bar.close()
         if not (self.dir / md.WEIGHTS).exists():
-            self._evaluate_and_save(writer, float(np.mean(losses)) if losses else float("nan"), 0.0)
+            self._evaluate_and_save(writer, float(np.mean(losses)) if losses else float("nan"), 0.0, train_seconds)
         return TrainResult(self.step, train_seconds, tokens, float(self.best_bleu), history)

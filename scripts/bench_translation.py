@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,89 +40,42 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def apply_overrides(config, items):
-    for item in items:
-        key, _, raw = item.partition("=")
-        section, _, name = key.partition(".")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        config = config.override(section, **{name: value})
-    return config
-
-
-def timed_translate(translator, sources, beam, batch_size):
-    translator.translate(sources[:batch_size], beam_size=beam, batch_size=batch_size)  # trace once
-    start = time.perf_counter()
-    hyps = translator.translate(sources, beam_size=beam, batch_size=batch_size)
-    return hyps, time.perf_counter() - start
-
-
 def main(argv=None):
     args = parse_args(argv)
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from nmt import benchinfo
+    from nmt.benchmark import parse_override
+    from nmt.benchmark.run import load_data, run_job
     from nmt.config import preset
-    from nmt.corpora.parallel import clean_pairs, read_lines, read_parallel
-    from nmt.evaluation import bleu_by_length, score
-    from nmt.training import Trainer
-    from nmt.translator import Translator
+    from nmt.tokenization import Tokenizer
 
-    for f in (args.train_src, args.train_tgt, args.test_src, args.test_tgt):
+    files = {"train": [args.train_src, args.train_tgt], "valid": [args.valid_src, args.valid_tgt],
+             "test": [args.test_src, args.test_tgt]}
+    for f in sum(files.values(), []):
         if not Path(f).exists():
             sys.exit(f"missing corpus file {f}: pass --train-src/... or put Multi30k in {M30K}")
     config = preset(args.preset)
     if args.config:
         config = config.merge_file(args.config)
-    config = apply_overrides(config, args.set).override("train", time_budget=args.minutes * 60)
+    for item in args.set:
+        _, section, key, value = parse_override(item)
+        config = config.override(section, **{key: value})
+    config = config.override("train", time_budget=args.minutes * 60)
     name = args.name or f"{config.model.family}_{config.model.attention}_{args.minutes:g}min"
     work = Path(args.work) / name
     if work.exists():
         import shutil
 
         shutil.rmtree(work)
-    train_pairs, _ = clean_pairs(read_parallel(args.train_src, args.train_tgt), config.train.max_words)
-    valid_pairs, _ = clean_pairs(read_parallel(args.valid_src, args.valid_tgt), config.train.max_words)
-    test_src, test_ref = read_lines(args.test_src), read_lines(args.test_tgt)
-
-    start = time.time()
-    trainer = Trainer(config, work, train_pairs, valid_pairs, progress=sys.stderr.isatty())
-    result = trainer.run()
-    wall = time.time() - start
-    params = int(sum(v.numpy().size for v in trainer.model.trainable_variables))
-
-    translator = Translator.load(work)
-    greedy, greedy_s = timed_translate(translator, test_src, 1, args.batch_size)
-    beam, beam_s = timed_translate(translator, test_src, 4, args.batch_size)
-    beam_scores = score([h.text for h in beam], test_ref)
-    greedy_scores = score([h.text for h in greedy], test_ref)
-    lower = score([h.text for h in beam], test_ref, lowercase=True)
-    report = {
-        "name": name,
-        "command": benchinfo.command(),
-        "machine": benchinfo.machine(),
-        "versions": benchinfo.versions(),
-        "config": config.to_dict(),
-        "data": {"train": [args.train_src, args.train_tgt], "valid": [args.valid_src, args.valid_tgt],
-                 "test": [args.test_src, args.test_tgt], "train_pairs": len(train_pairs),
-                 "train_target_tokens_per_epoch": trainer.train_data.target_tokens},
-        "training": {"budget_minutes": args.minutes, "steps": result.steps, "train_seconds": round(result.train_seconds, 1),
-                     "wall_seconds_with_validation": round(wall, 1),
-                     "target_tokens_per_second": round(result.tokens_per_second, 1),
-                     "epochs": round(result.target_tokens / trainer.train_data.target_tokens, 2),
-                     "best_valid_bleu": result.best_bleu, "history": result.history},
-        "parameters": params,
-        "test": {"beam4": beam_scores.to_dict(), "greedy": greedy_scores.to_dict(),
-                 "beam4_lowercase": lower.to_dict(),
-                 "bleu_by_length_beam4": bleu_by_length(test_src, [h.text for h in beam], test_ref)},
-        "translation": {"batch_size": args.batch_size, "sentences": len(test_src),
-                        "greedy_sentences_per_second": round(len(test_src) / greedy_s, 1),
-                        "beam4_sentences_per_second": round(len(test_src) / beam_s, 1)},
-        "peak_memory_mib": benchinfo.peak_memory_mib(),
-    }
+    work.mkdir(parents=True)
+    tokenizer = Tokenizer.from_config(load_data(files)["train"], config.tokenizer)
+    tokenizer.save(work / "tokenizer")
+    result = run_job({"name": name, "config": config.to_dict(), "data": files, "tokenizer": str(work / "tokenizer"),
+                      "model_dir": str(work / "model"), "batch_size": args.batch_size}, progress=sys.stderr.isatty())
+    report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
+              **result, "data": {"files": files}}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")

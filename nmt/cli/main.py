@@ -24,6 +24,7 @@ class LazyGroup(click.Group):
         "evaluate": "Score translations with sacreBLEU (BLEU and chrF, with signatures).",
         "data": "Get corpora: real ones with checksums, or the embedded synthetic corpus.",
         "demo": "Train a small model on the embedded corpus, translate, print test BLEU.",
+        "benchmark": "Train several models on the same data, tokenizer and budget; write a report.",
     }
 
     def format_commands(self, ctx, formatter):
@@ -36,6 +37,7 @@ class LazyGroup(click.Group):
         "evaluate": "nmt.cli.evaluate:evaluate",
         "data": "nmt.cli.data:data",
         "demo": "nmt.cli.demo:demo",
+        "benchmark": "nmt.cli.benchmark:benchmark",
     }
 
     def list_commands(self, ctx):

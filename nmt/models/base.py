@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 
@@ -42,6 +43,8 @@ class Seq2Seq(keras.Model):
     #: (layers, heads) of the attention tensor the model returns.
     attention_layers: int = 1
     attention_heads: int = 1
+    #: The embedding layer whose matrix also projects to the vocabulary (tied output), or None.
+    output_embedding: keras.layers.Embedding | None = None
 
     def encode(self, src_ids: tf.Tensor, training: bool = False) -> Encoded:
         raise NotImplementedError
@@ -72,3 +75,15 @@ class Seq2Seq(keras.Model):
     def state_shape_invariants(self, state: Any) -> Any:
         """Shapes of ``state`` that stay fixed across decoding steps (batch axis left free)."""
         return tf.nest.map_structure(lambda t: tf.TensorShape([None] + t.shape.as_list()[1:]), state)
+
+    def matmul_parameters(self) -> int:
+        """Weights used in one multiply-add per token: every trainable weight except embedding
+        tables that are only looked up (a table that also projects to the vocabulary counts).
+
+        Training costs about 6 FLOPs per such weight per token (2 forward, 4 backward; Kaplan et
+        al. 2020), which is how the benchmark estimates model FLOPs utilisation.
+        """
+        lookup_only = {id(w) for layer in self._flatten_layers()
+                       if isinstance(layer, keras.layers.Embedding) and layer is not self.output_embedding
+                       for w in layer.trainable_weights}
+        return sum(int(np.prod(w.shape)) for w in self.trainable_weights if id(w) not in lookup_only)

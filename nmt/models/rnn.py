@@ -66,6 +66,7 @@ class RNNSeq2Seq(Seq2Seq):
         self.combine = keras.layers.Dense(config.embedding_dim, activation="tanh", use_bias=False, name="combine")
         self.dropout = keras.layers.Dropout(config.dropout)
         self.output_layer = None if config.tie_embeddings else keras.layers.Dense(tgt_vocab_size, name="output")
+        self.output_embedding = self.tgt_embedding if config.tie_embeddings else None
         self.output_bias = self.add_weight(shape=(tgt_vocab_size,), initializer="zeros", name="output_bias") if config.tie_embeddings else None
         self.stepwise = config.placement == "bahdanau" or config.input_feed
 

@@ -70,6 +70,7 @@ class TransformerSeq2Seq(Seq2Seq):
                                                     name="shared_embedding" if self.shared else "tgt_embedding")
         self.src_embedding = None if self.shared else keras.layers.Embedding(
             src_vocab_size, d, embeddings_initializer=init, name="src_embedding")
+        self.output_embedding = self.tgt_embedding
         self.position_encoding = PositionEncoding(config.positions, d, config.max_positions, name="positions")
         layer_args = (d, heads, config.ff_dim, config.dropout, config.pre_norm)
         self.encoder_stack = [EncoderLayer(*layer_args, name=f"encoder_{i}") for i in range(config.layers)]

@@ -136,7 +136,7 @@ def test_bad_options(model, tmp_path):
 
 def test_every_command_has_help():
     for args in (["--help"], ["train", "--help"], ["translate", "--help"], ["evaluate", "--help"], ["data", "--help"],
-                 ["data", "fetch", "--help"], ["demo", "--help"]):
+                 ["data", "fetch", "--help"], ["demo", "--help"], ["benchmark", "--help"]):
         code, out, _ = run(args)
         assert code == 0 and "Usage:" in out, args
 

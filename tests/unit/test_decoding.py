@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nmt.decoding import DecodeOptions, beam_search, decode, greedy_search, make_decode_fn
+from nmt.decoding import DecodeOptions, beam_search, decode, greedy_search, make_decode_fn, top_k_rows
 from nmt.errors import UserError
 from nmt.models.base import Encoded, Seq2Seq, StepOutput
 
@@ -266,3 +266,20 @@ def test_rejects_bad_options():
         decode(random_model(0), SRC, DecodeOptions(beam_size=2, n_best=3))
     with pytest.raises(UserError):
         decode(random_model(0), SRC, DecodeOptions(beam_size=0))
+
+
+@pytest.mark.parametrize("vocab, k", [(8000, 4), (5003, 5), (2048, 4), (100, 3)])
+def test_blocked_top_k_equals_top_k(vocab, k):
+    """The blocked top-k of beam search returns tf.math.top_k's values and ids, ties included."""
+    rng = np.random.default_rng(vocab)
+    x = rng.normal(size=(64, vocab)).astype(np.float32)
+    x[0, :] = 1.0  # all tied: the lowest ids win
+    x[1, -k:] = 50.0  # the best in the last, possibly padded, block
+    x[2, :] = -np.inf
+    x[2, 7] = 0.0  # a finished-like row: one finite value
+    x[3, ::97] = 9.0  # ties spread over many blocks
+    x = tf.constant(x)
+    values, ids = top_k_rows(x, k)
+    want_values, want_ids = tf.math.top_k(x, k=k)
+    np.testing.assert_array_equal(values.numpy(), want_values.numpy())
+    np.testing.assert_array_equal(ids.numpy(), want_ids.numpy())

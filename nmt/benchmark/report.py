@@ -1,0 +1,153 @@
+"""The benchmark report: one JSON file, one Markdown file and PNG plots in an output folder.
+
+Plots: BLEU by source-sentence length (Bahdanau et al. 2015, Fig. 2: does the model without
+attention fall off on long sentences, and does attention fix it?), validation BLEU over training
+time (learning curves), and training/translation speed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nmt.io import atomic_open, atomic_write_text
+
+FILES = {"json": "report.json", "markdown": "report.md", "length": "bleu_by_length.png",
+         "curves": "learning_curves.png", "speed": "speed.png"}
+
+
+def model_flops_utilisation(result: dict, peak_gflops: float) -> float:
+    """Share of the measured matmul peak spent on the model's own arithmetic: 6 FLOPs per matmul
+    weight per trained target token (the source side is counted as equally long)."""
+    flops = 6.0 * result["matmul_parameters"] * result["training"]["target_tokens_per_second"]
+    return flops / (peak_gflops * 1e9)
+
+
+def write(out: Path, report: dict) -> dict:
+    """Write every file of ``report`` under ``out``; returns {kind: path}."""
+    out.mkdir(parents=True, exist_ok=True)
+    for r in report["models"]:
+        r["mfu"] = round(model_flops_utilisation(r, report["matmul_peak"]["peak_gflops"]), 3)
+    paths = {k: out / v for k, v in FILES.items()}
+    atomic_write_text(paths["json"], json.dumps(report, indent=2) + "\n")
+    _plot_lengths(report, paths["length"])
+    _plot_curves(report, paths["curves"])
+    _plot_speed(report, paths["speed"])
+    atomic_write_text(paths["markdown"], markdown(report))
+    return paths
+
+
+def markdown(report: dict) -> str:
+    models, m = report["models"], report["machine"]
+    first = models[0]["test"]["beam4"]
+    lines = [
+        f"# {report['title']}", "",
+        f"Command: `{report['command']}`", "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; "
+        + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".",
+        f"Measured float32 matmul peak: {report['matmul_peak']['peak_gflops']:,} GFLOP/s "
+        f"({', '.join(f'{n}: {g}' for n, g in report['matmul_peak']['gflops_by_size'].items())}).", "",
+        f"Data: {report['data']['description']}. One {report['tokenizer']['model_type']} SentencePiece model of "
+        f"{report['tokenizer']['vocab_size']:,} pieces (joint: {report['tokenizer']['joint']}) shared by every model. "
+        f"Training budget {report['budget_minutes']:g} min per model (validation not counted); each model ran in "
+        "its own process, one after the other.", "",
+        "| model | parameters | test BLEU beam 4 | chrF | BLEU greedy | BLEU lowercased | steps | epochs | "
+        "target tokens/s | MFU | greedy sent/s | beam 4 sent/s | peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in models:
+        t, tr, s = r["training"], r["translation"], r["test"]
+        lines.append(
+            f"| {r['name']} | {r['parameters']:,} | {s['beam4']['bleu']} | {s['beam4']['chrf']} | {s['greedy']['bleu']} | "
+            f"{s['beam4_lowercase']['bleu']} | {t['steps']:,} | {t['epochs']} | {t['target_tokens_per_second']:,.0f} | "
+            f"{r['mfu']:.0%} | {tr['greedy_sentences_per_second']} | {tr['beam4_sentences_per_second']} | "
+            f"{r['peak_memory_mib']:,.0f} |")
+    lines += [
+        "", f"BLEU signature: `{first['bleu_signature']}`; lowercased: `{models[0]['test']['beam4_lowercase']['bleu_signature']}`; "
+        f"chrF: `{first['chrf_signature']}`. Translation of the {models[0]['test']['sentences']:,} test sentences in "
+        f"batches of {models[0]['translation']['batch_size']}, after one untimed batch. MFU: 6 FLOPs per matmul weight "
+        "per target token over the measured matmul peak.", "",
+        "## BLEU by source length (beam 4)", "", f"![BLEU by length]({FILES['length']})", "",
+        "| source words | sentences | " + " | ".join(r["name"] for r in models) + " |",
+        "|---|---|" + "---|" * len(models),
+    ]
+    for i, bucket in enumerate(models[0]["test"]["bleu_by_length_beam4"]):
+        cells = [str(r["test"]["bleu_by_length_beam4"][i]["bleu"]) for r in models]
+        lines.append(f"| {bucket['bucket']} | {bucket['sentences']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Learning curves", "", f"![Learning curves]({FILES['curves']})", "",
+              f"![Speed]({FILES['speed']})", ""]
+    for r in models:
+        lines += [f"### {r['name']}", "", "| step | training min | train loss | valid loss | valid BLEU (greedy) |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {h['step']} | {h.get('train_seconds', 0) / 60:.1f} | {h.get('train_loss')} | {h.get('valid_loss')} | "
+                  f"{h.get('valid_bleu')} |" for h in r["training"]["history"]]
+        lines.append("")
+    lines += ["## Configurations", ""]
+    for r in models:
+        lines += [f"- **{r['name']}**: `{json.dumps({k: r['config'][k] for k in ('model', 'train')}, separators=(',', ':'))}`"]
+    return "\n".join(lines) + "\n"
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> None:
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=120, bbox_inches="tight")
+
+
+def _plot_lengths(report: dict, path: Path) -> None:
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for r in report["models"]:
+        buckets = r["test"]["bleu_by_length_beam4"]
+        ax.plot([b["bucket"] for b in buckets], [b["bleu"] for b in buckets], marker="o", label=r["name"])
+    ax.set_xlabel("source sentence length (words)")
+    ax.set_ylabel("test BLEU (beam 4)")
+    ax.set_title("BLEU by sentence length")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def _plot_curves(report: dict, path: Path) -> None:
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for r in report["models"]:
+        hist = r["training"]["history"]
+        ax.plot([h.get("train_seconds", 0) / 60 for h in hist], [h.get("valid_bleu", 0) for h in hist], marker=".", label=r["name"])
+    ax.set_xlabel("training time (min)")
+    ax.set_ylabel("validation BLEU (greedy)")
+    ax.set_title("Learning curves")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def _plot_speed(report: dict, path: Path) -> None:
+    plt = _figure()
+    models = report["models"]
+    names = [r["name"] for r in models]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    axes[0].bar(names, [r["training"]["target_tokens_per_second"] for r in models], color="tab:blue")
+    axes[0].set_title("training target tokens/s")
+    width = 0.4
+    xs = range(len(names))
+    axes[1].bar([x - width / 2 for x in xs], [r["translation"]["greedy_sentences_per_second"] for r in models], width, label="greedy")
+    axes[1].bar([x + width / 2 for x in xs], [r["translation"]["beam4_sentences_per_second"] for r in models], width, label="beam 4")
+    axes[1].set_xticks(list(xs), names)
+    axes[1].set_title("translation sentences/s")
+    axes[1].legend()
+    for ax in axes:
+        ax.tick_params(axis="x", rotation=20)
+        ax.grid(axis="y", alpha=0.3)
+    _save(fig, path)
+    plt.close(fig)

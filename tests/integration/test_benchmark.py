@@ -1,0 +1,90 @@
+"""nmt benchmark end to end on a small generated corpus, its report, and its user errors."""
+
+import json
+
+import pytest
+
+from nmt.benchmark import VARIANTS, parse_override, variant_config
+from nmt.benchmark.report import model_flops_utilisation
+from nmt.config import preset
+from nmt.errors import UserError
+from tests.integration.test_cli import one_line_error, run, write_corpus
+
+
+def corpus_args(folder):
+    src, tgt = write_corpus(folder, n=240, seed=3)
+    files = {}
+    for split, lo, hi in (("train", 0, 200), ("valid", 200, 220), ("test", 200, 240)):
+        (folder / f"{split}.src").write_text("\n".join(src[lo:hi]) + "\n")
+        (folder / f"{split}.tgt").write_text("\n".join(tgt[lo:hi]) + "\n")
+        files[split] = (folder / f"{split}.src", folder / f"{split}.tgt")
+    return [a for split, (s, t) in files.items() for a in (f"--{split}-src", str(s), f"--{split}-tgt", str(t))]
+
+
+def test_two_families_same_tokenizer_one_report(tmp_path):
+    args = corpus_args(tmp_path)
+    out = tmp_path / "report"
+    code, stdout, err = run(["benchmark", "--models", "lstm-additive,transformer", "--minutes", "0.15", "--preset", "tiny",
+                             "--vocab-size", "30", "--set", "train.eval_every=50",
+                             "--set", "transformer:model.layers=1", "--out", str(out), "--work", str(tmp_path / "work"), *args])
+    assert code == 0, err
+    report = json.loads((out / "report.json").read_text())
+    models = {m["name"]: m for m in report["models"]}
+    assert list(models) == ["lstm-additive", "transformer"]
+    assert models["transformer"]["config"]["model"]["layers"] == 1  # per-model --set
+    assert models["lstm-additive"]["config"]["model"]["layers"] == 3  # untouched
+    for m in models.values():
+        assert m["config"]["train"]["eval_every"] == 50  # --set for all models
+        assert m["config"]["train"]["time_budget"] == pytest.approx(9.0)
+        assert 0 <= m["test"]["beam4"]["bleu"] <= 100
+        assert m["test"]["beam4"]["bleu_signature"].startswith("nrefs:1|case:mixed")
+        assert "case:lc" in m["test"]["beam4_lowercase"]["bleu_signature"]
+        assert sum(b["sentences"] for b in m["test"]["bleu_by_length_beam4"]) == 40
+        assert 0 < m["matmul_parameters"] <= m["parameters"]
+        assert m["training"]["steps"] > 0 and m["training"]["history"][-1]["train_seconds"] >= 9.0
+        assert m["translation"]["greedy_sentences_per_second"] > 0 and 0 < m["mfu"] < 1
+        assert (tmp_path / "work" / m["name"] / "model.weights.h5").is_file()
+    # One tokenizer for both: the models' vocabularies are the shared SentencePiece model's.
+    assert report["tokenizer"]["vocab_size"] == 30
+    assert report["data"]["test_pairs"] == 40 and report["matmul_peak"]["peak_gflops"] > 0
+    markdown = (out / "report.md").read_text()
+    for name in models:
+        assert f"| {name} | {models[name]['parameters']:,} | {models[name]['test']['beam4']['bleu']} |" in markdown
+    for png in ("bleu_by_length.png", "learning_curves.png", "speed.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "report.md" in stdout
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--models", "lstm-additive,gru"], "unknown benchmark model 'gru'"),
+    (["--models", "lstm-additive", "--set", "transformer:train.warmup_steps=8"], "not in --models"),
+    (["--models", "lstm-additive", "--set", "train.nope=1"], "unknown train option"),
+    (["--models", "lstm-additive", "--set", "tokenizer.vocab_size=99"], "tokenizer is shared"),
+    (["--minutes", "0"], "--minutes must be positive"),
+    (["--multi30k", "no-such-folder"], "does not exist"),
+    (["--train-src", "a.txt"], "all six corpus files"),
+])
+def test_user_errors_before_any_work(tmp_path, extra, needle):
+    out = tmp_path / "report"
+    code, _, err = run(["benchmark", "--out", str(out), "--work", str(tmp_path / "work"), *extra])
+    one_line_error(code, err, needle)
+    assert not out.exists() and not (tmp_path / "work").exists()
+
+
+def test_overrides_and_variants():
+    assert parse_override("transformer:train.warmup_steps=800") == ("transformer", "train", "warmup_steps", 800)
+    assert parse_override("model.attention=dot") == (None, "model", "attention", "dot")
+    assert parse_override("train.learning_rate=1e-3") == (None, "train", "learning_rate", 0.001)
+    with pytest.raises(UserError, match="SECTION.KEY=VALUE"):
+        parse_override("warmup=3")
+    base = preset("base")
+    for name in VARIANTS:
+        assert variant_config(base, name).tokenizer == base.tokenizer
+    assert variant_config(base, "lstm-dot").model.attention == "dot"
+    tr = variant_config(base, "transformer", {"train": {"warmup_steps": 10}})
+    assert (tr.model.family, tr.train.warmup_steps, tr.train.adam_beta2) == ("transformer", 10, 0.98)
+
+
+def test_flops_utilisation_is_six_flops_per_weight_per_token():
+    result = {"matmul_parameters": 1_000_000, "training": {"target_tokens_per_second": 5_000}}
+    assert model_flops_utilisation(result, peak_gflops=60.0) == pytest.approx(6 * 1e6 * 5e3 / 60e9)
