@@ -43,7 +43,7 @@ def versions() -> dict:
 def command() -> str:
     """The command line of this process, with the ``nmt`` console script shown by its name."""
     prog = sys.argv[0]
-    if os.path.basename(prog) == "nmt":
+    if os.path.basename(prog) == "nmt" or prog.endswith(os.path.join("nmt", "__main__.py")):
         prog = "nmt"
     elif os.path.exists(prog):
         prog = os.path.relpath(prog)

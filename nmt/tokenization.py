@@ -131,5 +131,9 @@ class Tokenizer:
     def target_pieces(self, ids) -> tf.Tensor:
         return self._run("tgt", "id_to_string", ids)
 
+    def target_piece_ids(self, pieces) -> tf.Tensor:
+        """Target pieces (strings, e.g. a Hypothesis' tokens) -> their ids, without re-segmenting."""
+        return self._run("tgt", "string_to_id", pieces)
+
     def source_pieces(self, ids) -> tf.Tensor:
         return self._run("src", "id_to_string", ids)

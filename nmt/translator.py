@@ -41,6 +41,7 @@ class Translator:
         self.model, self.tokenizer = model, tokenizer
         self.decode_config = decode or DecodeConfig()
         self._fns: dict = {}
+        self._forward = None
 
     @classmethod
     def load(cls, path, **decode_overrides) -> "Translator":
@@ -107,3 +108,48 @@ class Translator:
                 hyps.append(Hypothesis(texts[k].decode("utf-8"), [p.decode("utf-8") for p in pieces[k]],
                                        float(scores[i, j]), [p.decode("utf-8") for p in src_pieces[i]], att))
             results[sent] = hyps
+
+    def align(self, sources: Sequence[str], targets: Sequence, batch_size: int | None = None, progress=None) -> list[Hypothesis]:
+        """Forced alignment: the model reads each given target (teacher forcing) instead of choosing one.
+
+        A target is a sentence, or a list of SentencePiece pieces (e.g. a Hypothesis' ``tokens``),
+        which is used as it is segmented.
+        Returns one :class:`Hypothesis` per pair with the given target's ``text`` and ``tokens``, its
+        ``score`` (mean log-probability per target token, ``</s>`` included) and ``attention`` [L,H,T,S]
+        (T = target pieces, no ``</s>`` row; S = source pieces with ``</s>``).
+        """
+        if len(sources) != len(targets):
+            raise UserError(f"{len(sources)} source sentences but {len(targets)} target sentences; give one target per source")
+        batch_size = batch_size or self.decode_config.batch_size
+        sources = [" ".join(s.split()) for s in sources]
+        if not sources:
+            return []
+        if all(isinstance(t, str) for t in targets):
+            targets = [" ".join(t.split()) for t in targets]
+            tgt = self.tokenizer.encode_target(tf.constant(targets))  # [N,(T)]
+        else:  # given as pieces: keep the segmentation (a detokenised hypothesis may re-segment)
+            tgt = self.tokenizer.target_piece_ids(tf.ragged.constant([list(t) for t in targets], dtype=tf.string))
+            tgt = tf.cast(tgt, tf.int32)  # [N,(T)]
+            targets = ["".join(t).replace("\u2581", " ").strip() for t in targets]
+        if self._forward is None:
+            spec = tf.TensorSpec([None, None], tf.int32)
+            self._forward = tf.function(lambda s, t: self.model.forward(s, t, training=False), input_signature=[spec, spec])
+        src = self.tokenizer.encode_source(tf.constant(sources))  # [N,(S)]
+        results: list = [None] * len(sources)
+        for idx in length_sorted_batches(src.row_lengths().numpy() + tgt.row_lengths().numpy(), batch_size):
+            s_batch, t_batch = tf.gather(src, idx), tf.gather(tgt, idx)
+            bos = tf.RaggedTensor.from_tensor(tf.fill([len(idx), 1], BOS_ID))  # [B,1]
+            eos = tf.RaggedTensor.from_tensor(tf.fill([len(idx), 1], EOS_ID))  # [B,1]
+            logits, attention = self._forward(s_batch.to_tensor(0), tf.concat([bos, t_batch], 1).to_tensor(0))  # [B,T+1,V], [B,L,H,T+1,S]
+            gold = tf.concat([t_batch, eos], 1).to_tensor(0)  # [B,T+1]
+            logp = tf.gather(tf.nn.log_softmax(tf.cast(logits, tf.float32)), gold, batch_dims=2).numpy()  # [B,T+1]
+            attention = attention.numpy()
+            src_pieces, tgt_pieces = self.tokenizer.source_pieces(s_batch).to_list(), self.tokenizer.target_pieces(t_batch).to_list()
+            for i, sent in enumerate(idx):
+                s_len, t_len = len(src_pieces[i]), len(tgt_pieces[i])
+                results[sent] = Hypothesis(targets[sent], [p.decode("utf-8") for p in tgt_pieces[i]],
+                                           float(logp[i, :t_len + 1].mean()), [p.decode("utf-8") for p in src_pieces[i]],
+                                           np.asarray(attention[i, :, :, :t_len, :s_len], dtype=np.float32))  # [L,H,T,S]
+            if progress is not None:
+                progress.update(len(idx))
+        return results

@@ -54,3 +54,12 @@ def demo(model_dir, minutes, attention, progress):
     click.echo(f"{result.steps} steps, {result.tokens_per_second:,.0f} target tokens/s, {time.time() - start:.0f} s in all")
     click.echo(f"Test {scores.summary()}")
     click.echo(f"Model directory: {path}  (try: echo 'the man sees the dog .' | nmt translate {path})")
+    # One heatmap in the manner of Bahdanau et al. 2015, Fig. 3: the longest test sentence of at most 16 words.
+    from nmt import alignment_export as ax
+    from nmt.heatmap import plot_matrix
+
+    example = max((i for i in range(len(sources)) if len(sources[i].split()) <= 16), key=lambda i: len(sources[i].split()))
+    hyp = translator.translate([sources[example]], beam_size=4, return_attention=True)[0]
+    a = ax.reduce_all([hyp])[0]
+    plot = plot_matrix(a.word, a.source_words, a.target_words, path / "attention.png")
+    click.echo(f"Attention heatmap: {plot}  (more with: nmt align {path} -s FILE --plot-dir DIR)")

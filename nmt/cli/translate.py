@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from nmt.cli.align import layer_head_options
 from nmt.cli.common import read_text_input
 
 
@@ -18,8 +19,12 @@ from nmt.cli.common import read_text_input
 @click.option("--length-penalty", type=float, help="GNMT length penalty alpha (0 = none).")
 @click.option("--batch-size", type=int, help="Sentences per batch.")
 @click.option("--scores", is_flag=True, help="Append ' ||| score' to each line.")
+@click.option("--alignments", type=click.Choice(["hard", "soft"]),
+              help="Append ' ||| ' and word alignments from attention: Pharaoh i-j links, or soft rows (Marian style).")
+@layer_head_options
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr [default: when writing to a file].")
-def translate(model_dir, input_path, output_path, beam_size, n_best, length_penalty, batch_size, scores, progress):
+def translate(model_dir, input_path, output_path, beam_size, n_best, length_penalty, batch_size, scores, alignments,
+              layer, head, progress):
     """Translate text with the model in MODEL_DIR.
 
     \b
@@ -40,17 +45,31 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
     if not sentences:
         raise UserError(f"no sentences to translate in {'standard input' if input_path == '-' else input_path}")
     translator = Translator.load(model_dir)
+    if alignments:
+        import numpy as np
+
+        from nmt import alignment as al
+        from nmt import alignment_export as ax
+
+        al.reduce(np.zeros((translator.model.attention_layers, translator.model.attention_heads, 1, 1)), layer, head)
+
+        def extra(h):
+            word = ax.reduce_all([h], layer, head)[0]
+            return " ||| " + (al.format_pharaoh(word.links) if alignments == "hard" else ax.soft_line(word.word))
+    else:
+        def extra(h):
+            return ""
     show = (not to_stdout) if progress is None else progress
     bar = tqdm(total=len(sentences), disable=not show, unit="sent", desc="translate", file=sys.stderr)
     results = translator.translate(sentences, beam_size=beam_size, n_best=n_best, length_penalty=length_penalty,
-                                   batch_size=batch_size, progress=bar)
+                                   batch_size=batch_size, progress=bar, return_attention=bool(alignments))
     bar.close()
     lines = []
     for i, r in enumerate(results):
         if isinstance(r, list):
-            lines.extend(f"{i} ||| {h.text} ||| {h.score:.4f}" for h in r)
+            lines.extend(f"{i} ||| {h.text} ||| {h.score:.4f}{extra(h)}" for h in r)
         else:
-            lines.append(f"{r.text} ||| {r.score:.4f}" if scores else r.text)
+            lines.append((f"{r.text} ||| {r.score:.4f}" if scores else r.text) + extra(r))
     text = "".join(line + "\n" for line in lines)
     if to_stdout:
         sys.stdout.write(text)

@@ -1,0 +1,98 @@
+#!/usr/bin/env python
+"""Alignment error rate of attention against gold alignments, on the embedded corpus.
+
+Trains the given benchmark models on the embedded English->Synthdeutsch corpus with ``nmt benchmark``
+(same tokenizer and budget for all; its BLEU report lands in OUT/NAME_bleu/), then force-aligns the
+test split's reference translations with each model and scores the hard links (each target word to
+the source word it attends to most, ``</s>`` excluded) against the gold sure/possible links: AER,
+precision, recall, for the mean over layers and heads and for every layer (Transformer) and head.
+Writes OUT/NAME.json, OUT/NAME.md and one heatmap per model of the same test sentence.
+
+    python scripts/bench_alignment.py --minutes 5 --name alignment_embedded
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", default="lstm-additive,lstm-dot,lstm-general,transformer")
+    p.add_argument("--minutes", type=float, default=5.0, help="training budget per model")
+    p.add_argument("--set", action="append", default=[], help="passed to nmt benchmark --set")
+    p.add_argument("--name", default="alignment_embedded")
+    p.add_argument("--out", default=str(ROOT / "results"))
+    p.add_argument("--work", default=str(ROOT / "runs" / "alignment"))
+    p.add_argument("--sentence", type=int, default=None, help="test sentence to plot [default: a long one with crossing links]")
+    args = p.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from nmt import alignment as al
+    from nmt import benchinfo
+    from nmt.corpora.synthetic import splits
+    from nmt.heatmap import plot_matrix
+    from nmt.translator import Translator
+
+    out, work = Path(args.out), Path(args.work)
+    if work.exists():
+        import shutil
+
+        shutil.rmtree(work)
+    cmd = [sys.executable, "-m", "nmt", "benchmark", "--models", args.models, "--minutes", str(args.minutes),
+           "--out", str(out / f"{args.name}_bleu"), "--work", str(work), *sum((["--set", s] for s in args.set), [])]
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    bleu = json.loads((out / f"{args.name}_bleu" / "report.json").read_text())
+
+    test = splits()["test"]
+    sources, targets = [p.src for p in test], [p.tgt for p in test]
+    gold = [al.parse_pharaoh(p.alignment) for p in test]
+    crossing = [i for i, p in enumerate(test) if 10 <= len(p.src.split()) <= 14
+                and any(i1 < i2 and j1 > j2 for i1, j1 in gold[i].sure for i2, j2 in gold[i].sure)]
+    sentence = args.sentence if args.sentence is not None else crossing[0]
+    rows = []
+    for model in bleu["models"]:
+        name = model["name"]
+        translator = Translator.load(work / name)
+        forced = translator.align(sources, targets)
+        layers, heads = translator.model.attention_layers, translator.model.attention_heads
+        settings = [("mean", "mean")] + [(layer, "mean") for layer in range(layers) if layers > 1]
+        settings += [(layer, head) for layer in range(layers) for head in range(heads) if heads > 1]
+        for layer, head in settings:
+            links = []
+            for h in forced:
+                links.append(al.hard_links(al.to_words(al.reduce(h.attention, layer, head), h.source_tokens, h.tokens)))
+            r = al.alignment_error_rate(links, gold)
+            rows.append({"model": name, "layer": layer, "head": head, **r.to_dict(), "test_bleu": model["test"]["beam4"]["bleu"]})
+            print(json.dumps(rows[-1]), flush=True)
+        h = forced[sentence]
+        word = al.to_words(al.reduce(h.attention), h.source_tokens, h.tokens)
+        plot_matrix(word, al.words(h.source_tokens), al.words(h.tokens), out / f"{args.name}_{name}.png",
+                    title=f"{name}: test sentence {sentence}")
+    report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
+              "benchmark_command": " ".join(cmd[1:]), "minutes": args.minutes, "test_sentences": len(test),
+              "gold_links": {"sure": sum(len(g.sure) for g in gold), "possible": sum(len(g.possible) for g in gold)},
+              "plotted_sentence": sentence, "rows": rows}
+    (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [f"# Alignment error rate of attention on the embedded corpus ({args.name})", "",
+             f"Command: `{report['command']}`", "",
+             f"Models trained by `{report['benchmark_command']}` (BLEU report: [{args.name}_bleu/report.md]({args.name}_bleu/report.md)); "
+             f"the {len(test):,} test pairs force-aligned (teacher forcing on the reference), hard links = each target word's "
+             "most-attended source word after merging pieces to words, `</s>` excluded. Gold: "
+             f"{report['gold_links']['sure']:,} sure and {report['gold_links']['possible']:,} possible links.", "",
+             "| model | layer | head | AER | precision | recall | test BLEU (beam 4) |", "|---|---|---|---|---|---|---|",
+             *[f"| {r['model']} | {r['layer']} | {r['head']} | {r['aer']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['test_bleu']} |"
+               for r in rows], "",
+             f"Heatmaps of test sentence {sentence} (mean over layers and heads): "
+             + " ".join(f"![{m['name']}]({args.name}_{m['name']}.png)" for m in bleu["models"]), ""]
+    (out / f"{args.name}.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

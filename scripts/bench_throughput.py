@@ -1,0 +1,140 @@
+#!/usr/bin/env python
+"""Training throughput (target tokens/s) of model configurations on the same batches, one run.
+
+Each configuration trains on the first batches of a corpus (seed 0; a few untimed, then ``--steps``
+timed) in a fresh process, so configurations and code versions do not share state. Batches come from
+each code version's own input pipeline, so a change in batching shows in its figures. ``--code DIR``
+also runs every configuration with the ``nmt`` package of another checkout (for example the commit
+before a speed change, made with ``git worktree add``), so before/after ratios come from one run on
+one machine. Writes results/NAME.json and results/NAME.md.
+
+    git worktree add /tmp/before f9acba1~1
+    python scripts/bench_throughput.py --code /tmp/before --name throughput_speedups \\
+        --variant transformer:model.family=transformer --variant lstm:model.family=rnn
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+M30K = ROOT.parent / "shared" / "data" / "multi30k"
+
+CHILD = r"""
+import json, sys, time
+code, spec = sys.argv[1], json.loads(sys.argv[2])
+sys.path.insert(0, code)
+import keras, tensorflow as tf
+from nmt import model_dir as md
+from nmt.config import preset
+from nmt.corpora.parallel import clean_pairs, read_parallel
+from nmt.pipeline import encode_pairs, make_dataset
+from nmt.tokenization import Tokenizer
+from nmt.training import make_optimizer, smoothed_loss
+
+config = preset(spec["preset"])
+for key, value in spec["set"].items():
+    section, name = key.split(".", 1)
+    config = config.override(section, **{name: value})
+pairs, _ = clean_pairs(read_parallel(*spec["train"]), config.train.max_words)
+tokenizer = Tokenizer.load(spec["tokenizer"])
+data = encode_pairs(pairs, tokenizer, config.train.max_tokens)
+batches = list(make_dataset(data, config.train.batch_tokens, config.train.max_tokens, seed=0).take(spec["steps"] + spec["warmup"]))
+keras.utils.set_random_seed(0)
+model = md.build(config, tokenizer)
+optimizer = make_optimizer(config.train)
+
+@tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)] * 3)
+def step(src, tgt_in, tgt_out):
+    with tf.GradientTape() as tape:
+        total, n = smoothed_loss(model.forward(src, tgt_in, training=True)[0], tgt_out, config.train.label_smoothing)
+        loss = total / n
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return n
+
+for b in batches[:spec["warmup"]]:
+    step(*b)
+tokens, start = 0.0, time.perf_counter()
+for b in batches[spec["warmup"]:]:
+    tokens += float(step(*b))
+seconds = time.perf_counter() - start
+real = sum(float(tf.reduce_sum(tf.cast(b[2] > 0, tf.float32))) for b in batches)
+padded = sum(float(tf.size(b[2])) for b in batches)
+print(json.dumps({"target_tokens_per_second": round(tokens / seconds, 1), "target_fill": round(real / padded, 3),
+                  "parameters": int(sum(int(w.numpy().size) for w in model.trainable_weights))}))
+"""
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--train-src", default=str(M30K / "train.en.gz"))
+    p.add_argument("--train-tgt", default=str(M30K / "train.de.gz"))
+    p.add_argument("--preset", default="base")
+    p.add_argument("--variant", action="append", required=True, metavar="NAME:SECTION.KEY=VALUE[,...]",
+                   help="a named configuration over the preset (repeatable)")
+    p.add_argument("--code", action="append", default=[], help="also run with the nmt package of this checkout")
+    p.add_argument("--steps", type=int, default=40, help="timed steps (after --warmup untimed ones)")
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--name", default="throughput")
+    p.add_argument("--out", default=str(ROOT / "results"))
+    args = p.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from nmt import benchinfo
+    from nmt.benchmark import parse_override
+    from nmt.config import preset
+    from nmt.corpora.parallel import clean_pairs, read_parallel
+    from nmt.tokenization import Tokenizer
+
+    variants = {}
+    for text in args.variant:
+        name, _, items = text.partition(":")
+        settings = {}
+        for item in filter(None, items.split(",")):
+            _, section, key, value = parse_override(item)
+            settings[f"{section}.{key}"] = value
+        variants[name] = settings
+    work = ROOT / "runs" / "throughput"
+    work.mkdir(parents=True, exist_ok=True)
+    base = preset(args.preset)
+    Tokenizer.from_config(clean_pairs(read_parallel(args.train_src, args.train_tgt), base.train.max_words)[0],
+                          base.tokenizer).save(work / "tokenizer")
+    codes = [("current", str(ROOT))] + [(Path(c).name, str(Path(c).resolve())) for c in args.code]
+    rows = []
+    for name, settings in variants.items():
+        for label, code in codes:
+            spec = {"preset": args.preset, "set": settings, "train": [args.train_src, args.train_tgt],
+                    "tokenizer": str(work / "tokenizer"), "steps": args.steps, "warmup": args.warmup}
+            done = subprocess.run([sys.executable, "-c", CHILD, code, json.dumps(spec)], capture_output=True, text=True)
+            if done.returncode != 0:
+                sys.exit(f"{name} with {label} failed:\n{done.stderr[-3000:]}")
+            row = {"variant": name, "code": label, "settings": settings, **json.loads(done.stdout.strip().splitlines()[-1])}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    for row in rows:
+        ref = next(r for r in rows if r["variant"] == row["variant"] and r["code"] == codes[-1][0])
+        row["ratio_to_" + codes[-1][0]] = round(row["target_tokens_per_second"] / ref["target_tokens_per_second"], 2)
+    report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
+              "preset": args.preset, "steps": args.steps, "codes": dict(codes), "rows": rows}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    m = report["machine"]
+    ratio = "ratio_to_" + codes[-1][0]
+    lines = [f"# Training throughput: {args.name}", "", f"Command: `{report['command']}`", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores. The first {args.steps} timed batches of the corpus (after "
+             f"{args.warmup} untimed; seed 0, each code version's own batching) for every row, preset `{args.preset}`, each row in a fresh process. "
+             f"Code versions: " + ", ".join(f"`{k}` = {v}" for k, v in codes) + ".", "",
+             f"| variant | code | target tokens/s | target positions holding tokens | {ratio.replace('_', ' ')} |",
+             "|---|---|---|---|---|",
+             *[f"| {r['variant']} | {r['code']} | {r['target_tokens_per_second']:,.0f} | {r['target_fill']:.1%} | {r[ratio]} |"
+               for r in rows], ""]
+    (out / f"{args.name}.md").write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

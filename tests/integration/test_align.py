@@ -1,0 +1,118 @@
+"""nmt align and translate --alignments on small trained models of both families."""
+
+import json
+
+import numpy as np
+import pytest
+
+from nmt import alignment as al
+from nmt.config import preset
+from nmt.corpora.synthetic import splits
+from nmt.training import Trainer
+from nmt.translator import Translator
+from tests.integration.test_cli import one_line_error, run
+
+TEST = splits()["test"][:24]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("align")
+    (folder / "test.en").write_text("".join(p.src + "\n" for p in TEST))
+    (folder / "test.de").write_text("".join(p.tgt + "\n" for p in TEST))
+    (folder / "test.align").write_text("".join(p.alignment + "\n" for p in TEST))
+    data = splits(sizes=(3000, 100, 1000))
+    pairs = {k: [(p.src, p.tgt) for p in v] for k, v in data.items()}
+    for name, overrides in (("lstm", {"family": "rnn", "attention": "additive"}),
+                            ("transformer", {"family": "transformer", "layers": 2, "d_model": 32, "ff_dim": 64, "transformer_heads": 2})):
+        config = (preset("tiny").override("model", **overrides)
+                  .override("train", max_steps=150, eval_every=150, eval_sentences=20).override("tokenizer", vocab_size=300))
+        Trainer(config, folder / name, pairs["train"], pairs["valid"], progress=False).run()
+    return folder
+
+
+@pytest.mark.parametrize("family", ["lstm", "transformer"])
+def test_forced_alignment_files_and_aer(corpus, family):
+    model = corpus / family
+    out = corpus / f"{family}.align"
+    code, stdout, err = run(["align", str(model), "-s", str(corpus / "test.en"), "-t", str(corpus / "test.de"),
+                             "-o", str(out), "--gold", str(corpus / "test.align"), "--jsonl", str(corpus / f"{family}.jsonl"),
+                             "--npz", str(corpus / f"{family}.npz"), "--plot-dir", str(corpus / f"{family}_plots"), "--plots", "2"])
+    assert code == 0, err
+    lines = out.read_text().splitlines()
+    assert len(lines) == len(TEST)
+    for line, pair in zip(lines, TEST):
+        links = al.parse_pharaoh(line).sure
+        n_src, n_tgt = len(pair.src.split()), len(pair.tgt.split())
+        assert {j for _, j in links} == set(range(n_tgt))  # one link per target word
+        assert all(0 <= i < n_src for i, _ in links)
+    # The printed AER is the AER of the written links.
+    result = al.alignment_error_rate([al.parse_pharaoh(l).sure for l in lines], [al.parse_pharaoh(p.alignment) for p in TEST])
+    assert stdout.strip() == result.summary()
+    records = [json.loads(l) for l in (corpus / f"{family}.jsonl").read_text().splitlines()]
+    npz = np.load(corpus / f"{family}.npz")
+    layers = 1 if family == "lstm" else 2
+    for i, (rec, pair) in enumerate(zip(records, TEST)):
+        assert rec["source_words"] == pair.src.split() and rec["target_words"] == pair.tgt.split()
+        assert rec["source_tokens"][-1] == "</s>"
+        sub, word = np.array(rec["subword_matrix"]), np.array(rec["word_matrix"])
+        assert sub.shape == (len(rec["target_tokens"]), len(rec["source_tokens"]))
+        np.testing.assert_allclose(sub.sum(axis=1), 1.0, atol=1e-3)  # </s> column kept: rows are whole softmaxes
+        np.testing.assert_allclose(word.sum(axis=1), 1.0, atol=1e-3)  # </s> dropped, renormalised
+        assert rec["alignment"] == lines[i]
+        att = npz[f"attention_{i}"]
+        assert att.shape[:2] == (layers, 2 if family == "transformer" else 1) and att.shape[2:] == sub.shape
+        np.testing.assert_allclose(att.mean(axis=(0, 1)), sub, atol=1e-4)
+    plots = sorted(p.name for p in (corpus / f"{family}_plots").iterdir())
+    expected = ["sentence_0000.png", "sentence_0001.png"]
+    if family == "transformer":
+        expected = ["sentence_0000.png", "sentence_0000_grid.png", "sentence_0001.png", "sentence_0001_grid.png"]
+    assert plots == expected
+
+
+@pytest.mark.parametrize("family, beam", [("lstm", 1), ("lstm", 4), ("transformer", 3)])
+def test_decoding_attention_equals_forced_alignment_of_the_output(corpus, family, beam):
+    """Attention returned by beam search belongs to the returned hypothesis: teacher-forcing that
+    hypothesis gives the same matrices (the model's steps equal its teacher-forced pass)."""
+    translator = Translator.load(corpus / family)
+    sources = [p.src for p in TEST[:12]]
+    hyps = translator.translate(sources, beam_size=beam, return_attention=True)
+    forced = translator.align(sources, [h.tokens for h in hyps])  # the pieces, as segmented by the decoder
+    for h, f in zip(hyps, forced):
+        assert f.tokens == h.tokens and f.source_tokens == h.source_tokens
+        np.testing.assert_allclose(h.attention, f.attention, atol=1e-4)
+    assert sum(len(h.tokens) for h in hyps) >= len(hyps)  # matrices with rows to compare
+
+
+def test_translate_appends_hard_and_soft_alignments(corpus):
+    model = str(corpus / "transformer")
+    code, out, err = run(["translate", model, "--alignments", "hard", "--layer", "-1", "--beam-size", "2"],
+                         input="the man sees the dog .\nthe woman sleeps .\n")
+    assert code == 0, err
+    for line in out.splitlines():
+        text, links = line.split(" ||| ")
+        assert {j for _, j in al.parse_pharaoh(links).sure} == set(range(len(text.split())))
+    code, out, err = run(["translate", model, "--alignments", "soft", "--head", "1"], input="the man sees the dog .\n")
+    assert code == 0, err
+    text, soft = out.strip().split(" ||| ")
+    rows = [[float(v) for v in row.split(",")] for row in soft.split()]
+    assert len(rows) == len(text.split()) and all(len(r) == 6 for r in rows)
+    np.testing.assert_allclose([sum(r) for r in rows], 1.0, atol=1e-3)
+
+
+def test_align_user_errors(corpus, tmp_path):
+    model = str(corpus / "transformer")
+    (tmp_path / "short.de").write_text("ein satz\n")
+    (tmp_path / "bad.align").write_text("0-0 x\n" * len(TEST))
+    cases = [
+        (["-t", str(tmp_path / "short.de")], "give one target per source"),
+        (["-t", str(corpus / "test.de"), "--gold", str(tmp_path / "short.de")], "one gold line per sentence"),
+        (["-t", str(corpus / "test.de"), "--gold", str(tmp_path / "bad.align")], "cannot read link 'x'"),
+        (["--layer", "2"], "--layer 2 does not exist: the model has 2 layers"),
+        (["--head", "first"], "--head must be a number or 'mean'"),
+    ]
+    for extra, needle in cases:
+        out = tmp_path / "out.align"
+        code, _, err = run(["align", model, "-s", str(corpus / "test.en"), "-o", str(out), *extra])
+        one_line_error(code, err, needle)
+        assert not out.exists()
