@@ -75,7 +75,7 @@ def main(argv=None):
         plot_matrix(word, al.words(h.source_tokens), al.words(h.tokens), out / f"{args.name}_{name}.png",
                     title=f"{name}: test sentence {sentence}")
     report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
-              "benchmark_command": " ".join(cmd[1:]), "minutes": args.minutes, "test_sentences": len(test),
+              "benchmark_command": " ".join(["nmt", *cmd[3:]]), "minutes": args.minutes, "test_sentences": len(test),
               "gold_links": {"sure": sum(len(g.sure) for g in gold), "possible": sum(len(g.possible) for g in gold)},
               "plotted_sentence": sentence, "rows": rows}
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")

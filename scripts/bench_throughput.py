@@ -103,13 +103,18 @@ def main(argv=None):
     base = preset(args.preset)
     Tokenizer.from_config(clean_pairs(read_parallel(args.train_src, args.train_tgt), base.train.max_words)[0],
                           base.tokenizer).save(work / "tokenizer")
-    codes = [("current", str(ROOT))] + [(Path(c).name, str(Path(c).resolve())) for c in args.code]
+    def described(path: Path) -> str:
+        rev = subprocess.run(["git", "-C", str(path), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+        return f"{path} (commit {rev.stdout.strip()})" if rev.returncode == 0 else str(path)
+
+    codes = [("current", described(ROOT))] + [(Path(c).name, described(Path(c).resolve())) for c in args.code]
     rows = []
     for name, settings in variants.items():
         for label, code in codes:
             spec = {"preset": args.preset, "set": settings, "train": [args.train_src, args.train_tgt],
                     "tokenizer": str(work / "tokenizer"), "steps": args.steps, "warmup": args.warmup}
-            done = subprocess.run([sys.executable, "-c", CHILD, code, json.dumps(spec)], capture_output=True, text=True)
+            done = subprocess.run([sys.executable, "-c", CHILD, code.split(" (commit")[0], json.dumps(spec)],
+                                  capture_output=True, text=True)
             if done.returncode != 0:
                 sys.exit(f"{name} with {label} failed:\n{done.stderr[-3000:]}")
             row = {"variant": name, "code": label, "settings": settings, **json.loads(done.stdout.strip().splitlines()[-1])}

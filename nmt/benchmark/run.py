@@ -109,6 +109,8 @@ def main(argv=None) -> int:
     import os
 
     logging.basicConfig(level=logging.INFO, format="nmt: %(message)s", stream=sys.stderr)
+    for noisy in ("tensorflow", "absl", "matplotlib", "h5py"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     if os.environ.get("NMT_DEBUG") != "1":
         from nmt.quiet import import_tensorflow_quietly
 

@@ -19,3 +19,6 @@ def test_demo_learns_the_embedded_corpus_within_five_minutes(tmp_path):
     bleu = float(re.search(r"Test BLEU ([\d.]+)", result.output).group(1))
     assert bleu > 80, result.output
     assert elapsed < 300
+    heatmap = tmp_path / "demo" / "attention.png"
+    assert f"Attention heatmap: {heatmap}" in result.output
+    assert heatmap.read_bytes()[:4] == b"\x89PNG"
