@@ -75,6 +75,11 @@ def reduce(attention: np.ndarray, layer: int | str = "mean", head: int | str = "
     return x  # [T,S]
 
 
+def check_layer_head(layers: int, heads: int, layer, head) -> None:
+    """Raise a UserError now, before any work, if ``layer``/``head`` do not exist in a model of that shape."""
+    reduce(np.zeros((layers, heads, 1, 1)), layer, head)
+
+
 def to_words(matrix: np.ndarray, src_pieces: Sequence[str], tgt_pieces: Sequence[str]) -> np.ndarray:
     """Subword matrix [T,S] (rows: target pieces, columns: source pieces incl. ``</s>``) -> word matrix
     [Tw,Sw]: rows averaged over a target word's pieces, columns summed over a source word's pieces,

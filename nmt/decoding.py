@@ -79,7 +79,7 @@ def top_k_rows(x: tf.Tensor, k: int) -> tuple[tf.Tensor, tf.Tensor]:
     to ``tf.math.top_k`` when V is not static or too small to gain.
     """
     vocab = x.shape[-1]
-    if vocab is None or vocab < 4 * k * 128:
+    if vocab is None or not isinstance(k, int) or vocab < 4 * k * 128:
         return tf.math.top_k(x, k=k)
     block = next((d for d in range(128, 64, -1) if vocab % d == 0), 128)
     blocks_n = -(-vocab // block)
@@ -204,7 +204,7 @@ def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: i
         # top K of every row of logits and only then normalise those: two passes over [B*K,V]
         # instead of six.
         row_k = min(k, logits.shape[-1]) if logits.shape[-1] is not None else tf.minimum(k, tf.shape(logits)[-1])  # [] k'
-        top_logits, top_ids = top_k_rows(logits, row_k) if isinstance(row_k, int) else tf.math.top_k(logits, k=row_k)  # [B*K,k']
+        top_logits, top_ids = top_k_rows(logits, row_k)  # [B*K,k'] both
         logp = top_logits - tf.reduce_logsumexp(logits, axis=-1)[:, None]  # [B*K,k']
         logp = tf.reshape(logp, [batch, k, row_k])  # [B,K,k']
         top_ids = tf.reshape(top_ids, [batch, k, row_k])  # [B,K,k']

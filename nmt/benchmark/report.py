@@ -102,34 +102,31 @@ def _save(fig, path: Path) -> None:
         fig.savefig(f, format="png", dpi=120, bbox_inches="tight")
 
 
-def _plot_lengths(report: dict, path: Path) -> None:
+def _line_plot(path: Path, lines: list, xlabel: str, ylabel: str, title: str, marker: str) -> None:
+    """One line per (label, xs, ys) in ``lines``, gridded, with a legend."""
     plt = _figure()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for r in report["models"]:
-        buckets = r["test"]["bleu_by_length_beam4"]
-        ax.plot([b["bucket"] for b in buckets], [b["bleu"] for b in buckets], marker="o", label=r["name"])
-    ax.set_xlabel("source sentence length (words)")
-    ax.set_ylabel("test BLEU (beam 4)")
-    ax.set_title("BLEU by sentence length")
+    for label, xs, ys in lines:
+        ax.plot(xs, ys, marker=marker, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
     _save(fig, path)
     plt.close(fig)
+
+
+def _plot_lengths(report: dict, path: Path) -> None:
+    lines = [(r["name"], [b["bucket"] for b in r["test"]["bleu_by_length_beam4"]],
+              [b["bleu"] for b in r["test"]["bleu_by_length_beam4"]]) for r in report["models"]]
+    _line_plot(path, lines, "source sentence length (words)", "test BLEU (beam 4)", "BLEU by sentence length", "o")
 
 
 def _plot_curves(report: dict, path: Path) -> None:
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for r in report["models"]:
-        hist = r["training"]["history"]
-        ax.plot([h.get("train_seconds", 0) / 60 for h in hist], [h.get("valid_bleu", 0) for h in hist], marker=".", label=r["name"])
-    ax.set_xlabel("training time (min)")
-    ax.set_ylabel("validation BLEU (greedy)")
-    ax.set_title("Learning curves")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    _save(fig, path)
-    plt.close(fig)
+    lines = [(r["name"], [h.get("train_seconds", 0) / 60 for h in r["training"]["history"]],
+              [h.get("valid_bleu", 0) for h in r["training"]["history"]]) for r in report["models"]]
+    _line_plot(path, lines, "training time (min)", "validation BLEU (greedy)", "Learning curves", ".")
 
 
 def _plot_speed(report: dict, path: Path) -> None:

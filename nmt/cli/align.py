@@ -46,8 +46,6 @@ def align(model_dir, source_path, target_path, output_path, gold, layer, head, j
       nmt align runs/demo -s test.en -t test.de --gold test.align
       nmt align runs/tf -s test.en --layer -1 --head mean --plot-dir plots/
     """
-    import numpy as np
-
     from nmt import alignment as al
     from nmt import alignment_export as ax
     from nmt.corpora.parallel import read_lines
@@ -75,7 +73,7 @@ def align(model_dir, source_path, target_path, output_path, gold, layer, head, j
         gold_links = [al.parse_pharaoh(line, f"{gold} line {i + 1}") for i, line in enumerate(gold_lines)]
     translator = Translator.load(model_dir)
     layers, heads = translator.model.attention_layers, translator.model.attention_heads
-    al.reduce(np.zeros((layers, heads, 1, 1)), layer, head)  # check --layer/--head before any work
+    al.check_layer_head(layers, heads, layer, head)
     if targets is not None:
         hyps = translator.align(sources, targets, batch_size=batch_size)
     else:

@@ -46,12 +46,10 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
         raise UserError(f"no sentences to translate in {'standard input' if input_path == '-' else input_path}")
     translator = Translator.load(model_dir)
     if alignments:
-        import numpy as np
-
         from nmt import alignment as al
         from nmt import alignment_export as ax
 
-        al.reduce(np.zeros((translator.model.attention_layers, translator.model.attention_heads, 1, 1)), layer, head)
+        al.check_layer_head(translator.model.attention_layers, translator.model.attention_heads, layer, head)
 
         def extra(h):
             word = ax.reduce_all([h], layer, head)[0]
