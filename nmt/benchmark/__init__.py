@@ -10,18 +10,18 @@ from __future__ import annotations
 from nmt.config import Config
 from nmt.errors import UserError
 
-# LSTM variants keep the base preset's optimisation (Adam 2e-3, constant); the Transformer gets the
-# usual Transformer recipe scaled to a short budget: inverse-sqrt with a short warmup, beta2 0.98.
+# Every variant gets the same optimisation: Adam (beta2 0.98), peak learning rate 2e-3 after a
+# 400-step warmup, then inverse-sqrt decay. With the base preset's constant rate the LSTMs level off
+# after about 10 minutes on Multi30k (validation BLEU 35.9 at 1,921 steps, 35.7 at 3,500), so a
+# longer budget bought them nothing; the decay is what lets a 30-minute budget count for both.
+_OPTIMISER = {"learning_rate": 2e-3, "schedule": "inverse-sqrt", "warmup_steps": 400, "adam_beta2": 0.98}
 VARIANTS: dict[str, dict] = {
-    "lstm-none": {"model": {"family": "rnn", "attention": "none"}},
-    "lstm-additive": {"model": {"family": "rnn", "attention": "additive"}},
-    "lstm-dot": {"model": {"family": "rnn", "attention": "dot"}},
-    "lstm-general": {"model": {"family": "rnn", "attention": "general"}},
-    "lstm-multi-head": {"model": {"family": "rnn", "attention": "multi-head"}},
-    "transformer": {
-        "model": {"family": "transformer", "dropout": 0.1},
-        "train": {"learning_rate": 2e-3, "schedule": "inverse-sqrt", "warmup_steps": 400, "adam_beta2": 0.98},
-    },
+    "lstm-none": {"model": {"family": "rnn", "attention": "none"}, "train": _OPTIMISER},
+    "lstm-additive": {"model": {"family": "rnn", "attention": "additive"}, "train": _OPTIMISER},
+    "lstm-dot": {"model": {"family": "rnn", "attention": "dot"}, "train": _OPTIMISER},
+    "lstm-general": {"model": {"family": "rnn", "attention": "general"}, "train": _OPTIMISER},
+    "lstm-multi-head": {"model": {"family": "rnn", "attention": "multi-head"}, "train": _OPTIMISER},
+    "transformer": {"model": {"family": "transformer", "dropout": 0.1}, "train": _OPTIMISER},
 }
 DEFAULT_MODELS = ("lstm-none", "lstm-additive", "lstm-dot", "transformer")
 
