@@ -26,6 +26,7 @@ class LazyGroup(click.Group):
         "data": "Get corpora: real ones with checksums, or the embedded synthetic corpus.",
         "demo": "Train a small model on the embedded corpus, translate, print test BLEU.",
         "benchmark": "Train several models on the same data, tokenizer and budget; write a report.",
+        "classify": "Text classification (AG News, your CSV/TSV) over the translation encoders.",
     }
 
     def format_commands(self, ctx, formatter):
@@ -40,6 +41,7 @@ class LazyGroup(click.Group):
         "data": "nmt.cli.data:data",
         "demo": "nmt.cli.demo:demo",
         "benchmark": "nmt.cli.benchmark:benchmark",
+        "classify": "nmt.cli.classify:classify",
     }
 
     def list_commands(self, ctx):

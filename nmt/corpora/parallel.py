@@ -56,14 +56,13 @@ def _check_not_utf16(raw: bytes, path: Path) -> None:
         raise UserError(f"{path} is UTF-16 encoded; convert it to UTF-8 (for example: iconv -f UTF-16 -t UTF-8)")
 
 
-def read_lines(path: str | os.PathLike) -> list[str]:
-    """Return the lines of a UTF-8 text file (plain or gzip), without line terminators.
+def read_text(path: str | os.PathLike) -> str:
+    """The text of a UTF-8 file (plain or gzip) with every line ending turned into ``\\n``.
 
-    Gzip is recognised by the ``.gz`` suffix or the gzip magic bytes. A UTF-8 byte-order mark on the
-    first line is removed; ``\\n``, ``\\r\\n`` and ``\\r`` all end a line (and only those: U+2028 and
-    other Unicode separators stay inside the line, so aligned files stay aligned). A final line
-    terminator does not produce an extra empty line. Invalid UTF-8, NUL bytes and UTF-16/32 files raise
-    :class:`UserError` naming the file (and the line, where there is one).
+    Gzip is recognised by the ``.gz`` suffix or the gzip magic bytes. A UTF-8 byte-order mark is
+    removed; ``\\r\\n`` and ``\\r`` become ``\\n`` (U+2028 and other Unicode separators stay).
+    Invalid UTF-8, NUL bytes and UTF-16/32 files raise :class:`UserError` naming the file (and the
+    line, where there is one).
     """
     path = Path(path)
     raw = _read_bytes(path)
@@ -80,6 +79,16 @@ def read_lines(path: str | os.PathLike) -> list[str]:
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
         raise UserError(f"{path}: line {line} contains a NUL byte; the file is binary or not UTF-8 text, convert it to UTF-8 text")
+    return text
+
+
+def read_lines(path: str | os.PathLike) -> list[str]:
+    """Return the lines of a UTF-8 text file (plain or gzip, see :func:`read_text`), without terminators.
+
+    ``\\n``, ``\\r\\n`` and ``\\r`` all end a line (and only those, so aligned files stay aligned).
+    A final line terminator does not produce an extra empty line.
+    """
+    text = read_text(path)
     if not text:
         return []
     lines = text.split("\n")

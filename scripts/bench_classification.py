@@ -1,0 +1,157 @@
+#!/usr/bin/env python
+"""AG News classification benchmark: stratified k-fold cross-validation, the same folds for every model.
+
+Protocol on these machines (../shared/data/README.md): only the 7,600-row AG News test set is
+available, so models are compared by stratified 5-fold cross-validation over it (scikit-learn's
+StratifiedKFold, shuffle, random_state 0), mean ± std accuracy. Within a fold every neural model
+trains its own SentencePiece model on the fold's training texts and holds out 10% of them for
+model selection; the fold's test texts are seen only once, at the end.
+
+Models: ``tfidf`` (word 1-2-gram TF-IDF + logistic regression, the honesty check), ``lesson`` (the
+Keras example's model, trained as in the lesson), ``lstm`` and ``transformer`` (the translation
+encoders with a pooling head). Writes results/NAME.json and results/NAME.md.
+
+    python scripts/bench_classification.py --ag-news ../shared/data/ag_news --name ag_news_cv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MODELS = ("tfidf", "lesson", "lstm", "transformer")
+
+
+def run_tfidf(train, test):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(max_iter=1000))
+    start = time.perf_counter()
+    model.fit(train.texts, train.labels)
+    train_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    predicted = model.predict(test.texts)
+    return predicted, train_seconds, len(test) / (time.perf_counter() - start), {}
+
+
+def run_neural(name, train, test, overrides):
+    import keras
+
+    from nmt.classification.config import classify_preset
+    from nmt.classification.data import stratified_split
+    from nmt.classification.training import ClassifierTrainer, predict
+    from nmt.models.classifier import build_classifier
+    from nmt.tokenization import Tokenizer, train_sentencepiece
+
+    config = classify_preset(name)
+    for key, value in overrides.items():
+        section, field = key.split(".", 1)
+        config = config.override(section, **{field: value})
+    keras.utils.set_random_seed(config.train.seed)
+    tr, va = stratified_split(train.labels, 0.1, seed=0)
+    fit, valid = train.subset(tr), train.subset(va)
+    start = time.perf_counter()
+    tokenizer = Tokenizer(train_sentencepiece(fit.texts, config.tokenizer.vocab_size, config.tokenizer.model_type,
+                                              config.tokenizer.character_coverage, seed=config.train.seed))
+    model = build_classifier(config, tokenizer.src_vocab_size, len(train.classes))
+    result = ClassifierTrainer(model, config, tokenizer, fit, valid).run()
+    train_seconds = time.perf_counter() - start
+    predict(model, tokenizer, test.texts[:128], config.head.max_length)  # trace once, untimed
+    start = time.perf_counter()
+    probs = predict(model, tokenizer, test.texts, config.head.max_length)
+    per_second = len(test) / (time.perf_counter() - start)
+    extra = {"epochs": result.epochs, "best_valid_accuracy": result.best_valid_accuracy, "history": result.history,
+             "parameters": int(sum(w.numpy().size for w in model.trainable_weights)), "config": config.to_dict()}
+    return probs.argmax(1), train_seconds, per_second, extra
+
+
+def summarise(runs):
+    acc = [r["accuracy"] for r in runs]
+    mean = statistics.mean(acc)
+    return {"accuracy_mean": mean, "accuracy_std": statistics.stdev(acc) if len(acc) > 1 else 0.0,
+            "macro_f1_mean": statistics.mean(r["macro_f1"] for r in runs),
+            "train_seconds_mean": statistics.mean(r["train_seconds"] for r in runs),
+            "examples_per_second_mean": statistics.mean(r["examples_per_second"] for r in runs),
+            "folds_at_chance": sum(a < 0.3 for a in acc)}
+
+
+def markdown(result) -> str:
+    lines = [f"# {result['title']}", "", f"Command: `{result['command']}`", "",
+             "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
+             + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
+             f"Data: {result['data']} ({result['examples']:,} texts, {result['folds']} stratified folds, "
+             "StratifiedKFold(shuffle=True, random_state=0); each neural model holds out 10% of a fold's training "
+             "texts for model selection and trains its own SentencePiece model on the rest).", "",
+             "| model | accuracy (mean ± std) | per fold | macro-F1 | folds at chance | train s / fold | inference texts/s |",
+             "|---|---|---|---|---|---|---|"]
+    for name, model in result["models"].items():
+        s = model["summary"]
+        folds = " ".join(f"{100 * r['accuracy']:.1f}" for r in model["folds"])
+        lines.append(f"| {name} | {100 * s['accuracy_mean']:.1f} ± {100 * s['accuracy_std']:.1f} | {folds} | "
+                     f"{100 * s['macro_f1_mean']:.1f} | {s['folds_at_chance']} | {s['train_seconds_mean']:.0f} | "
+                     f"{s['examples_per_second_mean']:,.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ag-news", default=str(ROOT.parent / "shared" / "data" / "ag_news"), help="AG News directory")
+    parser.add_argument("--split", default="test", help="the split to cross-validate over")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--max-folds", type=int, default=0, help="run only the first N folds (0 = all)")
+    parser.add_argument("--set", action="append", default=[], metavar="MODEL:SECTION.KEY=VALUE")
+    parser.add_argument("--name", default="ag_news_cv")
+    parser.add_argument("--title", default="AG News, stratified 5-fold cross-validation over the 7,600 test rows")
+    args = parser.parse_args(argv)
+
+    from nmt import benchinfo
+    from nmt.classification.data import read_ag_news_dir, stratified_folds
+    from nmt.classification.metrics import report
+
+    data = read_ag_news_dir(args.ag_news, args.split)
+    folds = stratified_folds(data.labels, args.folds, seed=0)
+    if args.max_folds:
+        folds = folds[: args.max_folds]
+    overrides: dict[str, dict] = {}
+    for item in args.set:
+        target, _, rest = item.partition(":")
+        key, _, raw = rest.partition("=")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        overrides.setdefault(target, {})[key] = value
+    result = {"title": args.title, "command": benchinfo.command(), "machine": benchinfo.machine(),
+              "versions": benchinfo.versions(), "data": f"{args.ag_news} ({args.split})", "examples": len(data),
+              "folds": args.folds, "models": {}}
+    out = ROOT / "results" / args.name
+    for name in args.models.split(","):
+        runs = []
+        for i, (train_idx, test_idx) in enumerate(folds):
+            train, test = data.subset(train_idx), data.subset(test_idx)
+            if name == "tfidf":
+                predicted, seconds, per_second, extra = run_tfidf(train, test)
+            else:
+                predicted, seconds, per_second, extra = run_neural(name, train, test, overrides.get(name, {}))
+            rep = report(test.labels, predicted, data.classes)
+            runs.append({"fold": i, "accuracy": rep.accuracy, "macro_f1": rep.macro_f1, "confusion": rep.confusion,
+                         "train_seconds": round(seconds, 1), "examples_per_second": round(per_second, 1), **extra})
+            print(f"{name} fold {i}: accuracy {100 * rep.accuracy:.2f}%, {seconds:.0f} s", flush=True)
+        result["models"][name] = {"summary": summarise(runs), "folds": runs}
+        out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+        out.with_suffix(".md").write_text(markdown(result))
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()
