@@ -164,17 +164,28 @@ class EncoderLayer(_Block):
         return self._feed_forward(x, self.norm_ff, training)  # [B,S,D]
 
 
+def _by_sentence(x, batch):
+    """[B*K,H,1,Dh] (one query per hypothesis) -> [B,H,K,Dh] (a sentence's K hypotheses as K queries)."""
+    shape = tf.shape(x)
+    x = tf.reshape(x, tf.stack([batch, -1, shape[1], shape[3]]))  # [B,K,H,Dh]
+    return tf.transpose(x, [0, 2, 1, 3])  # [B,H,K,Dh]
+
+
+def _by_hypothesis(x):
+    """[B,K,D] -> [B*K,1,D]."""
+    return tf.reshape(x, tf.stack([-1, 1, tf.shape(x)[-1]]))  # [B*K,1,D]
+
+
 class DecoderLayer(_Block):
     """Transformer decoder layer (Vaswani et al. 2017): causal self-attention, cross-attention over
     the encoder memory, then a feed-forward network.
 
-    Call arguments: x [B,T,D] (the whole target prefix in training, one token [B,1,D] when decoding);
-    ``cross_keys``/``cross_values`` [B,H,S,Dh] (from ``cross_attention.project_kv(memory)``, once per
-    sentence); ``src_mask`` bool [B,1,1,S] (False on source padding: exactly 0 cross-attention);
-    ``cache_keys``/``cache_values`` [B,H,t,Dh] of the t earlier tokens (None in training);
-    ``self_mask`` bool [1,1,T,t+T] (the causal mask in training, None for one cached step).
-    Returns x [B,T,D], the self-attention keys and values [B,H,t+T,Dh] (the new cache) and the
-    cross-attention weights [B,H,T,S].
+    ``call`` (teacher forcing): x [B,T,D]; ``cross_keys``/``cross_values`` [B,H,S,Dh] (from
+    ``cross_attention.project_kv(memory)``, once per sentence); ``src_mask`` bool [B,1,1,S] (False
+    on source padding: exactly 0 cross-attention); ``self_mask`` bool [1,1,T,T] (causal). Returns
+    x [B,T,D] and the cross-attention weights [B,H,T,S].
+
+    ``step`` (one decoding step of N = B*K hypotheses, K per sentence, sentence-major): see there.
     """
 
     def __init__(self, d_model: int, heads: int, ff_dim: int, dropout: float = 0.0, pre_norm: bool = True, **kwargs):
@@ -185,17 +196,40 @@ class DecoderLayer(_Block):
         self.norm_cross = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_cross")
         self.norm_ff = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_ff")
 
-    def call(self, x, cross_keys, cross_values, src_mask, cache_keys=None, cache_values=None, self_mask=None,
-             training=False):
+    def call(self, x, cross_keys, cross_values, src_mask, self_mask=None, training=False):
         h = self._input(x, self.norm_self)  # [B,T,D]
         q, keys, values = self.self_attention.project_qkv(h)  # [B,H,T,Dh] each
-        if cache_keys is not None:
-            keys = tf.concat([cache_keys, keys], axis=2)  # [B,H,t+T,Dh]
-            values = tf.concat([cache_values, values], axis=2)  # [B,H,t+T,Dh]
         out, _ = self.self_attention(q, keys, values, self_mask, training=training)  # [B,T,D]
         x = self._residual(x, out, self.norm_self, training)  # [B,T,D]
         h = self._input(x, self.norm_cross)  # [B,T,D]
         q = self.cross_attention.project_query(h)  # [B,H,T,Dh]
         out, cross_weights = self.cross_attention(q, cross_keys, cross_values, src_mask, training=training)  # [B,T,D], [B,H,T,S]
         x = self._residual(x, out, self.norm_cross, training)  # [B,T,D]
-        return self._feed_forward(x, self.norm_ff, training), keys, values, cross_weights
+        return self._feed_forward(x, self.norm_ff, training), cross_weights
+
+    def step(self, x, cross_keys, cross_values, src_mask, cache_keys, cache_values, ancestry, training=False):
+        """One token for each of N = B*K hypotheses (the K of a sentence in consecutive rows).
+
+        x [N,1,D]; ``cross_keys``/``cross_values`` [B,H,S,Dh] and ``src_mask`` [B,1,1,S], once per
+        sentence (not per hypothesis); ``cache_keys``/``cache_values`` [B,H,K*t,Dh]: the self-attention
+        keys/values of every hypothesis of the sentence at every earlier step (step-major: step s,
+        slot k at s*K+k), never reordered; ``ancestry`` bool [B,1,K,K*(t+1)]: True where a key lies on
+        the hypothesis' own path (its ancestors' keys, and its own at this step). A sentence's K
+        queries attend in one product, self-attention over the shared cache masked by ``ancestry``.
+        Returns x [N,1,D], the cache with this step appended [B,H,K*(t+1),Dh] (twice) and the
+        cross-attention weights [N,H,S].
+        """
+        batch = tf.shape(cache_keys)[0]  # [] B
+        h = self._input(x, self.norm_self)  # [N,1,D]
+        q, keys, values = (_by_sentence(t, batch) for t in self.self_attention.project_qkv(h))  # [B,H,K,Dh] each
+        keys = tf.concat([cache_keys, keys], axis=2)  # [B,H,K*(t+1),Dh]
+        values = tf.concat([cache_values, values], axis=2)  # [B,H,K*(t+1),Dh]
+        out, _ = self.self_attention(q, keys, values, ancestry, training=training)  # [B,K,D]
+        x = self._residual(x, _by_hypothesis(out), self.norm_self, training)  # [N,1,D]
+        h = self._input(x, self.norm_cross)  # [N,1,D]
+        q = _by_sentence(self.cross_attention.project_query(h), batch)  # [B,H,K,Dh]
+        out, weights = self.cross_attention(q, cross_keys, cross_values, src_mask, training=training)  # [B,K,D], [B,H,K,S]
+        x = self._residual(x, _by_hypothesis(out), self.norm_cross, training)  # [N,1,D]
+        weights = tf.transpose(weights, [0, 2, 1, 3])  # [B,K,H,S]
+        weights = tf.reshape(weights, tf.concat([[-1], tf.shape(weights)[2:]], 0))  # [N,H,S]
+        return self._feed_forward(x, self.norm_ff, training), keys, values, weights

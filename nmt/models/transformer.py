@@ -6,10 +6,16 @@ decoder layers (causal self-attention, cross-attention, feed-forward) -> layer n
 logits through the transposed target embedding plus a bias.
 
 Incremental decoding keeps a key/value cache: every decoder layer's self-attention keys and values
-of the tokens emitted so far ([B,H,t,Dh], t grows by one per step) and a position counter [B].
-A step embeds one token, appends its keys/values and attends over the cache, so a step costs
-O(t), not a re-run of the prefix. The cross-attention keys/values of the encoder memory are
-projected once in :meth:`encode` and kept in ``Encoded.state``.
+of the tokens emitted so far and a position counter. A step embeds one token, appends its
+keys/values and attends over the cache, so a step costs O(t), not a re-run of the prefix. The
+cross-attention keys/values of the encoder memory are projected once in :meth:`encode` and kept in
+``Encoded.state``, once per sentence even under beam search.
+
+Under beam search (K hypotheses per sentence) the cache holds, per sentence, the keys/values of
+every hypothesis at every step ([B,H,K*t,Dh]) and is never reordered: an ancestry mask [B,K,K*t]
+says which of them lie on each hypothesis' path, and only it follows the back-pointers. A
+sentence's K hypotheses query the cache and the memory together, in one product per head. Greedy
+decoding is the case K = 1.
 
 Attention returned is the cross-attention of every decoder layer and head: [B,L,H,T,S] from
 ``forward``, [B,L,H,S] per step (L = ``layers``, H = ``transformer_heads``).
@@ -91,20 +97,17 @@ class TransformerSeq2Seq(Seq2Seq):
         """x [...,D] -> [...,V] through the transposed target (or shared) embedding plus a bias."""
         return tf.tensordot(x, self.tgt_embedding.embeddings, [[-1], [1]]) + self.output_bias  # [...,V]
 
-    def _decode(self, x, encoded, cache, self_mask, training):
-        """Run the decoder stack on x [B,T,D]; returns output [B,T,D], new cache, weights [B,L,H,T,S]."""
+    def _decode(self, x, encoded, self_mask, training):
+        """Teacher forcing through the decoder stack: x [B,T,D] -> output [B,T,D], weights [B,L,H,T,S]."""
         src_mask = encoded.mask[:, None, None, :]  # [B,1,1,S]
-        new_cache, weights = [], []
+        weights = []
         for i, layer in enumerate(self.decoder_stack):
             cross_keys, cross_values = encoded.state["cross"][i]  # [B,H,S,Dh] both
-            past_keys, past_values = cache[i] if cache is not None else (None, None)  # [B,H,t,Dh] or None
-            x, keys, values, w = layer(x, cross_keys, cross_values, src_mask, cache_keys=past_keys,
-                                       cache_values=past_values, self_mask=self_mask, training=training)  # [B,T,D]
-            new_cache.append((keys, values))  # [B,H,t+T,Dh] both
+            x, w = layer(x, cross_keys, cross_values, src_mask, self_mask=self_mask, training=training)  # [B,T,D]
             weights.append(w)  # [B,H,T,S]
         if self.decoder_norm is not None:
             x = self.decoder_norm(x)  # [B,T,D]
-        return x, tuple(new_cache), tf.stack(weights, axis=1)  # [B,T,D], L x 2 x [B,H,t+T,Dh], [B,L,H,T,S]
+        return x, tf.stack(weights, axis=1)  # [B,T,D], [B,L,H,T,S]
 
     # ----- contract --------------------------------------------------------------------------
     def encode(self, src_ids, training=False):
@@ -118,25 +121,57 @@ class TransformerSeq2Seq(Seq2Seq):
             x = self.encoder_norm(x)  # [B,S,D]
         memory = x * tf.cast(mask, x.dtype)[..., None]  # [B,S,D]
         cross = tuple(layer.cross_attention.project_kv(memory) for layer in self.decoder_stack)  # L x 2 x [B,H,S,Dh]
-        return Encoded(memory, mask, {"cross": cross})
+        return Encoded(memory, mask, {"cross": cross, "cross_mask": mask})
+
+    def tile_encoded(self, encoded, beam_size):
+        """Memory and mask repeated per hypothesis ([B*K,...]) as the contract says; the cross-attention
+        keys/values and their mask stay once per sentence: a sentence's K hypotheses query them together."""
+        return Encoded(tf.repeat(encoded.memory, beam_size, axis=0), tf.repeat(encoded.mask, beam_size, axis=0),
+                       encoded.state)
 
     def initial_state(self, encoded):
-        batch = tf.shape(encoded.memory)[0]  # []
+        rows = tf.shape(encoded.memory)[0]  # [] N = B*K hypotheses
+        batch = tf.shape(encoded.state["cross_mask"])[0]  # [] B sentences
+        beam = rows // tf.maximum(batch, 1)  # [] K
         empty = tf.zeros(tf.stack([batch, self.heads, 0, self.head_dim]), encoded.memory.dtype)  # [B,H,0,Dh]
         cache = tuple((empty, empty) for _ in self.decoder_stack)  # L x 2 x [B,H,0,Dh]
-        return {"cache": cache, "position": tf.zeros(tf.stack([batch]), tf.int32)}  # position [B]
+        return {"cache": cache, "ancestry": tf.zeros(tf.stack([batch, beam, 0]), tf.bool),  # [B,K,0]
+                "position": tf.zeros(tf.stack([rows]), tf.int32)}  # [N]
 
     def state_shape_invariants(self, state):
-        """The cache's batch and time axes change across steps: [None,H,None,Dh]; position [None]."""
+        """The cache's batch and time axes change across steps: [None,H,None,Dh]; ancestry and position too."""
         cache = tf.nest.map_structure(lambda t: tf.TensorShape([None, self.heads, None, self.head_dim]), state["cache"])
-        return {"cache": cache, "position": tf.TensorShape([None])}
+        return {"cache": cache, "ancestry": tf.TensorShape([None, None, None]), "position": tf.TensorShape([None])}
 
     def step(self, prev_ids, state, encoded, training=False):
-        position = state["position"]  # [B]
-        x = self._embed(self.tgt_embedding, prev_ids[:, None], position[:, None], training)  # [B,1,D]
-        x, cache, weights = self._decode(x, encoded, state["cache"], None, training)  # [B,1,D], [B,L,H,1,S]
-        new_state = {"cache": cache, "position": position + 1}  # cache L x 2 x [B,H,t+1,Dh]
-        return StepOutput(self._logits(x[:, 0]), new_state, weights[:, :, :, 0, :])  # [B,V], [B,L,H,S]
+        position = state["position"]  # [N]
+        x = self._embed(self.tgt_embedding, prev_ids[:, None], position[:, None], training)  # [N,1,D]
+        shape = tf.shape(state["ancestry"])  # [3] B, K, K*t
+        own = tf.broadcast_to(tf.eye(shape[1], dtype=tf.bool)[None], tf.stack([shape[0], shape[1], shape[1]]))  # [B,K,K]
+        ancestry = tf.concat([state["ancestry"], own], axis=2)  # [B,K,K*(t+1)]: each sees its own new key
+        src_mask = encoded.state["cross_mask"][:, None, None, :]  # [B,1,1,S]
+        cache, weights = [], []
+        for i, layer in enumerate(self.decoder_stack):
+            cross_keys, cross_values = encoded.state["cross"][i]  # [B,H,S,Dh] both
+            past_keys, past_values = state["cache"][i]  # [B,H,K*t,Dh] both
+            x, keys, values, w = layer.step(x, cross_keys, cross_values, src_mask, past_keys, past_values,
+                                            ancestry[:, None], training=training)  # [N,1,D], ..., [N,H,S]
+            cache.append((keys, values))  # [B,H,K*(t+1),Dh] both
+            weights.append(w)
+        if self.decoder_norm is not None:
+            x = self.decoder_norm(x)  # [N,1,D]
+        new_state = {"cache": tuple(cache), "ancestry": ancestry, "position": position + 1}
+        return StepOutput(self._logits(x[:, 0]), new_state, tf.stack(weights, axis=1))  # [N,V], [N,L,H,S]
+
+    def reorder_state(self, state, indices):
+        """Beam search's back-pointers (``indices`` [N]: row b*K+p for a continuation of hypothesis p of
+        sentence b). The cache is not copied: only the ancestry mask, which says whose keys a
+        hypothesis sees, follows the back-pointers ([B,K,K*t] booleans instead of 2L [B*K,H,t,Dh])."""
+        ancestry = state["ancestry"]  # [B,K,K*t]
+        shape = tf.shape(ancestry)
+        parent = tf.reshape(indices % shape[1], shape[:2])  # [B,K]
+        return {"cache": state["cache"], "ancestry": tf.gather(ancestry, parent, batch_dims=1),  # [B,K,K*t]
+                "position": tf.gather(state["position"], indices)}  # [N]
 
     def forward(self, src_ids, tgt_in_ids, training=False):
         encoded = self.encode(src_ids, training=training)
@@ -144,7 +179,7 @@ class TransformerSeq2Seq(Seq2Seq):
         positions = tf.range(steps)[None, :]  # [1,T]
         x = self._embed(self.tgt_embedding, tgt_in_ids, positions, training)  # [B,T,D]
         causal = (tf.range(steps)[:, None] >= tf.range(steps)[None, :])[None, None]  # [1,1,T,T]
-        x, _, weights = self._decode(x, encoded, None, causal, training)  # [B,T,D], [B,L,H,T,S]
+        x, weights = self._decode(x, encoded, causal, training)  # [B,T,D], [B,L,H,T,S]
         return self._logits(x), weights  # [B,T,V], [B,L,H,T,S]
 
     def get_config(self):

@@ -129,6 +129,40 @@ def test_greedy_and_beam_search_run_on_it():
         np.testing.assert_allclose(batch.scores.numpy()[b], alone.scores.numpy()[0], atol=1e-5)
 
 
+def test_beam_scores_equal_teacher_forcing_of_the_returned_paths():
+    """Under beam search the cache is never reordered: each hypothesis sees its own path's keys only
+    through the ancestry mask. Had it seen another hypothesis' keys, its summed log-probability would
+    differ from teacher forcing of the path it returns."""
+    model = make(src_vocab=24, tgt_vocab=24, dropout=0.0, seed=3)
+    src = tf.concat([SRC, tf.constant([[4, 3, 0, 0, 0]], tf.int32)], 0)  # [3,5]
+    out = beam_search(model, src, beam_size=4, n_best=4, bos_id=2, eos_id=3, max_length_a=1.0, max_length_b=4)
+    src_len = tf.reduce_sum(tf.cast(src != 0, tf.int32), 1).numpy()
+    distinct = 0
+    for b in range(3):
+        paths = set()
+        for n in range(4):
+            length = int(out.lengths[b, n])
+            ids = out.ids.numpy()[b, n, :length].tolist()
+            ended = length < src_len[b] + 4  # finished by EOS, not by the length limit
+            tgt_in = tf.constant([[2] + ids], tf.int32)  # [1,T+1]
+            logp = tf.nn.log_softmax(model.forward(src[b : b + 1, : src_len[b]], tgt_in)[0][0]).numpy()  # [T+1,V]
+            gold = ids + ([3] if ended else [])
+            expected = sum(logp[t, tok] for t, tok in enumerate(gold))
+            assert float(out.scores[b, n]) == pytest.approx(expected, abs=1e-4)
+            paths.add(tuple(ids))
+        distinct += len(paths)
+    assert distinct == 12  # four different hypotheses per sentence, each scored on its own path
+    # The state a step returns: the cache is per sentence and grows by K a step; only ancestry is [B,K,...].
+    encoded = model.tile_encoded(model.encode(src), 4)
+    state = model.initial_state(encoded)
+    state = model.step(tf.fill([12], 2), state, encoded).state
+    assert state["cache"][0][0].shape == (3, 2, 4, 8) and state["ancestry"].shape == (3, 4, 4)
+    reordered = model.reorder_state(state, tf.constant([1, 1, 0, 3, 4, 4, 4, 4, 11, 8, 9, 10]))
+    assert reordered["cache"][0][0] is state["cache"][0][0]  # not copied
+    np.testing.assert_array_equal(reordered["ancestry"].numpy()[0], np.eye(4, dtype=bool)[[1, 1, 0, 3]])
+    np.testing.assert_array_equal(reordered["ancestry"].numpy()[2], np.eye(4, dtype=bool)[[3, 0, 1, 2]])
+
+
 def test_embeddings_shared_only_with_a_joint_vocabulary():
     shared = make(src_vocab=24, tgt_vocab=24)
     shared.forward(SRC, TGT)

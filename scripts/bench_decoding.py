@@ -1,0 +1,109 @@
+#!/usr/bin/env python
+"""Translation speed (sentences/s, greedy and beam 4) of trained model directories, before and after.
+
+Every (model, code version, batch size) row runs in a fresh process: it loads the model directory,
+translates the source file once untimed on its first batch (tracing), then all of it timed, greedy
+and beam 4. ``--code DIR`` also runs every row with the ``nmt`` package of another checkout (for
+example ``git worktree add /tmp/before HEAD~1``): the ratio column compares the versions in one run,
+and the report says whether they produced identical translations. Writes results/NAME.json and .md.
+
+    python scripts/bench_decoding.py --model runs/bench30/transformer --code /tmp/before \\
+        --batch-size 64 --batch-size 128 --name decoding_speedups
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+M30K = ROOT.parent / "shared" / "data" / "multi30k"
+
+CHILD = r"""
+import json, sys, time
+code, spec = sys.argv[1], json.loads(sys.argv[2])
+sys.path.insert(0, code)
+from nmt.corpora.parallel import read_lines
+from nmt.translator import Translator
+
+translator = Translator.load(spec["model"])
+sources = read_lines(spec["source"])
+row = {}
+for name, beam in (("greedy", 1), ("beam4", 4)):
+    translator.translate(sources[: spec["batch_size"]], beam_size=beam, batch_size=spec["batch_size"])
+    start = time.perf_counter()
+    hyps = translator.translate(sources, beam_size=beam, batch_size=spec["batch_size"])
+    row[name + "_sentences_per_second"] = round(len(sources) / (time.perf_counter() - start), 1)
+    row[name + "_output"] = [h.text for h in hyps]
+print(json.dumps(row))
+"""
+
+
+def described(path: Path) -> str:
+    rev = subprocess.run(["git", "-C", str(path), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+    if rev.returncode != 0:
+        return str(path)
+    return f"{path} (commit {rev.stdout.strip()}{' + uncommitted changes' if dirty.stdout.strip() else ''})"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", action="append", required=True, help="trained model directory (repeatable)")
+    p.add_argument("--source", default=str(M30K / "test_2016_flickr.en.gz"), help="sentences to translate")
+    p.add_argument("--code", action="append", default=[], help="also run with the nmt package of this checkout")
+    p.add_argument("--batch-size", action="append", type=int, default=[], help="sentences per batch (repeatable)")
+    p.add_argument("--name", default="decoding")
+    p.add_argument("--out", default=str(ROOT / "results"))
+    args = p.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from nmt import benchinfo
+
+    codes = [("current", ROOT)] + [(Path(c).name, Path(c).resolve()) for c in args.code]
+    rows, outputs = [], {}
+    for model in args.model:
+        for batch in args.batch_size or [64]:
+            for label, code in codes:
+                spec = {"model": model, "source": args.source, "batch_size": batch}
+                done = subprocess.run([sys.executable, "-c", CHILD, str(code), json.dumps(spec)], capture_output=True, text=True)
+                if done.returncode != 0:
+                    sys.exit(f"{model} with {label} failed:\n{done.stderr[-3000:]}")
+                row = json.loads(done.stdout.strip().splitlines()[-1])
+                for kind in ("greedy", "beam4"):
+                    text = "\n".join(row.pop(kind + "_output"))
+                    outputs[(model, batch, label, kind)] = text
+                    row[kind + "_output_sha1"] = hashlib.sha1(text.encode()).hexdigest()[:12]
+                row = {"model": model, "batch_size": batch, "code": label, **row}
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    base = codes[-1][0]
+    for row in rows:
+        ref = next(r for r in rows if r["model"] == row["model"] and r["batch_size"] == row["batch_size"] and r["code"] == base)
+        for kind in ("greedy", "beam4"):
+            row[f"{kind}_ratio"] = round(row[f"{kind}_sentences_per_second"] / ref[f"{kind}_sentences_per_second"], 2)
+            row[f"{kind}_same_output"] = outputs[(row["model"], row["batch_size"], row["code"], kind)] == \
+                outputs[(row["model"], row["batch_size"], base, kind)]
+    report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
+              "source": args.source, "codes": {k: described(v) for k, v in codes}, "rows": rows}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    m = report["machine"]
+    lines = [f"# Translation speed: {args.name}", "", f"Command: `{report['command']}`", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores. Source: {args.source}. Every row in a fresh process, one untimed "
+             "batch first. Code versions: " + ", ".join(f"`{k}` = {v}" for k, v in report["codes"].items()) + ".", "",
+             f"| model | batch | code | greedy sent/s | × {base} | beam 4 sent/s | × {base} | same translations as {base} |",
+             "|---|---|---|---|---|---|---|---|",
+             *[f"| {r['model']} | {r['batch_size']} | {r['code']} | {r['greedy_sentences_per_second']:,.1f} | {r['greedy_ratio']} | "
+               f"{r['beam4_sentences_per_second']:,.1f} | {r['beam4_ratio']} | "
+               f"{'yes' if r['greedy_same_output'] and r['beam4_same_output'] else 'greedy ' + str(r['greedy_same_output']) + ', beam ' + str(r['beam4_same_output'])} |"
+               for r in rows], ""]
+    (out / f"{args.name}.md").write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
