@@ -9,7 +9,9 @@ model selection; the fold's test texts are seen only once, at the end.
 
 Models: ``tfidf`` (word 1-2-gram TF-IDF + logistic regression, the honesty check), ``lesson`` (the
 Keras example's model, trained as in the lesson), ``lstm`` and ``transformer`` (the translation
-encoders with a pooling head). Writes results/NAME.json and results/NAME.md.
+encoders with a pooling head), ``minilm-frozen`` (MiniLM-L6 mean-pooled embeddings + logistic
+regression) and ``minilm`` (MiniLM-L6 fine-tuned, head first; expensive: use ``--max-folds 1`` or
+``--split-80-20``). Writes results/NAME.json and results/NAME.md.
 
     python scripts/bench_classification.py --ag-news ../shared/data/ag_news --name ag_news_cv
 """
@@ -26,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-MODELS = ("tfidf", "lesson", "lstm", "transformer")
+MODELS = ("tfidf", "lesson", "lstm", "transformer", "minilm-frozen")
 
 
 def run_tfidf(train, test):
@@ -44,25 +46,19 @@ def run_tfidf(train, test):
 
 
 def run_neural(name, train, test, overrides):
-    import keras
-
+    from nmt.classification import model_dir as cdir
     from nmt.classification.config import classify_preset
     from nmt.classification.data import stratified_split
     from nmt.classification.training import ClassifierTrainer, predict
-    from nmt.models.classifier import build_classifier
-    from nmt.tokenization import Tokenizer, train_sentencepiece
 
     config = classify_preset(name)
     for key, value in overrides.items():
         section, field = key.split(".", 1)
         config = config.override(section, **{field: value})
-    keras.utils.set_random_seed(config.train.seed)
     tr, va = stratified_split(train.labels, 0.1, seed=0)
     fit, valid = train.subset(tr), train.subset(va)
     start = time.perf_counter()
-    tokenizer = Tokenizer(train_sentencepiece(fit.texts, config.tokenizer.vocab_size, config.tokenizer.model_type,
-                                              config.tokenizer.character_coverage, seed=config.train.seed))
-    model = build_classifier(config, tokenizer.src_vocab_size, len(train.classes))
+    config, tokenizer, model = cdir.create(config, fit.texts, len(train.classes))
     result = ClassifierTrainer(model, config, tokenizer, fit, valid).run()
     train_seconds = time.perf_counter() - start
     predict(model, tokenizer, test.texts[:128], config.head.max_length)  # trace once, untimed
@@ -72,6 +68,42 @@ def run_neural(name, train, test, overrides):
     extra = {"epochs": result.epochs, "best_valid_accuracy": result.best_valid_accuracy, "history": result.history,
              "parameters": int(sum(w.numpy().size for w in model.trainable_weights)), "config": config.to_dict()}
     return probs.argmax(1), train_seconds, per_second, extra
+
+
+_EMBEDDINGS = {}
+
+
+def minilm_embeddings(texts):
+    """Mean-pooled MiniLM-L6 sentence embeddings [N,384] of ``texts`` (computed once per run)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from nmt.models.bert import find_minilm, load_pretrained, mean_pool
+    from nmt.pipeline import length_sorted_batches
+
+    key = id(texts)
+    if key not in _EMBEDDINGS:
+        encoder, tokenizer = load_pretrained(find_minilm(), max_length=128)
+        embed = tf.function(lambda ids, mask: mean_pool(encoder(ids, mask), mask))
+        lengths = np.array([len(t) for t in texts])
+        out = np.zeros((len(texts), encoder.config.hidden_size), np.float32)
+        start = time.perf_counter()
+        for idx in length_sorted_batches(lengths, 64):
+            ids, mask = tokenizer([texts[i] for i in idx])
+            out[idx] = embed(ids, mask).numpy()
+        _EMBEDDINGS[key] = (out, len(texts) / (time.perf_counter() - start))
+    return _EMBEDDINGS[key]
+
+
+def run_minilm_frozen(all_texts, train_idx, test_idx, labels):
+    """Frozen MiniLM mean-pooled embeddings + logistic regression (embeddings of every text computed once)."""
+    from sklearn.linear_model import LogisticRegression
+
+    features, per_second = minilm_embeddings(all_texts)
+    start = time.perf_counter()
+    model = LogisticRegression(max_iter=2000).fit(features[train_idx], labels[train_idx])
+    seconds = time.perf_counter() - start
+    return model.predict(features[test_idx]), seconds, per_second, {"note": "inference speed: embedding texts"}
 
 
 def summarise(runs):
@@ -88,8 +120,10 @@ def markdown(result) -> str:
     lines = [f"# {result['title']}", "", f"Command: `{result['command']}`", "",
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
              + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
-             f"Data: {result['data']} ({result['examples']:,} texts, {result['folds']} stratified folds, "
-             "StratifiedKFold(shuffle=True, random_state=0); each neural model holds out 10% of a fold's training "
+             f"Data: {result['data']} ({result['examples']:,} texts, "
+             + (f"{result['folds']} stratified folds, StratifiedKFold(shuffle=True, random_state=0)" if result["folds"] > 1
+                else "one stratified 80/20 split, train_test_split(stratify, random_state=0)")
+             + "; each neural model holds out 10% of a fold's training "
              "texts for model selection and trains its own SentencePiece model on the rest).", "",
              "| model | accuracy (mean ± std) | per fold | macro-F1 | folds at chance | train s / fold | inference texts/s |",
              "|---|---|---|---|---|---|---|"]
@@ -109,6 +143,7 @@ def main(argv=None):
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--max-folds", type=int, default=0, help="run only the first N folds (0 = all)")
+    parser.add_argument("--split-80-20", action="store_true", help="one fixed stratified 80/20 split instead of folds")
     parser.add_argument("--set", action="append", default=[], metavar="MODEL:SECTION.KEY=VALUE")
     parser.add_argument("--name", default="ag_news_cv")
     parser.add_argument("--title", default="AG News, stratified 5-fold cross-validation over the 7,600 test rows")
@@ -120,6 +155,10 @@ def main(argv=None):
 
     data = read_ag_news_dir(args.ag_news, args.split)
     folds = stratified_folds(data.labels, args.folds, seed=0)
+    if args.split_80_20:
+        from nmt.classification.data import stratified_split
+
+        folds, args.folds = [stratified_split(data.labels, 0.2, seed=0)], 1
     if args.max_folds:
         folds = folds[: args.max_folds]
     overrides: dict[str, dict] = {}
@@ -141,6 +180,8 @@ def main(argv=None):
             train, test = data.subset(train_idx), data.subset(test_idx)
             if name == "tfidf":
                 predicted, seconds, per_second, extra = run_tfidf(train, test)
+            elif name == "minilm-frozen":
+                predicted, seconds, per_second, extra = run_minilm_frozen(data.texts, train_idx, test_idx, data.labels)
             else:
                 predicted, seconds, per_second, extra = run_neural(name, train, test, overrides.get(name, {}))
             rep = report(test.labels, predicted, data.classes)

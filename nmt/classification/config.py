@@ -19,11 +19,13 @@ from nmt.errors import UserError
 
 @dataclass(frozen=True)
 class HeadConfig:
-    encoder: str = "seq2seq"  # registry name: seq2seq (the encoder of model.family) | lesson
+    encoder: str = "seq2seq"  # registry name: seq2seq (the encoder of model.family) | lesson | bert
     pooling: str = "mean"  # mean (over real tokens) | attention (learned weights over tokens)
     dropout: float = 0.1
     hidden: int = 0  # units of a ReLU layer before the output layer; 0 = none
     max_length: int = 256  # tokens per text; longer texts are truncated
+    mask_padding: bool = True  # lesson only: False = the lesson's model (pad to max_length, attend to and average padding)
+    bert: dict | None = None  # encoder "bert": the pretrained architecture (config.json fields), set by training
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class ClassifyTrainConfig:
     warmup_steps: int = 0
     clip_norm: float = 1.0  # 0 = no clipping
     label_smoothing: float = 0.0
+    head_epochs: float = 0.0  # first train only the pooling and output layers (encoder frozen) this long
+    head_learning_rate: float = 1e-3  # Adam, constant, for those head-only epochs
     valid_fraction: float = 0.1  # held out of the training data when no validation file is given
     time_budget: float = 0.0  # seconds of training, 0 = no limit
     seed: int = 1234
@@ -97,6 +101,8 @@ class ClassifyConfig:
             raise UserError("dropout and label smoothing must be in [0, 1)")
         if t.learning_rate <= 0 or t.epochs < 0 or t.time_budget < 0:
             raise UserError("learning rate must be positive; epochs and time budget at least 0")
+        if t.head_epochs < 0 or t.head_learning_rate <= 0:
+            raise UserError("head epochs must be at least 0 and the head learning rate positive")
         if t.epochs == 0 and t.time_budget == 0:
             raise UserError("training needs a limit: give --epochs or --minutes")
         if t.optimizer not in ("adam", "adamw") or t.schedule not in ("constant", "linear"):
@@ -111,7 +117,7 @@ PRESETS: dict[str, ClassifyConfig] = {
     "lesson": ClassifyConfig(
         model=ModelConfig(family="transformer", d_model=32, transformer_heads=2, ff_dim=32, dropout=0.1, layers=1),
         tokenizer=TokenizerConfig(vocab_size=20000),
-        head=HeadConfig(encoder="lesson", pooling="mean", dropout=0.1, hidden=20, max_length=256),
+        head=HeadConfig(encoder="lesson", pooling="mean", dropout=0.1, hidden=20, max_length=256, mask_padding=False),
         train=ClassifyTrainConfig(batch_size=128, epochs=10, learning_rate=1e-3, clip_norm=0.0, valid_fraction=0.0),
     ),
     # The encoders of the two translation families at a size that trains on 2 CPU cores in minutes.
@@ -120,6 +126,14 @@ PRESETS: dict[str, ClassifyConfig] = {
         tokenizer=TokenizerConfig(vocab_size=8000),
         head=HeadConfig(pooling="attention", dropout=0.1, max_length=128),
         train=ClassifyTrainConfig(batch_size=64, epochs=4, learning_rate=1e-3, schedule="linear", warmup_steps=100),
+    ),
+    # A pretrained BERT-family encoder (MiniLM-L6 unless --pretrained names another HF folder), as the
+    # lesson fine-tunes one: the head alone first (encoder frozen), then everything with AdamW, linear
+    # warmup and decay.
+    "minilm": ClassifyConfig(
+        head=HeadConfig(encoder="bert", pooling="mean", dropout=0.1, max_length=128),
+        train=ClassifyTrainConfig(batch_size=32, head_epochs=1, head_learning_rate=1e-3, epochs=2, learning_rate=5e-5,
+                                  optimizer="adamw", schedule="linear", warmup_steps=100),
     ),
     "lstm": ClassifyConfig(
         model=ModelConfig(family="rnn", embedding_dim=128, units=128, dropout=0.2),

@@ -4,7 +4,8 @@ Layout::
 
     config.json        {"task": "classification", model, tokenizer, head, train}
     classes.json       class names in label order
-    spm.model          the SentencePiece model (or src.spm.model + tgt.spm.model from a translation model)
+    spm.model          the SentencePiece model (or src.spm.model + tgt.spm.model from a translation model),
+                       or vocab.txt + wordpiece.json for a pretrained BERT-family encoder
     model.weights.h5   weights
     history.jsonl      one JSON line per epoch
 
@@ -21,12 +22,11 @@ from nmt.classification.config import ClassifyConfig
 from nmt.config import read_mapping
 from nmt.errors import UserError
 from nmt.io import atomic_write_text
-from nmt.tokenization import Tokenizer
 
 CONFIG, CLASSES, WEIGHTS, HISTORY = "config.json", "classes.json", "model.weights.h5", "history.jsonl"
 
 
-def save(directory, config: ClassifyConfig, tokenizer: Tokenizer, classes, model, history=()) -> Path:
+def save(directory, config: ClassifyConfig, tokenizer, classes, model, history=()) -> Path:
     """Write a classifier directory; the weights go to a temporary file renamed into place last."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -38,6 +38,47 @@ def save(directory, config: ClassifyConfig, tokenizer: Tokenizer, classes, model
     model.save_weights(str(tmp))
     os.replace(tmp, directory / WEIGHTS)
     return directory
+
+
+def create(config: ClassifyConfig, texts, num_classes: int, init_from=None, pretrained=None):
+    """A new classifier ``(config, tokenizer, model)``: its tokenizer and first weights come from a
+    trained translation model directory (``init_from``: its encoder and SentencePiece model), from a
+    pretrained BERT-family folder (encoder ``bert``: ``pretrained`` or the MiniLM package), or are
+    fresh (a SentencePiece model trained on ``texts``). Seeds TensorFlow with ``train.seed`` first."""
+    import keras
+
+    from nmt.models.classifier import CLASSIFIERS, build_classifier
+    from nmt.tokenization import Tokenizer, train_sentencepiece
+
+    CLASSIFIERS.get(config.head.encoder)
+    if pretrained and config.head.encoder != "bert":
+        raise UserError("--pretrained needs --encoder bert (or --preset minilm)")
+    if init_from and config.head.encoder != "seq2seq":
+        raise UserError("--init-from needs --encoder seq2seq: it starts from a translation model's encoder")
+    seq2seq, weights = None, None
+    if init_from:
+        from nmt import model_dir as translation_dir
+
+        translation, tokenizer, seq2seq = translation_dir.load(init_from)
+        config = config.override("model", **translation.model.__dict__).override("tokenizer", **translation.tokenizer.__dict__)
+    elif config.head.encoder == "bert":
+        from nmt.classification.pretrained import pretrained_parts
+
+        architecture, tokenizer, weights = pretrained_parts(pretrained)
+        config = config.override("head", bert=architecture,
+                                 max_length=min(config.head.max_length, architecture["max_position_embeddings"]))
+    config.validate()
+    keras.utils.set_random_seed(config.train.seed)
+    if not init_from and weights is None:
+        tc = config.tokenizer
+        tokenizer = Tokenizer(train_sentencepiece(list(texts), tc.vocab_size, tc.model_type, tc.character_coverage,
+                                                  seed=config.train.seed))
+    model = build_classifier(config, tokenizer.src_vocab_size, num_classes, seq2seq=seq2seq)
+    if weights is not None:
+        from nmt.models.bert import load_safetensors_weights
+
+        load_safetensors_weights(model.bert, weights)
+    return config, tokenizer, model
 
 
 def is_classifier_dir(path) -> bool:
@@ -52,6 +93,7 @@ def is_classifier_dir(path) -> bool:
 
 def load(directory):
     """``(config, tokenizer, classes, model)`` of a directory made by ``nmt classify train``."""
+    from nmt.classification.pretrained import load_tokenizer
     from nmt.models.classifier import build_classifier
 
     directory = Path(directory)
@@ -67,7 +109,7 @@ def load(directory):
         raise UserError(f"{directory / CLASSES} is missing or not JSON; retrain the classifier") from None
     if not isinstance(classes, list) or len(classes) < 2 or not all(isinstance(c, str) for c in classes):
         raise UserError(f"{directory / CLASSES} must list at least two class names; retrain the classifier")
-    tokenizer = Tokenizer.load(directory)
+    tokenizer = load_tokenizer(directory)
     model = build_classifier(config, tokenizer.src_vocab_size, len(classes))
     if not (directory / WEIGHTS).is_file():
         raise UserError(f"{directory} has no {WEIGHTS}; training did not finish, train again")

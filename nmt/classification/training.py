@@ -70,28 +70,37 @@ class ClassifierResult:
 class ClassifierTrainer:
     """Train ``model`` (``ids [B,S] -> (logits [B,C], weights [B,S])``) on ``train`` texts.
 
-    ``epochs`` may be fractional; ``time_budget`` (seconds, 0 = none) stops earlier. ``on_epoch``
-    (optional) is called with every history record, e.g. to log it. Batches are shuffled with
-    ``train.seed + epoch``; seed TensorFlow (``keras.utils.set_random_seed``) before building the
-    model for reproducible initialisation and dropout.
+    With ``train.head_epochs`` > 0 only the pooling and output layers train first (encoder frozen,
+    Adam at ``head_learning_rate``), then every trainable weight for ``epochs`` with the configured
+    optimizer and schedule: the lesson's frozen-then-fine-tuned recipe. ``epochs`` may be fractional;
+    ``time_budget`` (seconds, 0 = none) stops earlier. ``on_epoch`` (optional) is called with every
+    history record. Batches are shuffled with ``train.seed + epoch``; seed TensorFlow
+    (``keras.utils.set_random_seed``) before building the model for reproducible initialisation
+    and dropout.
     """
 
     def __init__(self, model, config, tokenizer, train: LabelledTexts, valid: LabelledTexts | None = None,
                  progress: bool = False, on_epoch=None):
+        from nmt.models.classifier import head_variables
+
         config.validate()
         self.model, self.config, self.tokenizer = model, config, tokenizer
         self.train, self.valid, self.progress, self.on_epoch = train, valid, progress, on_epoch
         tc = config.train
         self.steps_per_epoch = math.ceil(len(train) / tc.batch_size)
-        self.total_steps = math.ceil(tc.epochs * self.steps_per_epoch) if tc.epochs else 10**9
-        self.optimizer = make_optimizer(tc, self.total_steps if tc.epochs else 10_000)
+        main_steps = math.ceil(tc.epochs * self.steps_per_epoch) if tc.epochs else 10**9
+        self.phases = []  # (name, variables, optimizer, steps)
+        if tc.head_epochs:
+            clip = tc.clip_norm if tc.clip_norm > 0 else None
+            self.phases.append(("head", head_variables(model), keras.optimizers.Adam(tc.head_learning_rate, global_clipnorm=clip),
+                                math.ceil(tc.head_epochs * self.steps_per_epoch)))
+        self.phases.append(("all", model.trainable_variables, make_optimizer(tc, main_steps if tc.epochs else 10_000), main_steps))
+        self.total_steps = sum(p[3] for p in self.phases)
         self.ids = encode_texts(tokenizer, train.texts, config.head.max_length)  # [N,(S)]
         self.labels = tf.constant(train.labels, tf.int32)  # [N]
-        self._step = self._make_step()
 
-    def _make_step(self):
-        model, optimizer, smoothing = self.model, self.optimizer, self.config.train.label_smoothing
-        classes = len(self.train.classes)
+    def _make_step(self, variables, optimizer):
+        model, smoothing, classes = self.model, self.config.train.label_smoothing, len(self.train.classes)
 
         @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)])
         def step(ids, labels):
@@ -99,7 +108,6 @@ class ClassifierTrainer:
                 logits, _ = model(ids, training=True)  # [B,C]
                 target = tf.one_hot(labels, classes) * (1 - smoothing) + smoothing / classes  # [B,C]
                 loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(target, tf.cast(logits, tf.float32)))
-            variables = model.trainable_variables
             optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
             return loss
 
@@ -112,42 +120,51 @@ class ClassifierTrainer:
             idx = order[start:start + size]
             yield tf.gather(self.ids, idx).to_tensor(0), tf.gather(self.labels, idx)  # [B,S], [B]
 
+    def _validate(self) -> float | None:
+        if self.valid is None or not len(self.valid):
+            return None
+        probs = predict(self.model, self.tokenizer, self.valid.texts, self.config.head.max_length)
+        return float(np.mean(probs.argmax(1) == self.valid.labels))
+
     def run(self) -> ClassifierResult:
-        tc = self.config.train
+        budget = self.config.train.time_budget
         result = ClassifierResult()
         best_weights, best = None, -1.0
         bar = None
         if self.progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=self.total_steps if tc.epochs else None, unit="step", desc="training", leave=False)
-        epoch, stop = 0, False
-        while not stop:
-            started, losses = time.perf_counter(), []
-            for ids, labels in self._batches(epoch):
-                losses.append(float(self._step(ids, labels)))
-                result.steps += 1
-                result.examples += int(labels.shape[0])
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{losses[-1]:.3f}")
-                if result.steps >= self.total_steps or (tc.time_budget and result.train_seconds + time.perf_counter() - started >= tc.time_budget):
-                    stop = True
-                    break
-            result.train_seconds += time.perf_counter() - started
-            epoch += 1
-            if not np.all(np.isfinite(losses)):
-                raise UserError(f"the training loss became {losses[-1]} in epoch {epoch}; lower the learning rate")
-            record = {"epoch": round(result.steps / self.steps_per_epoch, 3), "step": result.steps,
-                      "train_loss": round(float(np.mean(losses)), 4), "train_seconds": round(result.train_seconds, 1)}
-            if self.valid is not None and len(self.valid):
-                accuracy = float(np.mean(predict(self.model, self.tokenizer, self.valid.texts, self.config.head.max_length).argmax(1) == self.valid.labels))
-                record["valid_accuracy"] = round(accuracy, 4)
-                if accuracy > best:
-                    best, best_weights = accuracy, [w.numpy() for w in self.model.weights]
-            result.history.append(record)
-            if self.on_epoch:
-                self.on_epoch(record)
+            bar = tqdm(total=self.total_steps if self.config.train.epochs else None, unit="step", desc="training", leave=False)
+        epoch, out_of_time = 0, False
+        for phase, variables, optimizer, steps in self.phases:
+            step_fn, done = self._make_step(variables, optimizer), 0
+            while done < steps and not out_of_time:
+                started, losses = time.perf_counter(), []
+                for ids, labels in self._batches(epoch):
+                    losses.append(float(step_fn(ids, labels)))
+                    done += 1
+                    result.steps += 1
+                    result.examples += int(labels.shape[0])
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+                    out_of_time = bool(budget) and result.train_seconds + time.perf_counter() - started >= budget
+                    if done >= steps or out_of_time:
+                        break
+                result.train_seconds += time.perf_counter() - started
+                epoch += 1
+                if not np.all(np.isfinite(losses)):
+                    raise UserError(f"the training loss became {losses[-1]} in epoch {epoch}; lower the learning rate")
+                record = {"epoch": round(result.steps / self.steps_per_epoch, 3), "phase": phase, "step": result.steps,
+                          "train_loss": round(float(np.mean(losses)), 4), "train_seconds": round(result.train_seconds, 1)}
+                accuracy = self._validate()
+                if accuracy is not None:
+                    record["valid_accuracy"] = round(accuracy, 4)
+                    if accuracy > best:
+                        best, best_weights = accuracy, [w.numpy() for w in self.model.weights]
+                result.history.append(record)
+                if self.on_epoch:
+                    self.on_epoch(record)
         if bar is not None:
             bar.close()
         result.epochs = round(result.steps / self.steps_per_epoch, 3)

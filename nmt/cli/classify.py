@@ -57,11 +57,12 @@ def classify():
 @click.option("--model-dir", required=True, type=click.Path(file_okay=False), help="Directory to create.")
 @_data_options("train")
 @click.option("--valid", "valid_file", type=click.Path(dir_okay=False), help="Validation CSV/TSV (same columns). [default: hold out --valid-fraction]")
-@click.option("--preset", default="transformer", show_default=True, help="lesson (the Keras example's model), transformer or lstm.")
+@click.option("--preset", default="transformer", show_default=True, help="lesson (the Keras example's model), transformer, lstm or minilm (pretrained).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="JSON/YAML file with model/tokenizer/head/train sections over the preset.")
-@click.option("--encoder", default=None, help="seq2seq (a translation family's encoder) or lesson.")
+@click.option("--encoder", default=None, help="seq2seq (a translation family's encoder), lesson or bert (pretrained).")
 @click.option("--model", "family", default=None, help="Translation family whose encoder to use: rnn or transformer.")
 @click.option("--init-from", type=click.Path(file_okay=False), help="Start from the encoder (and tokenizer) of a trained translation model directory.")
+@click.option("--pretrained", type=click.Path(file_okay=False), help="Hugging Face BERT folder for --encoder bert. [default: the MiniLM-L6 package]")
 @click.option("--pooling", type=click.Choice(["mean", "attention"]), default=None, help="How token vectors become one.")
 @click.option("--max-length", type=int, help="Tokens per text (longer texts are cut).")
 @click.option("--vocab-size", type=int, help="SentencePiece vocabulary size.")
@@ -73,7 +74,7 @@ def classify():
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def train(model_dir, ag_news, split, data_file, text_column, label_column, valid_file, preset, config_file, encoder,
-          family, init_from, pooling, max_length, vocab_size, epochs, minutes, batch_size, learning_rate, valid_fraction,
+          family, init_from, pretrained, pooling, max_length, vocab_size, epochs, minutes, batch_size, learning_rate, valid_fraction,
           seed, progress):
     """Train a classifier into --model-dir; keeps the weights with the best validation accuracy."""
     from nmt.classification import model_dir as cdir
@@ -81,8 +82,6 @@ def train(model_dir, ag_news, split, data_file, text_column, label_column, valid
     from nmt.classification.data import stratified_split
     from nmt.classification.training import ClassifierTrainer
     from nmt.errors import UserError
-    from nmt.models.classifier import CLASSIFIERS, build_classifier
-    from nmt.tokenization import Tokenizer, train_sentencepiece
 
     out = Path(model_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -96,18 +95,7 @@ def train(model_dir, ag_news, split, data_file, text_column, label_column, valid
                              batch_size=batch_size, learning_rate=learning_rate, valid_fraction=valid_fraction, seed=seed)
     if minutes is not None and epochs is None:
         config = config.override("train", epochs=0.0)
-    CLASSIFIERS.get(config.head.encoder)
-    seq2seq, tokenizer = None, None
-    if init_from:
-        from nmt import model_dir as translation_dir
-
-        if config.head.encoder != "seq2seq":
-            raise UserError("--init-from needs --encoder seq2seq (the lesson's model has its own encoder)")
-        translation_config, tokenizer, seq2seq = translation_dir.load(init_from)
-        config = config.override("model", **translation_config.model.__dict__)
-        config = config.override("tokenizer", **translation_config.tokenizer.__dict__)
     config.validate()
-
     data = _read(ag_news, split, data_file, text_column, label_column)
     if valid_file:
         train_data, valid = data, _read(None, None, valid_file, text_column, label_column, classes=data.classes)
@@ -118,13 +106,7 @@ def train(model_dir, ag_news, split, data_file, text_column, label_column, valid
         train_data, valid = data, None
     log.info("%d training texts, %d validation; classes: %s", len(train_data), len(valid) if valid else 0,
              ", ".join(f"{c} {n}" for c, n in train_data.counts().items()))
-    import keras
-
-    keras.utils.set_random_seed(config.train.seed)
-    if tokenizer is None:
-        tokenizer = Tokenizer(train_sentencepiece(train_data.texts, config.tokenizer.vocab_size, config.tokenizer.model_type,
-                                                  config.tokenizer.character_coverage, seed=config.train.seed))
-    model = build_classifier(config, tokenizer.src_vocab_size, len(data.classes), seq2seq=seq2seq)
+    config, tokenizer, model = cdir.create(config, train_data.texts, len(data.classes), init_from, pretrained)
     history = []
     trainer = ClassifierTrainer(model, config, tokenizer, train_data, valid, progress=progress,
                                 on_epoch=lambda r: (history.append(r), log.info("epoch %s: %s", r["epoch"], json.dumps(r))))

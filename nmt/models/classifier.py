@@ -11,9 +11,12 @@ layer and the output layer. The translation model is built whole, so a trained t
 directory loads into it unchanged (``--init-from``); the decoder's weights are frozen because the
 classifier never uses them.
 
+``bert``: a pretrained BERT-family encoder (MiniLM-L6 by default) with the same head.
+
 ``lesson``: the Keras example the project grew from (TokenAndPositionEmbedding + one
-TransformerBlock + global average pooling), kept as it was: texts padded to ``max_length``, no
-padding mask in attention or pooling.
+TransformerBlock + global average pooling). With ``head.mask_padding=False`` (its preset) it is
+kept as it was: texts padded to ``max_length``, no padding mask in attention or pooling; with True,
+padding gets no attention and no share of the average.
 """
 
 from __future__ import annotations
@@ -25,6 +28,17 @@ from nmt.attention.base import masked_softmax
 from nmt.registry import Registry
 
 CLASSIFIERS = Registry("classifier encoder", "--encoder")
+
+
+class Classifier(keras.Model):
+    """Base of the registered classifiers: ``call(ids [B,S]) -> (logits [B,C], weights [B,S])``;
+    ``build_all()`` creates every weight (sublayers build on their first call)."""
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    def build_all(self) -> None:
+        self(tf.constant([[4, 3]], tf.int32))
 
 
 class Pooling(keras.layers.Layer):
@@ -65,7 +79,7 @@ class _Head(keras.layers.Layer):
 
 
 @CLASSIFIERS.register("seq2seq")
-class EncoderClassifier(keras.Model):
+class EncoderClassifier(Classifier):
     """Pooling head over ``seq2seq.encode`` (any registered translation family)."""
 
     def __init__(self, config, vocab_size: int, num_classes: int, seq2seq=None, **kwargs):
@@ -112,13 +126,15 @@ class _LessonBlock(keras.layers.Layer):
         self.norm2 = keras.layers.LayerNormalization(epsilon=1e-6, name="norm2")
         self.drop1, self.drop2 = keras.layers.Dropout(dropout), keras.layers.Dropout(dropout)
 
-    def call(self, x, training=False):
-        x = self.norm1(x + self.drop1(self.attention(x, x, training=training), training=training))  # [B,L,E]
+    def call(self, x, padding_mask=None, training=False):
+        attention_mask = None if padding_mask is None else padding_mask[:, None, :]  # [B,1,L]: padding keys get no weight
+        x = self.norm1(x + self.drop1(self.attention(x, x, attention_mask=attention_mask, training=training),
+                                      training=training))  # [B,L,E]
         return self.norm2(x + self.drop2(self.ff_out(self.ff_in(x)), training=training))  # [B,L,E]
 
 
 @CLASSIFIERS.register("lesson")
-class LessonClassifier(keras.Model):
+class LessonClassifier(Classifier):
     """The lesson's model (a): sizes from ``config.model`` (``d_model`` embedding, ``transformer_heads``,
     ``ff_dim``, ``dropout``) and ``config.head`` (``max_length``, ``hidden``, ``dropout``)."""
 
@@ -129,21 +145,57 @@ class LessonClassifier(keras.Model):
 
             raise UserError("the lesson's model has its own encoder; --init-from needs --encoder seq2seq")
         m, h = config.model, config.head
-        self.max_length = h.max_length
+        self.max_length, self.mask_padding = h.max_length, h.mask_padding
+        self.pooling = Pooling("mean", name="pooling")
         self.embedding = _TokenAndPositionEmbedding(h.max_length, vocab_size, m.d_model, name="embedding")
         self.block = _LessonBlock(m.d_model, m.transformer_heads, m.ff_dim, m.dropout, name="block")
         self.head = _Head(num_classes, h.hidden, h.dropout, name="head")
 
-    def build_all(self) -> None:
-        self(tf.constant([[4, 3]], tf.int32))
-
     def call(self, ids, training=False):
+        if self.mask_padding:  # the fix: attend to and average over real tokens only
+            mask = tf.not_equal(ids, 0)  # [B,S]
+            x = self.block(self.embedding(ids), padding_mask=mask, training=training)  # [B,S,E]
+            pooled, weights = self.pooling(x, mask)  # [B,E], [B,S]
+            return self.head(pooled, training=training), weights  # [B,C], [B,S]
         length = tf.shape(ids)[1]  # []
         ids = tf.pad(ids[:, : self.max_length], [[0, 0], [0, tf.maximum(self.max_length - length, 0)]])  # [B,L]
         x = self.block(self.embedding(ids), training=training)  # [B,L,E]
         pooled = tf.reduce_mean(x, axis=1)  # [B,E] (GlobalAveragePooling1D: padding included)
         weights = tf.fill(tf.shape(ids), 1.0 / self.max_length)[:, :length]  # [B,S]
         return self.head(pooled, training=training), weights  # [B,C], [B,S]
+
+
+@CLASSIFIERS.register("bert")
+class BertClassifier(Classifier):
+    """A pretrained BERT-family encoder (:mod:`nmt.models.bert`; architecture in ``config.head.bert``)
+    with the pooling head; ids are WordPiece ids, 0 = [PAD]."""
+
+    def __init__(self, config, vocab_size: int, num_classes: int, seq2seq=None, **kwargs):
+        super().__init__(**kwargs)
+        from nmt.errors import UserError
+        from nmt.models.bert import BertConfig, BertEncoder
+
+        if seq2seq is not None or not config.head.bert:
+            raise UserError("--encoder bert takes a pretrained BERT-family encoder (--pretrained DIR or the MiniLM "
+                            "package), not --init-from")
+        self.bert = BertEncoder(BertConfig(**config.head.bert), dropout=config.head.dropout)
+        self.pooling = Pooling(config.head.pooling, name="pooling")
+        self.head = _Head(num_classes, config.head.hidden, config.head.dropout, name="head")
+
+    def build_all(self) -> None:
+        self(tf.constant([[2, 3]], tf.int32))
+
+    def call(self, ids, training=False):
+        mask = tf.not_equal(ids, 0)  # [B,S]
+        x = self.bert(ids, mask, training=training)  # [B,S,D]
+        pooled, weights = self.pooling(x, mask)  # [B,D], [B,S]
+        return self.head(pooled, training=training), weights  # [B,C], [B,S]
+
+
+def head_variables(model) -> list:
+    """The trainable variables of a classifier's pooling and output layers (not its encoder)."""
+    layers = [layer for layer in (getattr(model, "pooling", None), model.head) if layer is not None]
+    return [v for layer in layers for v in layer.trainable_variables]
 
 
 def build_classifier(config, vocab_size: int, num_classes: int, seq2seq=None):

@@ -154,3 +154,44 @@ def test_evaluate_refuses_labels_the_model_does_not_know(corpus, transformer_dir
                         "--json", str(tmp_path / "out.json")])
     assert code == 2 and "'weather'" in err
     assert not (tmp_path / "out.json").exists()
+
+
+needs_safetensors = pytest.mark.skipif(__import__("importlib").util.find_spec("safetensors") is None,
+                                       reason="safetensors is not installed (pip install 'safetensors>=0.4')")
+
+
+@needs_safetensors
+def test_pretrained_encoder_head_phase_freezes_it_then_fine_tunes(tmp_path):
+    """--encoder bert on a tiny random checkpoint in Hugging Face's format: the head-only phase leaves
+    the encoder as loaded, fine-tuning changes it, and the saved directory predicts the same."""
+    from nmt.classification import model_dir as cdir
+    from nmt.classification.config import classify_preset
+    from nmt.classification.data import LabelledTexts
+    from nmt.classification.training import ClassifierTrainer, predict
+    from tests.unit.test_bert import tiny_tensors, write_tiny_checkpoint
+
+    folder = write_tiny_checkpoint(tmp_path / "hf")
+    rng = random.Random(0)
+    texts = [" ".join(rng.choices(["the cat sat on the mat", "the bigger cats"], k=2)) if i % 2 else
+             " ".join(rng.choices(["the cafe is open", "a cafe isn't open!"], k=2)) for i in range(64)]
+    data = LabelledTexts(texts, np.arange(64) % 2, ("cafe", "cat"))
+    config = classify_preset("minilm").override("train", batch_size=16, epochs=10, head_epochs=1, warmup_steps=4,
+                                                 learning_rate=3e-3)
+    config, tokenizer, model = cdir.create(config, data.texts, 2, pretrained=folder)
+    loaded = tiny_tensors()["embeddings.word_embeddings.weight"]
+    assert np.allclose(model.bert.embeddings.word.embeddings.numpy(), loaded)  # the checkpoint's weights
+    trainer = ClassifierTrainer(model, config, tokenizer, data, data)
+    assert [p[0] for p in trainer.phases] == ["head", "all"]
+    head_before = model.head.output_layer.kernel.numpy().copy()
+    full_phases, trainer.phases = trainer.phases, trainer.phases[:1]
+    trainer.run()
+    assert np.array_equal(model.bert.embeddings.word.embeddings.numpy(), loaded)  # frozen while the head trains
+    assert not np.array_equal(model.head.output_layer.kernel.numpy(), head_before)
+    trainer.phases = full_phases[1:]
+    result = trainer.run()
+    assert not np.allclose(model.bert.embeddings.word.embeddings.numpy(), loaded)  # fine-tuned
+    assert result.best_valid_accuracy > 0.9
+    cdir.save(tmp_path / "clf", config, tokenizer, data.classes, model, result.history)
+    _, tokenizer2, classes, model2 = cdir.load(tmp_path / "clf")
+    assert classes == ["cafe", "cat"] and (tmp_path / "clf" / "vocab.txt").is_file()
+    np.testing.assert_allclose(predict(model2, tokenizer2, texts, 128), predict(model, tokenizer, texts, 128), atol=1e-5)

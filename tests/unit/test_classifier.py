@@ -1,0 +1,67 @@
+"""Classifier models: padding changes nothing, pooling weights are a distribution over real tokens,
+unused translation-model weights are frozen, and the lesson's model is kept as it was."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from nmt.classification.config import ClassifyConfig, classify_preset
+from nmt.config import ModelConfig
+from nmt.models.classifier import build_classifier, head_variables
+
+SMALL = ModelConfig(embedding_dim=16, units=16, attention_units=16, layers=1, d_model=16, ff_dim=32, transformer_heads=2,
+                    dropout=0.0)
+IDS = tf.constant([[5, 9, 7, 3], [8, 3, 0, 0]], tf.int32)  # [2,4], second row padded
+
+
+def config(family="transformer", pooling="attention", encoder="seq2seq", mask_padding=True):
+    return (ClassifyConfig(model=SMALL).override("model", family=family)
+            .override("head", pooling=pooling, encoder=encoder, max_length=12, mask_padding=mask_padding, hidden=8))
+
+
+@pytest.mark.parametrize("family", ["rnn", "transformer"])
+@pytest.mark.parametrize("pooling", ["mean", "attention"])
+def test_padding_changes_nothing_and_weights_sum_to_one(family, pooling):
+    tf.random.set_seed(0)
+    model = build_classifier(config(family, pooling), vocab_size=20, num_classes=3)
+    logits, weights = model(IDS)  # [2,3], [2,4]
+    padded_logits, padded_weights = model(tf.pad(IDS, [[0, 0], [0, 3]]))  # three more pads
+    np.testing.assert_allclose(padded_logits.numpy(), logits.numpy(), atol=1e-5)
+    np.testing.assert_allclose(padded_weights.numpy()[:, :4], weights.numpy(), atol=1e-6)
+    assert np.all(weights.numpy()[1, 2:] == 0) and np.all(padded_weights.numpy()[:, 4:] == 0)
+    np.testing.assert_allclose(weights.numpy().sum(1), 1.0, atol=1e-6)
+    if pooling == "mean":
+        np.testing.assert_allclose(weights.numpy()[1, :2], 0.5)
+
+
+@pytest.mark.parametrize("family", ["rnn", "transformer"])
+def test_decoder_weights_are_frozen_encoder_and_head_train(family):
+    model = build_classifier(config(family), vocab_size=20, num_classes=3)
+    frozen = [w.path for w in model.weights if not w.trainable]
+    trainable = [w.path for w in model.trainable_weights]
+    assert any("decoder" in p for p in frozen), frozen
+    assert not any("encoder" in p or "src_embedding" in p or "shared_embedding" in p for p in frozen), frozen
+    assert not any("decoder" in p for p in trainable)
+    assert any("encoder" in p for p in trainable) and any("head" in p for p in trainable)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(IDS, training=True)[0])
+    assert all(g is not None for g in tape.gradient(loss, model.trainable_variables))
+    heads = head_variables(model)
+    assert heads and all(("head" in v.path or "pooling" in v.path) for v in heads)
+
+
+def test_lesson_model_as_it_was_and_with_the_padding_mask():
+    tf.random.set_seed(0)
+    lesson = classify_preset("lesson").override("head", max_length=12)
+    model = build_classifier(lesson, vocab_size=20, num_classes=4)
+    logits, weights = model(IDS)
+    np.testing.assert_allclose(weights.numpy(), 1 / 12)  # global average over all 12 padded positions
+    assert logits.shape == (2, 4)
+    # Kept as it was: attention and the average see padding, so a text's logits depend on how much
+    # padding the others in the batch have only through the fixed length: the same ids, the same logits.
+    np.testing.assert_allclose(model(IDS[1:, :2])[0].numpy(), logits.numpy()[1:], atol=1e-5)
+    fixed = build_classifier(lesson.override("head", mask_padding=True), vocab_size=20, num_classes=4)
+    a, wa = fixed(IDS)
+    b, _ = fixed(tf.pad(IDS, [[0, 0], [0, 5]]))
+    np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+    np.testing.assert_allclose(wa.numpy()[1], [0.5, 0.5, 0, 0], atol=1e-6)
