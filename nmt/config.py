@@ -104,12 +104,7 @@ class Config:
 
     def override(self, section: str, **values: Any) -> "Config":
         """Return a copy with explicit values (None = keep) set in one section."""
-        values = {k: v for k, v in values.items() if v is not None}
-        if not values:
-            return self
-        current = getattr(self, section)
-        _check_keys(type(current), values, section)
-        return replace(self, **{section: replace(current, **values)})
+        return override_section(self, section, **values)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -150,6 +145,16 @@ def read_mapping(path: str | Path) -> dict:
     if not isinstance(data, dict):
         raise UserError(f"config file {path} must hold a mapping of sections (model, tokenizer, train, decode)")
     return data
+
+
+def override_section(config, section: str, **values: Any):
+    """A copy of a frozen sectioned config with explicit values (None = keep) set in one section."""
+    values = {k: v for k, v in values.items() if v is not None}
+    if not values:
+        return config
+    current = getattr(config, section)
+    _check_keys(type(current), values, section)
+    return replace(config, **{section: replace(current, **values)})
 
 
 def _check_keys(cls, values: dict, section: str) -> None:

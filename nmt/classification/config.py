@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nmt.config import ModelConfig, TokenizerConfig, _build, _check_keys, read_mapping
+from nmt.config import ModelConfig, TokenizerConfig, _build, override_section, read_mapping
 from nmt.errors import UserError
 
 
@@ -69,12 +69,7 @@ class ClassifyConfig:
 
     def override(self, section: str, **values: Any) -> "ClassifyConfig":
         """A copy with explicit values (None = keep) set in one section."""
-        values = {k: v for k, v in values.items() if v is not None}
-        if not values:
-            return self
-        current = getattr(self, section)
-        _check_keys(type(current), values, section)
-        return replace(self, **{section: replace(current, **values)})
+        return override_section(self, section, **values)
 
     def merge_file(self, path: str | Path) -> "ClassifyConfig":
         merged = self
