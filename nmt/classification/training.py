@@ -196,8 +196,9 @@ def predict_with_weights(model, tokenizer, texts, max_length: int, batch_size: i
             probs = np.zeros((len(texts), p.shape[1]), np.float32)
         probs[idx] = p
         if keep_weights:
+            w = w.numpy()  # [B,S], once per batch rather than once per text
             for row, i in enumerate(idx):
-                weights[i] = w[row, : lengths[i]].numpy()
+                weights[i] = w[row, : lengths[i]]
         if progress is not None:
             progress.update(len(idx))
     return probs, weights
