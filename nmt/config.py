@@ -46,6 +46,8 @@ class ModelConfig:
     positions: str = "sinusoidal"  # sinusoidal | learned
     max_positions: int = 512  # rows of the learned position table
     share_embeddings: bool = True  # equal vocabulary sizes: one matrix for source, target and output
+    attention_dropout: float | None = None  # on the attention weights; None: the same as dropout
+    ffn_dropout: float | None = None  # on the feed-forward hidden layer; None: the same as dropout
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ log = logging.getLogger("nmt")
 @click.option("--transformer-heads", type=int, help="Transformer: attention heads.")
 @click.option("--pre-norm/--post-norm", default=None, help="Transformer: layer norm before (default) or after each sublayer.")
 @click.option("--positions", type=click.Choice(["sinusoidal", "learned"]), default=None, help="Transformer: position encoding.")
+@click.option("--attention-dropout", type=float, help="Transformer: dropout on attention weights (default: --dropout).")
+@click.option("--ffn-dropout", type=float, help="Transformer: dropout on the feed-forward hidden layer (default: --dropout).")
 @click.option("--vocab-size", type=int, help="SentencePiece vocabulary size.")
 @click.option("--tokenizer-type", type=click.Choice(["unigram", "bpe"]), default=None, help="SentencePiece model type.")
 @click.option("--joint-vocab/--separate-vocab", default=None, help="One SentencePiece model for both languages, or one each.")
@@ -62,7 +64,8 @@ log = logging.getLogger("nmt")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv, preset, config_file, family,
           attention, placement, input_feed, embedding_dim, units, encoder_layers, decoder_layers, attention_units,
-          heads, dropout, layers, d_model, ff_dim, transformer_heads, pre_norm, positions, vocab_size, tokenizer_type, joint_vocab, batch_tokens, max_tokens, optimizer, learning_rate,
+          heads, dropout, layers, d_model, ff_dim, transformer_heads, pre_norm, positions, attention_dropout,
+          ffn_dropout, vocab_size, tokenizer_type, joint_vocab, batch_tokens, max_tokens, optimizer, learning_rate,
           schedule, warmup_steps, adam_beta2, label_smoothing, clip_norm, max_steps, epochs, time_budget, eval_every,
           keep_checkpoints, patience, seed, beam_size, resume, plugin, progress):
     """Train a translation model.
@@ -90,7 +93,8 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
                              embedding_dim=embedding_dim, units=units, encoder_layers=encoder_layers,
                              decoder_layers=decoder_layers, attention_units=attention_units, heads=heads, dropout=dropout,
                              layers=layers, d_model=d_model, ff_dim=ff_dim, transformer_heads=transformer_heads,
-                             pre_norm=pre_norm, positions=positions)
+                             pre_norm=pre_norm, positions=positions, attention_dropout=attention_dropout,
+                             ffn_dropout=ffn_dropout)
     config = config.override("tokenizer", vocab_size=vocab_size, model_type=tokenizer_type, joint=joint_vocab)
     config = config.override("train", batch_tokens=batch_tokens, max_tokens=max_tokens, optimizer=optimizer,
                              learning_rate=learning_rate, schedule=schedule, warmup_steps=warmup_steps, adam_beta2=adam_beta2,
@@ -104,8 +108,10 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
                  "layers", "d_model", "ff_dim", "transformer_heads"):
         if getattr(config.model, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(config.model, name)}")
-    if not 0 <= config.model.dropout < 1:
-        raise UserError(f"--dropout must be in [0, 1), got {config.model.dropout}")
+    for name in ("dropout", "attention_dropout", "ffn_dropout"):
+        rate = getattr(config.model, name)
+        if rate is not None and not 0 <= rate < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be in [0, 1), got {rate}")
     if config.train.batch_tokens < 1 or config.train.max_tokens < 2:
         raise UserError("--batch-tokens must be positive and --max-tokens at least 2")
     if config.model.attention == "multi-head" and config.model.attention_units % config.model.heads:

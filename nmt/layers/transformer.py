@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from nmt.attention.base import masked_softmax
+from nmt.layers import fused
 
 LAYER_NORM_EPSILON = 1e-6
 
@@ -90,7 +91,7 @@ class MultiHeadAttention(keras.layers.Layer):
             self.query = keras.layers.Dense(d_model, name="query")
             self.kv = keras.layers.Dense(2 * d_model, kernel_initializer=_fused_glorot(2), name="kv")
         self.output_projection = keras.layers.Dense(d_model, name="output")
-        self.dropout = keras.layers.Dropout(dropout)
+        self.dropout = fused.Dropout(dropout)
 
     def _split(self, x, parts: int):
         """[B,T,parts*D] -> parts x [B,H,T,Dh]."""
@@ -122,12 +123,14 @@ class MultiHeadAttention(keras.layers.Layer):
 class _Block(keras.layers.Layer):
     """Shared residual wiring: pre-norm ``x + drop(f(LN(x)))`` or post-norm ``LN(x + drop(f(x)))``."""
 
-    def __init__(self, d_model: int, ff_dim: int, dropout: float, pre_norm: bool, **kwargs):
+    def __init__(self, d_model: int, ff_dim: int, dropout: float, pre_norm: bool, ffn_dropout: float | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.pre_norm = pre_norm
+        self.ffn_rate = dropout if ffn_dropout is None else ffn_dropout
         self.ff_in = keras.layers.Dense(ff_dim, activation="relu", name="ff_in")
         self.ff_out = keras.layers.Dense(d_model, name="ff_out")
-        self.dropout = keras.layers.Dropout(dropout)
+        self.dropout = fused.Dropout(dropout)
 
     def _input(self, x, norm):
         return norm(x) if self.pre_norm else x  # [B,T,D]
@@ -138,7 +141,7 @@ class _Block(keras.layers.Layer):
 
     def _feed_forward(self, x, norm, training):
         """Position-wise ``W2 relu(W1 x + b1) + b2`` (section 3.3) as a residual sublayer."""
-        h = self.dropout(self.ff_in(self._input(x, norm)), training=training)  # [B,T,F]
+        h = self.dropout(self.ff_in(self._input(x, norm)), training=training, rate=self.ffn_rate)  # [B,T,F]
         return self._residual(x, self.ff_out(h), norm, training)  # [B,T,D]
 
 
@@ -147,14 +150,17 @@ class EncoderLayer(_Block):
 
     Call arguments: x [B,S,D]; ``key_mask`` bool [B,1,1,S] (False on source padding, whose keys get
     exactly 0 weight). Returns [B,S,D]. Pre-norm by default (``pre_norm=False``: post-norm, as in the
-    paper); dropout on attention weights, sublayer outputs and the feed-forward hidden layer.
+    paper); dropout on sublayer outputs, and on attention weights and the feed-forward hidden layer
+    at ``attention_dropout`` and ``ffn_dropout`` (default: ``dropout``; the paper uses neither).
     """
 
-    def __init__(self, d_model: int, heads: int, ff_dim: int, dropout: float = 0.0, pre_norm: bool = True, **kwargs):
-        super().__init__(d_model, ff_dim, dropout, pre_norm, **kwargs)
-        self.self_attention = MultiHeadAttention(d_model, heads, dropout, name="self_attention")
-        self.norm_attention = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_attention")
-        self.norm_ff = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_ff")
+    def __init__(self, d_model: int, heads: int, ff_dim: int, dropout: float = 0.0, pre_norm: bool = True,
+                 attention_dropout: float | None = None, ffn_dropout: float | None = None, **kwargs):
+        super().__init__(d_model, ff_dim, dropout, pre_norm, ffn_dropout, **kwargs)
+        attention_dropout = dropout if attention_dropout is None else attention_dropout
+        self.self_attention = MultiHeadAttention(d_model, heads, attention_dropout, name="self_attention")
+        self.norm_attention = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_attention")
+        self.norm_ff = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_ff")
 
     def call(self, x, key_mask, training=False):
         h = self._input(x, self.norm_attention)  # [B,S,D]
@@ -188,13 +194,15 @@ class DecoderLayer(_Block):
     ``step`` (one decoding step of N = B*K hypotheses, K per sentence, sentence-major): see there.
     """
 
-    def __init__(self, d_model: int, heads: int, ff_dim: int, dropout: float = 0.0, pre_norm: bool = True, **kwargs):
-        super().__init__(d_model, ff_dim, dropout, pre_norm, **kwargs)
-        self.self_attention = MultiHeadAttention(d_model, heads, dropout, name="self_attention")
-        self.cross_attention = MultiHeadAttention(d_model, heads, dropout, self_attention=False, name="cross_attention")
-        self.norm_self = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_self")
-        self.norm_cross = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_cross")
-        self.norm_ff = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_ff")
+    def __init__(self, d_model: int, heads: int, ff_dim: int, dropout: float = 0.0, pre_norm: bool = True,
+                 attention_dropout: float | None = None, ffn_dropout: float | None = None, **kwargs):
+        super().__init__(d_model, ff_dim, dropout, pre_norm, ffn_dropout, **kwargs)
+        attention_dropout = dropout if attention_dropout is None else attention_dropout
+        self.self_attention = MultiHeadAttention(d_model, heads, attention_dropout, name="self_attention")
+        self.cross_attention = MultiHeadAttention(d_model, heads, attention_dropout, self_attention=False, name="cross_attention")
+        self.norm_self = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_self")
+        self.norm_cross = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_cross")
+        self.norm_ff = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_ff")
 
     def call(self, x, cross_keys, cross_values, src_mask, self_mask=None, training=False):
         h = self._input(x, self.norm_self)  # [B,T,D]

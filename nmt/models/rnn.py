@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from nmt import attention as attention_lib
 from nmt.errors import UserError
+from nmt.layers import fused
 from nmt.models import MODELS
 from nmt.models.base import Encoded, Seq2Seq, StepOutput
 
@@ -64,7 +65,7 @@ class RNNSeq2Seq(Seq2Seq):
         self.attention = attention_lib.build(config.attention, config.attention_units, config.heads, dec_units)
         self.attention_heads = self.attention.heads
         self.combine = keras.layers.Dense(config.embedding_dim, activation="tanh", use_bias=False, name="combine")
-        self.dropout = keras.layers.Dropout(config.dropout)
+        self.dropout = fused.Dropout(config.dropout)
         self.output_layer = None if config.tie_embeddings else keras.layers.Dense(tgt_vocab_size, name="output")
         self.output_embedding = self.tgt_embedding if config.tie_embeddings else None
         self.output_bias = self.add_weight(shape=(tgt_vocab_size,), initializer="zeros", name="output_bias") if config.tie_embeddings else None
@@ -124,7 +125,7 @@ class RNNSeq2Seq(Seq2Seq):
         x = self.dropout(attentional, training=training)  # [...,E]
         if self.output_layer is not None:
             return self.output_layer(x)  # [...,V]
-        return tf.tensordot(x, self.tgt_embedding.embeddings, [[-1], [1]]) + self.output_bias  # [...,V] tied
+        return fused.tied_logits(x, self.tgt_embedding.embeddings, self.output_bias)  # [...,V] tied
 
     def step(self, prev_ids, state, encoded, training=False):
         emb = self.tgt_embedding(prev_ids)  # [B,E]

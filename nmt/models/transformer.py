@@ -29,6 +29,7 @@ import keras
 import tensorflow as tf
 
 from nmt.errors import UserError
+from nmt.layers import fused
 from nmt.layers.transformer import DecoderLayer, EncoderLayer, PositionEncoding
 from nmt.models import MODELS
 from nmt.models.base import Encoded, Seq2Seq, StepOutput
@@ -42,7 +43,9 @@ class TransformerSeq2Seq(Seq2Seq):
 
     Configuration (:class:`nmt.config.ModelConfig`): ``layers`` (encoder and decoder each),
     ``d_model``, ``ff_dim``, ``transformer_heads``, ``pre_norm`` (False: the paper's post-norm),
-    ``positions`` (sinusoidal | learned, ``max_positions`` rows), ``dropout``, ``share_embeddings``:
+    ``positions`` (sinusoidal | learned, ``max_positions`` rows), ``dropout`` (embeddings and sublayer
+    outputs; also attention weights and the feed-forward hidden layer unless ``attention_dropout`` or
+    ``ffn_dropout`` say otherwise), ``share_embeddings``:
     with equal vocabulary sizes (a joint vocabulary) one N(0, D^-0.5) matrix embeds source and
     target and projects the output; otherwise source and target have their own embeddings and the
     output projection is tied to the target one. ``embedding_dim``, ``units`` and the attention
@@ -78,13 +81,14 @@ class TransformerSeq2Seq(Seq2Seq):
             src_vocab_size, d, embeddings_initializer=init, name="src_embedding")
         self.output_embedding = self.tgt_embedding
         self.position_encoding = PositionEncoding(config.positions, d, config.max_positions, name="positions")
-        layer_args = (d, heads, config.ff_dim, config.dropout, config.pre_norm)
+        layer_args = (d, heads, config.ff_dim, config.dropout, config.pre_norm,
+                      getattr(config, "attention_dropout", None), getattr(config, "ffn_dropout", None))
         self.encoder_stack = [EncoderLayer(*layer_args, name=f"encoder_{i}") for i in range(config.layers)]
         self.decoder_stack = [DecoderLayer(*layer_args, name=f"decoder_{i}") for i in range(config.layers)]
-        norm = keras.layers.LayerNormalization
+        norm = fused.LayerNormalization
         self.encoder_norm = norm(epsilon=LAYER_NORM_EPSILON, name="encoder_norm") if config.pre_norm else None
         self.decoder_norm = norm(epsilon=LAYER_NORM_EPSILON, name="decoder_norm") if config.pre_norm else None
-        self.dropout = keras.layers.Dropout(config.dropout)
+        self.dropout = fused.Dropout(config.dropout)
         self.output_bias = self.add_weight(shape=(tgt_vocab_size,), initializer="zeros", name="output_bias")
 
     # ----- shared pieces ---------------------------------------------------------------------
@@ -95,7 +99,7 @@ class TransformerSeq2Seq(Seq2Seq):
 
     def _logits(self, x):
         """x [...,D] -> [...,V] through the transposed target (or shared) embedding plus a bias."""
-        return tf.tensordot(x, self.tgt_embedding.embeddings, [[-1], [1]]) + self.output_bias  # [...,V]
+        return fused.tied_logits(x, self.tgt_embedding.embeddings, self.output_bias)  # [...,V]
 
     def _decode(self, x, encoded, self_mask, training):
         """Teacher forcing through the decoder stack: x [B,T,D] -> output [B,T,D], weights [B,L,H,T,S]."""

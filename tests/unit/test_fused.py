@@ -1,0 +1,123 @@
+"""The training fast paths equal what they replace: layer norm, dropout, output projection, loss, Adam."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from nmt import optimizers
+from nmt.layers import fused
+from nmt.training import smoothed_loss
+
+
+def _grads(fn, *tensors):
+    with tf.GradientTape() as tape:
+        tape.watch(tensors)
+        out = fn(*tensors)
+        loss = tf.reduce_sum(out * tf.random.stateless_normal(tf.shape(out), [1, 2]))
+    return out, tape.gradient(loss, tensors)
+
+
+def test_layer_norm_forward_and_gradients_equal_keras():
+    x = tf.random.stateless_normal([3, 5, 16], [0, 1]) * 3.0 + 1.0
+    ours, theirs = fused.LayerNormalization(epsilon=1e-6), keras.layers.LayerNormalization(epsilon=1e-6)
+    ours.build(x.shape), theirs.build(x.shape)
+    for layer in (ours, theirs):  # same non-trivial weights in both
+        layer.gamma.assign(np.linspace(0.5, 1.5, 16, dtype=np.float32))
+        layer.beta.assign(np.linspace(-1, 1, 16, dtype=np.float32))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        outs = [layer(x) for layer in (ours, theirs)]
+        losses = [tf.reduce_sum(o * tf.random.stateless_normal(o.shape, [3, 4])) for o in outs]
+    np.testing.assert_allclose(outs[0], outs[1], atol=1e-5)
+    for a, b in zip(tape.gradient(losses[0], [x, ours.gamma, ours.beta]), tape.gradient(losses[1], [x, theirs.gamma, theirs.beta])):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    assert [w.name for w in ours.weights] == [w.name for w in theirs.weights]
+
+
+def test_dropout_rate_scale_determinism_and_rate_override():
+    x = tf.ones([400, 500])
+    layer = fused.Dropout(0.1, seed=7)
+    y = layer(x, training=True).numpy()
+    kept = y != 0
+    assert abs(kept.mean() - 0.9) < 0.005  # 200k draws: 0.005 is ~7 standard deviations
+    np.testing.assert_allclose(y[kept], 65536 / (65536 - fused.dropout_threshold(0.1)), rtol=1e-6)
+    assert abs(y.mean() - 1.0) < 0.01  # inverted dropout keeps the expectation
+    assert not np.array_equal(kept, layer(x, training=True).numpy() != 0)  # the seed generator advances
+    again = fused.Dropout(0.1, seed=7)
+    np.testing.assert_array_equal(again(x, training=True).numpy(), y)  # same seed, same mask
+    assert abs((layer(x, training=True, rate=0.5).numpy() != 0).mean() - 0.5) < 0.01
+    np.testing.assert_array_equal(layer(x, training=False), x)
+    np.testing.assert_array_equal(layer(x, training=True, rate=0.0), x)
+    odd = layer(tf.ones([3, 7]), training=True)  # an odd number of elements (half a random word unused)
+    assert odd.shape == (3, 7)
+
+
+def test_dropout_gradient_is_the_same_mask():
+    x = tf.random.stateless_normal([64, 32], [5, 6])
+    layer = fused.Dropout(0.3, seed=1)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=True)
+    grad = tape.gradient(y, x).numpy()
+    scale = 65536 / (65536 - fused.dropout_threshold(0.3))
+    np.testing.assert_allclose(grad, np.where(y.numpy() != 0, scale, 0.0), rtol=1e-6)
+
+
+def test_tied_logits_equal_tensordot_with_gradients():
+    x = tf.random.stateless_normal([2, 3, 8], [1, 1])
+    emb = tf.random.stateless_normal([11, 8], [2, 2])
+    bias = tf.random.stateless_normal([11], [3, 3])
+    ours, g_ours = _grads(fused.tied_logits, x, emb, bias)
+    theirs, g_theirs = _grads(lambda x, e, b: tf.tensordot(x, e, [[-1], [1]]) + b, x, emb, bias)
+    assert ours.shape == (2, 3, 11)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    for a, b in zip(g_ours, g_theirs):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_smoothed_loss_and_gradient_equal_dense_cross_entropy(smoothing):
+    logits = tf.random.stateless_normal([2, 5, 13], [4, 4]) * 4.0
+    labels = tf.constant([[1, 5, 12, 0, 0], [3, 3, 7, 2, 0]])
+
+    def reference(z):
+        off = smoothing / 13
+        target = tf.one_hot(labels, 13, on_value=1 - smoothing + off, off_value=off)
+        loss = tf.nn.softmax_cross_entropy_with_logits(labels=target, logits=z)
+        mask = tf.cast(labels > 0, tf.float32)
+        return tf.reduce_sum(loss * mask), tf.reduce_sum(mask)
+
+    for fn in (lambda z: smoothed_loss(z, labels, smoothing), reference):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            total, n = fn(logits)
+        if fn is reference:
+            np.testing.assert_allclose(float(total), ours_total, rtol=1e-5)
+            np.testing.assert_allclose(tape.gradient(total, logits), ours_grad, atol=1e-5)
+        else:
+            ours_total, ours_grad = float(total), tape.gradient(total, logits)
+            assert float(n) == 7.0
+            assert np.all(ours_grad.numpy()[labels.numpy() == 0] == 0)  # padding gets no gradient
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_fused_adam_equals_keras(name):
+    """Five steps on a dense and an embedding (sparse-gradient) variable, with clipping and a schedule."""
+    def run(cls):
+        keras.utils.set_random_seed(0)
+        dense = keras.Variable(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4))
+        table = keras.Variable(np.linspace(1, 2, 10, dtype=np.float32).reshape(5, 2))
+        kwargs = {"weight_decay": 0.01} if name == "AdamW" else {}
+        opt = cls(keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5), beta_2=0.98, global_clipnorm=1.0, **kwargs)
+        for step in range(5):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(tf.sin(dense * (step + 1.0))) + tf.reduce_sum(tf.gather(table, [1, 3, 3]) ** 2)
+            grads = tape.gradient(loss, [dense, table])
+            if step == 0:
+                assert isinstance(grads[1], tf.IndexedSlices)
+            opt.apply_gradients(zip(grads, [dense, table]))
+        return [dense.numpy(), table.numpy()] + [v.numpy() for v in opt.variables]
+
+    for a, b in zip(run(getattr(optimizers, name)), run(getattr(keras.optimizers, name))):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
