@@ -94,6 +94,16 @@ def top_k_rows(x: tf.Tensor, k: int) -> tuple[tf.Tensor, tf.Tensor]:
     return values, ids
 
 
+def _log_normaliser(logits: tf.Tensor, best: tf.Tensor, best_ids: tf.Tensor) -> tf.Tensor:
+    """``logsumexp`` of each row of logits [N,V], given each row's largest logit and its id ([N,1]).
+
+    ``log p_best = best - logsumexp``, so ``logsumexp = best - log softmax(logits)[best]``: one fused
+    softmax kernel (oneDNN's on CPU) instead of reduce_logsumexp's max, subtract, exp, sum and log,
+    half the time on [256, 8000]; the largest probability is at least 1/V, so its log loses nothing.
+    """
+    return best - tf.math.log(tf.gather(tf.nn.softmax(logits), best_ids, batch_dims=1))  # [N,1]
+
+
 def _stack(ta: tf.TensorArray, count: tf.Tensor, empty_shape, dtype) -> tf.Tensor:
     """``ta.stack()`` that also works when nothing was written (the element shape is partly unknown)."""
     return tf.cond(count > 0, ta.stack, lambda: tf.zeros(empty_shape, dtype))  # [count, ...]
@@ -140,7 +150,8 @@ def greedy_search(model: Seq2Seq, src_ids: tf.Tensor, *, bos_id: int, eos_id: in
         out = model.step(prev, state, encoded, training=False)  # logits [B,V], attention [B,L,H,S]
         logits = tf.cast(out.logits, tf.float32)  # [B,V]
         tok = tf.argmax(logits, axis=-1, output_type=tf.int32)  # [B] (log-softmax keeps the order)
-        logp = tf.gather(logits, tok, batch_dims=1) - tf.reduce_logsumexp(logits, axis=-1)  # [B]
+        best = tf.gather(logits, tok[:, None], batch_dims=1)  # [B,1]
+        logp = (best - _log_normaliser(logits, best, tok[:, None]))[:, 0]  # [B] as beam search computes it
         score = tf.where(finished, score, score + logp)  # [B]
         is_eos = tf.logical_and(tf.logical_not(finished), tf.equal(tok, eos_id))  # [B]
         grew = tf.logical_not(tf.logical_or(finished, is_eos))  # [B]
@@ -201,11 +212,10 @@ def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: i
         logits = tf.cast(out.logits, tf.float32)  # [B*K,V]
         # The K best of a sentence's K*V extensions are among the K best of each hypothesis (its
         # length penalty is one number per row), and log-softmax keeps a row's order: so take the
-        # top K of every row of logits and only then normalise those: two passes over [B*K,V]
-        # instead of six.
+        # top K of every row of logits and only then normalise those.
         row_k = min(k, logits.shape[-1]) if logits.shape[-1] is not None else tf.minimum(k, tf.shape(logits)[-1])  # [] k'
         top_logits, top_ids = top_k_rows(logits, row_k)  # [B*K,k'] both
-        logp = top_logits - tf.reduce_logsumexp(logits, axis=-1)[:, None]  # [B*K,k']
+        logp = top_logits - _log_normaliser(logits, top_logits[:, :1], top_ids[:, :1])  # [B*K,k']
         logp = tf.reshape(logp, [batch, k, row_k])  # [B,K,k']
         top_ids = tf.reshape(top_ids, [batch, k, row_k])  # [B,K,k']
         # A finished hypothesis extends only with pad at log-probability 0.

@@ -111,9 +111,18 @@ class MultiHeadAttention(keras.layers.Layer):
         return tuple(self._split(self.kv(x), 2))  # [B,H,S,Dh] both
 
     def call(self, q, keys, values, key_mask=None, training=False):
-        scores = tf.matmul(q, keys, transpose_b=True)  # [B,H,T,S]
-        weights = masked_softmax(scores, key_mask)  # [B,H,T,S]
-        context = tf.matmul(self.dropout(weights, training=training), values)  # [B,H,T,Dh]
+        """``keys``/``values`` [B,H,S,Dh], or tuples of such parts that are attended as if concatenated
+        along S (a decoder's key/value cache in two parts, so a step need not copy all of it)."""
+        if isinstance(keys, tf.Tensor):
+            keys, values = (keys,), (values,)
+        scores = [tf.matmul(q, k, transpose_b=True) for k in keys]  # parts x [B,H,T,S_i]
+        weights = masked_softmax(scores[0] if len(scores) == 1 else tf.concat(scores, axis=-1), key_mask)  # [B,H,T,S]
+        dropped = self.dropout(weights, training=training)  # [B,H,T,S]
+        if len(keys) == 1:
+            context = tf.matmul(dropped, values[0])  # [B,H,T,Dh]
+        else:
+            sizes = tf.stack([tf.shape(k)[2] for k in keys])  # [parts]
+            context = tf.add_n([tf.matmul(w, v) for w, v in zip(tf.split(dropped, sizes, axis=-1), values)])  # [B,H,T,Dh]
         context = tf.transpose(context, [0, 2, 1, 3])  # [B,T,H,Dh]
         shape = tf.shape(context)
         context = tf.reshape(context, tf.stack([shape[0], shape[1], self.d_model]))  # [B,T,D]
@@ -170,18 +179,6 @@ class EncoderLayer(_Block):
         return self._feed_forward(x, self.norm_ff, training)  # [B,S,D]
 
 
-def _by_sentence(x, batch):
-    """[B*K,H,1,Dh] (one query per hypothesis) -> [B,H,K,Dh] (a sentence's K hypotheses as K queries)."""
-    shape = tf.shape(x)
-    x = tf.reshape(x, tf.stack([batch, -1, shape[1], shape[3]]))  # [B,K,H,Dh]
-    return tf.transpose(x, [0, 2, 1, 3])  # [B,H,K,Dh]
-
-
-def _by_hypothesis(x):
-    """[B,K,D] -> [B*K,1,D]."""
-    return tf.reshape(x, tf.stack([-1, 1, tf.shape(x)[-1]]))  # [B*K,1,D]
-
-
 class DecoderLayer(_Block):
     """Transformer decoder layer (Vaswani et al. 2017): causal self-attention, cross-attention over
     the encoder memory, then a feed-forward network.
@@ -215,29 +212,31 @@ class DecoderLayer(_Block):
         x = self._residual(x, out, self.norm_cross, training)  # [B,T,D]
         return self._feed_forward(x, self.norm_ff, training), cross_weights
 
-    def step(self, x, cross_keys, cross_values, src_mask, cache_keys, cache_values, ancestry, training=False):
-        """One token for each of N = B*K hypotheses (the K of a sentence in consecutive rows).
+    def step(self, x, cross_keys, cross_values, src_mask, cache, ancestry, training=False):
+        """One token for each of the K hypotheses of each of B sentences, as K queries per sentence.
 
-        x [N,1,D]; ``cross_keys``/``cross_values`` [B,H,S,Dh] and ``src_mask`` [B,1,1,S], once per
-        sentence (not per hypothesis); ``cache_keys``/``cache_values`` [B,H,K*t,Dh]: the self-attention
-        keys/values of every hypothesis of the sentence at every earlier step (step-major: step s,
-        slot k at s*K+k), never reordered; ``ancestry`` bool [B,1,K,K*(t+1)]: True where a key lies on
-        the hypothesis' own path (its ancestors' keys, and its own at this step). A sentence's K
-        queries attend in one product, self-attention over the shared cache masked by ``ancestry``.
-        Returns x [N,1,D], the cache with this step appended [B,H,K*(t+1),Dh] (twice) and the
-        cross-attention weights [N,H,S].
+        x [B,K,D]; ``cross_keys``/``cross_values`` [B,H,S,Dh] and ``src_mask`` [B,1,1,S], once per
+        sentence (not per hypothesis); ``cache`` = (keys, values, recent keys, recent values), each
+        [B,H,K*t_i,Dh]: the self-attention keys/values of every hypothesis of the sentence at every
+        earlier step (step-major: step s, slot k at s*K+k; the older steps in the first pair, the
+        latest ones in the second), never reordered; ``ancestry`` bool [B,1,K,K*(t+1)]: True where a
+        key lies on the hypothesis' own path (its ancestors' keys, and its own at this step). A
+        sentence's K queries attend in one product per part, over the shared cache masked by
+        ``ancestry``. This step's keys/values are appended to the recent pair only, so a step copies
+        a few steps of keys, not all of them (the caller moves the recent pair into the first now
+        and then). Returns x [B,K,D], the cache with this step appended and the cross-attention
+        weights [B,H,K,S].
         """
-        batch = tf.shape(cache_keys)[0]  # [] B
-        h = self._input(x, self.norm_self)  # [N,1,D]
-        q, keys, values = (_by_sentence(t, batch) for t in self.self_attention.project_qkv(h))  # [B,H,K,Dh] each
-        keys = tf.concat([cache_keys, keys], axis=2)  # [B,H,K*(t+1),Dh]
-        values = tf.concat([cache_values, values], axis=2)  # [B,H,K*(t+1),Dh]
-        out, _ = self.self_attention(q, keys, values, ancestry, training=training)  # [B,K,D]
-        x = self._residual(x, _by_hypothesis(out), self.norm_self, training)  # [N,1,D]
-        h = self._input(x, self.norm_cross)  # [N,1,D]
-        q = _by_sentence(self.cross_attention.project_query(h), batch)  # [B,H,K,Dh]
+        old_keys, old_values, recent_keys, recent_values = cache  # [B,H,K*t_i,Dh] each
+        h = self._input(x, self.norm_self)  # [B,K,D]
+        q, keys, values = self.self_attention.project_qkv(h)  # [B,H,K,Dh] each
+        recent_keys = tf.concat([recent_keys, keys], axis=2)  # [B,H,K*(t_2+1),Dh]
+        recent_values = tf.concat([recent_values, values], axis=2)  # [B,H,K*(t_2+1),Dh]
+        out, _ = self.self_attention(q, (old_keys, recent_keys), (old_values, recent_values), ancestry,
+                                     training=training)  # [B,K,D]
+        x = self._residual(x, out, self.norm_self, training)  # [B,K,D]
+        q = self.cross_attention.project_query(self._input(x, self.norm_cross))  # [B,H,K,Dh]
         out, weights = self.cross_attention(q, cross_keys, cross_values, src_mask, training=training)  # [B,K,D], [B,H,K,S]
-        x = self._residual(x, _by_hypothesis(out), self.norm_cross, training)  # [N,1,D]
-        weights = tf.transpose(weights, [0, 2, 1, 3])  # [B,K,H,S]
-        weights = tf.reshape(weights, tf.concat([[-1], tf.shape(weights)[2:]], 0))  # [N,H,S]
-        return self._feed_forward(x, self.norm_ff, training), keys, values, weights
+        x = self._residual(x, out, self.norm_cross, training)  # [B,K,D]
+        cache = (old_keys, old_values, recent_keys, recent_values)
+        return self._feed_forward(x, self.norm_ff, training), cache, weights

@@ -37,6 +37,18 @@ from nmt.models.base import Encoded, Seq2Seq, StepOutput
 LAYER_NORM_EPSILON = 1e-6
 
 
+CACHE_FLUSH_STEPS = 8  # decoding: the recent part of the key/value cache moves to the older part every 8 steps
+
+
+def _flush(cache):
+    """Every layer's (keys, values, recent keys, recent values) -> (keys + recent, values + recent, empty, empty)."""
+    out = []
+    for keys, values, recent_keys, recent_values in cache:
+        empty = recent_keys[:, :, :0]  # [B,H,0,Dh]
+        out.append((tf.concat([keys, recent_keys], axis=2), tf.concat([values, recent_values], axis=2), empty, empty))
+    return tuple(out)
+
+
 @MODELS.register("transformer")
 class TransformerSeq2Seq(Seq2Seq):
     """Transformer encoder-decoder (Vaswani et al. 2017), pre-norm by default.
@@ -138,7 +150,7 @@ class TransformerSeq2Seq(Seq2Seq):
         batch = tf.shape(encoded.state["cross_mask"])[0]  # [] B sentences
         beam = rows // tf.maximum(batch, 1)  # [] K
         empty = tf.zeros(tf.stack([batch, self.heads, 0, self.head_dim]), encoded.memory.dtype)  # [B,H,0,Dh]
-        cache = tuple((empty, empty) for _ in self.decoder_stack)  # L x 2 x [B,H,0,Dh]
+        cache = tuple((empty,) * 4 for _ in self.decoder_stack)  # L x 4 x [B,H,0,Dh]
         return {"cache": cache, "ancestry": tf.zeros(tf.stack([batch, beam, 0]), tf.bool),  # [B,K,0]
                 "position": tf.zeros(tf.stack([rows]), tf.int32)}  # [N]
 
@@ -149,23 +161,28 @@ class TransformerSeq2Seq(Seq2Seq):
 
     def step(self, prev_ids, state, encoded, training=False):
         position = state["position"]  # [N]
-        x = self._embed(self.tgt_embedding, prev_ids[:, None], position[:, None], training)  # [N,1,D]
         shape = tf.shape(state["ancestry"])  # [3] B, K, K*t
+        x = self._embed(self.tgt_embedding, prev_ids, position, training)  # [N,D]
+        x = tf.reshape(x, tf.stack([shape[0], shape[1], self.d_model]))  # [B,K,D]: a sentence's K hypotheses
         own = tf.broadcast_to(tf.eye(shape[1], dtype=tf.bool)[None], tf.stack([shape[0], shape[1], shape[1]]))  # [B,K,K]
         ancestry = tf.concat([state["ancestry"], own], axis=2)  # [B,K,K*(t+1)]: each sees its own new key
         src_mask = encoded.state["cross_mask"][:, None, None, :]  # [B,1,1,S]
         cache, weights = [], []
         for i, layer in enumerate(self.decoder_stack):
             cross_keys, cross_values = encoded.state["cross"][i]  # [B,H,S,Dh] both
-            past_keys, past_values = state["cache"][i]  # [B,H,K*t,Dh] both
-            x, keys, values, w = layer.step(x, cross_keys, cross_values, src_mask, past_keys, past_values,
-                                            ancestry[:, None], training=training)  # [N,1,D], ..., [N,H,S]
-            cache.append((keys, values))  # [B,H,K*(t+1),Dh] both
+            x, layer_cache, w = layer.step(x, cross_keys, cross_values, src_mask, state["cache"][i], ancestry[:, None],
+                                           training=training)  # [B,K,D], 4 x [B,H,K*t_i,Dh], [B,H,K,S]
+            cache.append(layer_cache)
             weights.append(w)
+        steps = shape[2] // tf.maximum(shape[1], 1) + 1  # [] t+1 steps in the cache
+        cache = tf.cond(tf.equal(steps % CACHE_FLUSH_STEPS, 0), lambda: _flush(cache), lambda: tuple(cache))
         if self.decoder_norm is not None:
-            x = self.decoder_norm(x)  # [N,1,D]
+            x = self.decoder_norm(x)  # [B,K,D]
+        weights = tf.transpose(tf.stack(weights, axis=1), [0, 3, 1, 2, 4])  # [B,K,L,H,S]
+        weights = tf.reshape(weights, tf.concat([[-1], tf.shape(weights)[2:]], 0))  # [N,L,H,S]
         new_state = {"cache": tuple(cache), "ancestry": ancestry, "position": position + 1}
-        return StepOutput(self._logits(x[:, 0]), new_state, tf.stack(weights, axis=1))  # [N,V], [N,L,H,S]
+        logits = self._logits(tf.reshape(x, [-1, self.d_model]))  # [N,V]
+        return StepOutput(logits, new_state, weights)  # [N,V], [N,L,H,S]
 
     def reorder_state(self, state, indices):
         """Beam search's back-pointers (``indices`` [N]: row b*K+p for a continuation of hypothesis p of

@@ -83,13 +83,24 @@ def test_causality(pre_norm):
     assert not np.allclose(logits.numpy()[0, 3:], logits2.numpy()[0, 3:])  # the change does arrive
 
 
-def test_cache_grows_by_one_per_step():
-    model = make()
-    _, _, states = stepwise(model, SRC, TGT)
-    assert len(states[0]["cache"]) == 2  # one (keys, values) pair per decoder layer
+def test_cache_grows_by_one_per_step_and_moves_to_its_older_part_every_few_steps():
+    """A step appends to the cache's recent part; every CACHE_FLUSH_STEPS steps that part moves to the
+    older one. Over 19 steps (two moves) cached decoding still equals teacher forcing."""
+    from nmt.models.transformer import CACHE_FLUSH_STEPS
+
+    model = make(max_positions=32)
+    steps = 2 * CACHE_FLUSH_STEPS + 3
+    tgt = tf.random.stateless_uniform([2, steps], [7, 7], 4, 24, tf.int32)
+    logits, attn, states = stepwise(model, SRC, tgt)
+    full_logits, full_attn = model.forward(SRC, tgt)
+    np.testing.assert_allclose(logits, full_logits, atol=1e-4)
+    np.testing.assert_allclose(attn, full_attn, atol=1e-5)
+    assert len(states[0]["cache"]) == 2  # one (keys, values, recent keys, recent values) per decoder layer
     for t, state in enumerate(states):
-        for keys, values in state["cache"]:
-            assert keys.shape == values.shape == (2, 2, t, 8)  # [B,H,t,Dh]
+        older = t - t % CACHE_FLUSH_STEPS
+        for keys, values, recent_keys, recent_values in state["cache"]:
+            assert keys.shape == values.shape == (2, 2, older, 8)  # [B,H,t,Dh]
+            assert recent_keys.shape == recent_values.shape == (2, 2, t - older, 8)
         np.testing.assert_array_equal(state["position"].numpy(), [t, t])
     invariants = model.state_shape_invariants(states[0])
     assert invariants["cache"][0][0].as_list() == [None, 2, None, 8]
@@ -156,7 +167,7 @@ def test_beam_scores_equal_teacher_forcing_of_the_returned_paths():
     encoded = model.tile_encoded(model.encode(src), 4)
     state = model.initial_state(encoded)
     state = model.step(tf.fill([12], 2), state, encoded).state
-    assert state["cache"][0][0].shape == (3, 2, 4, 8) and state["ancestry"].shape == (3, 4, 4)
+    assert state["cache"][0][2].shape == (3, 2, 4, 8) and state["ancestry"].shape == (3, 4, 4)
     reordered = model.reorder_state(state, tf.constant([1, 1, 0, 3, 4, 4, 4, 4, 11, 8, 9, 10]))
     assert reordered["cache"][0][0] is state["cache"][0][0]  # not copied
     np.testing.assert_array_equal(reordered["ancestry"].numpy()[0], np.eye(4, dtype=bool)[[1, 1, 0, 3]])
