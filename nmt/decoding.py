@@ -98,10 +98,29 @@ def _log_normaliser(logits: tf.Tensor, best: tf.Tensor, best_ids: tf.Tensor) -> 
     """``logsumexp`` of each row of logits [N,V], given each row's largest logit and its id ([N,1]).
 
     ``log p_best = best - logsumexp``, so ``logsumexp = best - log softmax(logits)[best]``: one fused
-    softmax kernel (oneDNN's on CPU) instead of reduce_logsumexp's max, subtract, exp, sum and log,
-    half the time on [256, 8000]; the largest probability is at least 1/V, so its log loses nothing.
+    softmax kernel (oneDNN's on CPU) instead of reduce_logsumexp's max, subtract, exp, sum and log;
+    the largest probability is at least 1/V, so its log loses nothing.
     """
     return best - tf.math.log(tf.gather(tf.nn.softmax(logits), best_ids, batch_dims=1))  # [N,1]
+
+
+def _settled(cum, lengths, eos, finished, max_len, alpha: float, n_best: int) -> tf.Tensor:
+    """Which sentences' n-best can no longer change: bool [B] from the beam's state ([B,K] each).
+
+    An unfinished hypothesis' summed log-probability ``cum`` (<= 0) only falls, and its length
+    penalty is largest at the longest length it may reach, so ``cum / lp(max_len + 1)`` bounds every
+    score it can still get. Once the sentence's ``n_best``-th best finished score is at least the
+    highest such bound, no unfinished hypothesis can enter the n-best, and the n-best finished ones
+    stay in the beam (their only extension, pad at log-probability 0, outscores every candidate of
+    an unfinished one). Without this a sentence keeps its beam running until every hypothesis ends,
+    often at the length limit, and the batch with it.
+    """
+    scored = cum / length_penalty_divisor(lengths + tf.cast(eos, tf.int32), alpha)  # [B,K]
+    neg_inf = tf.constant(float("-inf"))
+    nth = tf.math.top_k(tf.where(finished, scored, neg_inf), k=n_best).values[:, -1]  # [B]
+    reach = cum / length_penalty_divisor(max_len + 1, alpha)[:, None]  # [B,K]
+    best_open = tf.reduce_max(tf.where(finished, neg_inf, reach), axis=1)  # [B] (-inf when none is open)
+    return nth >= best_open  # [B]
 
 
 def _stack(ta: tf.TensorArray, count: tf.Tensor, empty_shape, dtype) -> tf.Tensor:
@@ -193,8 +212,12 @@ def greedy_search(model: Seq2Seq, src_ids: tf.Tensor, *, bos_id: int, eos_id: in
 
 def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: int, eos_id: int,
                 length_penalty: float = 0.0, n_best: int = 1, max_length_a: float, max_length_b: float,
-                return_attention: bool = False) -> DecodeResult:
-    """Batched beam search of ``src_ids`` [B,S] (pad 0); the ``n_best`` best per sentence, best first."""
+                return_attention: bool = False, early_stop: bool = True) -> DecodeResult:
+    """Batched beam search of ``src_ids`` [B,S] (pad 0); the ``n_best`` best per sentence, best first.
+
+    ``early_stop``: a sentence stops as soon as its ``n_best`` best finished hypotheses cannot be
+    overtaken (see :func:`_settled`); the result is the same as without it.
+    """
     DecodeOptions(beam_size=beam_size, n_best=n_best).validate()
     k = beam_size
     src_ids = tf.convert_to_tensor(src_ids, tf.int32)  # [B,S]
@@ -235,6 +258,8 @@ def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: i
         lengths = tf.gather(lengths, parent, batch_dims=1) + tf.cast(grew, tf.int32)  # [B,K]
         eos = tf.logical_or(tf.gather(eos, parent, batch_dims=1), is_eos)  # [B,K]
         finished = tf.logical_or(tf.logical_or(p_fin, is_eos), lengths >= max_len[:, None])  # [B,K]
+        if early_stop:
+            finished = tf.logical_or(finished, _settled(cum, lengths, eos, finished, max_len, length_penalty, n_best)[:, None])
         flat_parent = tf.reshape(parent + batch_offsets, [-1])  # [B*K]
         state = model.reorder_state(out.state, flat_parent)  # every tensor [B*K,...]
         tok_ta = tok_ta.write(t, tok)  # T x [B,K] token of every slot

@@ -6,8 +6,8 @@ Transformer step then spends more time in the optimizer than in its layer norms.
 keep Keras' variables, schedule, clipping, weight decay (AdamW's decay is applied by the Keras base
 class before the update) and checkpoint layout, and replace only :meth:`update_step` with
 ``ResourceApplyAdam``, which computes the same update (Kingma & Ba 2015, with the bias correction
-folded into the step size, exactly as Keras writes it) in one pass. Twice as fast on this project's
-CPU for a 9M-parameter model; equal to Keras' update to float32 rounding (tested).
+folded into the step size, exactly as Keras writes it) in one pass; equal to Keras' update to
+float32 rounding (tested).
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -36,7 +38,7 @@ def main(argv=None):
     from nmt import alignment as al
     from nmt import benchinfo
     from nmt.corpora.synthetic import splits
-    from nmt.heatmap import plot_matrix
+    from nmt.heatmap import plot_grid, plot_matrix
     from nmt.translator import Translator
 
     out, work = Path(args.out), Path(args.work)
@@ -55,7 +57,7 @@ def main(argv=None):
     crossing = [i for i, p in enumerate(test) if 10 <= len(p.src.split()) <= 14
                 and any(i1 < i2 and j1 > j2 for i1, j1 in gold[i].sure for i2, j2 in gold[i].sure)]
     sentence = args.sentence if args.sentence is not None else crossing[0]
-    rows = []
+    rows, grids = [], []
     for model in bleu["models"]:
         name = model["name"]
         translator = Translator.load(work / name)
@@ -74,6 +76,11 @@ def main(argv=None):
         word = al.to_words(al.reduce(h.attention), h.source_tokens, h.tokens)
         plot_matrix(word, al.words(h.source_tokens), al.words(h.tokens), out / f"{args.name}_{name}.png",
                     title=f"{name}: test sentence {sentence}")
+        if layers * heads > 1:  # every layer and head, as `nmt align --plot-dir` draws it
+            grid = np.array([[al.to_words(h.attention[layer, head], h.source_tokens, h.tokens) for head in range(heads)]
+                             for layer in range(layers)])  # [L,H,T,S] words
+            plot_grid(grid, al.words(h.source_tokens), al.words(h.tokens), out / f"{args.name}_{name}_grid.png")
+            grids.append(name)
     report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
               "benchmark_command": " ".join(["nmt", *cmd[3:]]), "minutes": args.minutes, "test_sentences": len(test),
               "gold_links": {"sure": sum(len(g.sure) for g in gold), "possible": sum(len(g.possible) for g in gold)},
@@ -89,7 +96,9 @@ def main(argv=None):
              *[f"| {r['model']} | {r['layer']} | {r['head']} | {r['aer']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['test_bleu']} |"
                for r in rows], "",
              f"Heatmaps of test sentence {sentence} (mean over layers and heads): "
-             + " ".join(f"![{m['name']}]({args.name}_{m['name']}.png)" for m in bleu["models"]), ""]
+             + " ".join(f"![{m['name']}]({args.name}_{m['name']}.png)" for m in bleu["models"]), "",
+             *[f"Every layer (rows) and head (columns) of {name}, same sentence: ![{name} grid]({args.name}_{name}_grid.png)\n"
+               for name in grids]]
     (out / f"{args.name}.md").write_text("\n".join(lines))
     print("\n".join(lines))
 

@@ -108,23 +108,27 @@ def main(argv=None):
         return f"{path} (commit {rev.stdout.strip()})" if rev.returncode == 0 else str(path)
 
     codes = [("current", described(ROOT))] + [(Path(c).name, described(Path(c).resolve())) for c in args.code]
-    rows = []
+    rows, missing = [], []
     for name, settings in variants.items():
         for label, code in codes:
             spec = {"preset": args.preset, "set": settings, "train": [args.train_src, args.train_tgt],
                     "tokenizer": str(work / "tokenizer"), "steps": args.steps, "warmup": args.warmup}
             done = subprocess.run([sys.executable, "-c", CHILD, code.split(" (commit")[0], json.dumps(spec)],
                                   capture_output=True, text=True)
+            if done.returncode != 0 and "unknown model option" in done.stderr + done.stdout and label != "current":
+                print(f"{name}: not available in {label} (an option it does not know)", flush=True)
+                missing.append(f"{name} ({label})")
+                continue  # a setting the older code version does not have: no row, no ratio
             if done.returncode != 0:
                 sys.exit(f"{name} with {label} failed:\n{done.stderr[-3000:]}")
             row = {"variant": name, "code": label, "settings": settings, **json.loads(done.stdout.strip().splitlines()[-1])}
             rows.append(row)
             print(json.dumps(row), flush=True)
     for row in rows:
-        ref = next(r for r in rows if r["variant"] == row["variant"] and r["code"] == codes[-1][0])
-        row["ratio_to_" + codes[-1][0]] = round(row["target_tokens_per_second"] / ref["target_tokens_per_second"], 2)
+        ref = next((r for r in rows if r["variant"] == row["variant"] and r["code"] == codes[-1][0]), None)
+        row["ratio_to_" + codes[-1][0]] = round(row["target_tokens_per_second"] / ref["target_tokens_per_second"], 2) if ref else None
     report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
-              "preset": args.preset, "steps": args.steps, "codes": dict(codes), "rows": rows}
+              "preset": args.preset, "steps": args.steps, "codes": dict(codes), "rows": rows, "not_run": missing}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -136,8 +140,9 @@ def main(argv=None):
              f"Code versions: " + ", ".join(f"`{k}` = {v}" for k, v in codes) + ".", "",
              f"| variant | code | target tokens/s | target positions holding tokens | {ratio.replace('_', ' ')} |",
              "|---|---|---|---|---|",
-             *[f"| {r['variant']} | {r['code']} | {r['target_tokens_per_second']:,.0f} | {r['target_fill']:.1%} | {r[ratio]} |"
-               for r in rows], ""]
+             *[f"| {r['variant']} | {r['code']} | {r['target_tokens_per_second']:,.0f} | {r['target_fill']:.1%} | {r[ratio] or '—'} |"
+               for r in rows], "",
+             *([f"Not run: {', '.join(missing)}: a setting that code version does not have.", ""] if missing else [])]
     (out / f"{args.name}.md").write_text("\n".join(lines))
 
 

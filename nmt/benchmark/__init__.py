@@ -22,7 +22,8 @@ VARIANTS: dict[str, dict] = {
     "lstm-general": {"model": {"family": "rnn", "attention": "general"}, "train": _OPTIMISER},
     "lstm-multi-head": {"model": {"family": "rnn", "attention": "multi-head"}, "train": _OPTIMISER},
     # Dropout where Vaswani et al. 2017 (section 5.4) and fairseq put it: embeddings and sublayer
-    # outputs, not attention weights or the feed-forward hidden layer (6% faster a step on 2 cores).
+    # outputs, not attention weights or the feed-forward hidden layer (fewer random masks a step:
+    # results/throughput_speedups_2.md measures both placements).
     "transformer": {"model": {"family": "transformer", "dropout": 0.1, "attention_dropout": 0.0, "ffn_dropout": 0.0},
                     "train": _OPTIMISER},
 }

@@ -283,3 +283,34 @@ def test_blocked_top_k_equals_top_k(vocab, k):
     want_values, want_ids = tf.math.top_k(x, k=k)
     np.testing.assert_array_equal(values.numpy(), want_values.numpy())
     np.testing.assert_array_equal(ids.numpy(), want_ids.numpy())
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("alpha,n_best", [(0.0, 1), (0.6, 1), (1.0, 3)])
+def test_early_stop_changes_nothing_but_the_number_of_steps(seed, alpha, n_best):
+    """A sentence stops once its n-best cannot change; the results equal running every hypothesis to its
+    end. A model that rarely emits EOS keeps unfinished hypotheses alive, so stopping early matters."""
+    model = random_model(seed, steps=30, eos_bias=1.0 if seed % 2 else -1.0, growing=seed % 3 == 0)
+    kw = dict(beam_size=4, n_best=n_best, bos_id=BOS, eos_id=EOS, max_length_a=3.0, max_length_b=8,
+              length_penalty=alpha, return_attention=True)
+    fast = beam_search(model, SRC, **kw)
+    full = beam_search(model, SRC, early_stop=False, **kw)
+    np.testing.assert_array_equal(fast.ids.numpy(), full.ids.numpy())
+    np.testing.assert_array_equal(fast.lengths.numpy(), full.lengths.numpy())
+    np.testing.assert_allclose(fast.scores.numpy(), full.scores.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(fast.attention.numpy(), full.attention.numpy(), atol=1e-6)
+
+
+def test_early_stop_ends_the_loop_before_the_length_limit():
+    """EOS is likely at every step, so the best hypotheses end at once; without early stopping the loop
+    runs until the last unfinished one ends too. Counted through the model's steps."""
+    model = random_model(1, steps=40, eos_bias=2.0)
+    calls = []
+    step = model.step
+    model.step = lambda *a, **k: calls.append(1) or step(*a, **k)
+    kw = dict(beam_size=4, bos_id=BOS, eos_id=EOS, max_length_a=6.0, max_length_b=10, length_penalty=0.0)
+    beam_search(model, SRC, **kw)
+    fast = len(calls)
+    calls.clear()
+    beam_search(model, SRC, early_stop=False, **kw)
+    assert fast < len(calls)
