@@ -2,7 +2,7 @@
 """Translation speed (sentences/s, greedy and beam 4) of trained model directories, before and after.
 
 Every (model, code version, batch size) row runs in a fresh process: it loads the model directory,
-translates the source file once untimed on its first batch (tracing), then all of it timed, greedy
+translates the source file once untimed on its first batch (tracing), then all of it --repeats times (median), greedy
 and beam 4. ``--code DIR`` also runs every row with the ``nmt`` package of another checkout (for
 example ``git worktree add /tmp/before HEAD~1``): the ratio column compares the versions in one run,
 and the report says whether they produced identical translations. Writes results/NAME.json and .md.
@@ -35,9 +35,12 @@ sources = read_lines(spec["source"])
 row = {}
 for name, beam in (("greedy", 1), ("beam4", 4)):
     translator.translate(sources[: spec["batch_size"]], beam_size=beam, batch_size=spec["batch_size"])
-    start = time.perf_counter()
-    hyps = translator.translate(sources, beam_size=beam, batch_size=spec["batch_size"])
-    row[name + "_sentences_per_second"] = round(len(sources) / (time.perf_counter() - start), 1)
+    seconds = []
+    for _ in range(spec["repeats"]):
+        start = time.perf_counter()
+        hyps = translator.translate(sources, beam_size=beam, batch_size=spec["batch_size"])
+        seconds.append(time.perf_counter() - start)
+    row[name + "_sentences_per_second"] = round(len(sources) / sorted(seconds)[len(seconds) // 2], 1)
     row[name + "_output"] = [h.text for h in hyps]
 print(json.dumps(row))
 """
@@ -57,6 +60,7 @@ def main(argv=None):
     p.add_argument("--source", default=str(M30K / "test_2016_flickr.en.gz"), help="sentences to translate")
     p.add_argument("--code", action="append", default=[], help="also run with the nmt package of this checkout")
     p.add_argument("--batch-size", action="append", type=int, default=[], help="sentences per batch (repeatable)")
+    p.add_argument("--repeats", type=int, default=3, help="timed passes over the source; the median counts")
     p.add_argument("--name", default="decoding")
     p.add_argument("--out", default=str(ROOT / "results"))
     args = p.parse_args(argv)
@@ -68,7 +72,7 @@ def main(argv=None):
     for model in args.model:
         for batch in args.batch_size or [64]:
             for label, code in codes:
-                spec = {"model": model, "source": args.source, "batch_size": batch}
+                spec = {"model": model, "source": args.source, "batch_size": batch, "repeats": args.repeats}
                 done = subprocess.run([sys.executable, "-c", CHILD, str(code), json.dumps(spec)], capture_output=True, text=True)
                 if done.returncode != 0:
                     sys.exit(f"{model} with {label} failed:\n{done.stderr[-3000:]}")
@@ -95,7 +99,7 @@ def main(argv=None):
     m = report["machine"]
     lines = [f"# Translation speed: {args.name}", "", f"Command: `{report['command']}`", "",
              f"Machine: {m['cpu']}, {m['cores']} cores. Source: {args.source}. Every row in a fresh process, one untimed "
-             "batch first. Code versions: " + ", ".join(f"`{k}` = {v}" for k, v in report["codes"].items()) + ".", "",
+             f"batch first, then the median of {args.repeats} timed passes. Code versions: " + ", ".join(f"`{k}` = {v}" for k, v in report["codes"].items()) + ".", "",
              f"| model | batch | code | greedy sent/s | × {base} | beam 4 sent/s | × {base} | same translations as {base} |",
              "|---|---|---|---|---|---|---|---|",
              *[f"| {r['model']} | {r['batch_size']} | {r['code']} | {r['greedy_sentences_per_second']:,.1f} | {r['greedy_ratio']} | "
