@@ -73,7 +73,25 @@ def run_neural(name, train, test, overrides):
     per_second = len(test) / (time.perf_counter() - start)
     extra = {"epochs": result.epochs, "best_valid_accuracy": result.best_valid_accuracy, "history": result.history,
              "parameters": int(sum(w.numpy().size for w in model.trainable_weights)), "config": config.to_dict()}
+    if hasattr(model, "pool") and model.head.hidden is not None:
+        extra.update(hidden_layer_activity(model, tokenizer, test.texts, config.head.max_length))
     return probs.argmax(1), train_seconds, per_second, extra
+
+
+def hidden_layer_activity(model, tokenizer, texts, max_length):
+    """Of the head's ReLU layer: units never active on ``texts`` ("dead"), and the spread of the pooled
+    vectors it reads (mean over features of the std across texts): the evidence for why a model stays
+    at chance."""
+    import numpy as np
+    import tensorflow as tf
+
+    from nmt.classification.training import encode_texts
+
+    ids = encode_texts(tokenizer, texts, max_length)  # [N,(S)]
+    pooled = np.concatenate([model.pool(ids[i : i + 256].to_tensor(0))[0].numpy() for i in range(0, len(texts), 256)])
+    active = np.asarray(model.head.hidden(tf.constant(pooled))) > 0  # [N,hidden]
+    return {"hidden_units": int(active.shape[1]), "dead_hidden_units": int((~active.any(axis=0)).sum()),
+            "pooled_spread": float(pooled.std(axis=0).mean())}
 
 
 _EMBEDDINGS = {}
@@ -139,6 +157,18 @@ def markdown(result) -> str:
         lines.append(f"| {name} | {100 * s['accuracy_mean']:.1f} ± {100 * s['accuracy_std']:.1f} | {folds} | "
                      f"{100 * s['macro_f1_mean']:.1f} | {s['folds_at_chance']} | {s['train_seconds_mean']:.0f} | "
                      f"{s['examples_per_second_mean']:,.0f} |")
+    probed = {n: m for n, m in result["models"].items() if "dead_hidden_units" in m["folds"][0]}
+    if probed:
+        lines += ["", "The head's ReLU layer after training, per fold: units never active on the fold's test texts, "
+                  "and the spread of the pooled vectors it reads (mean over features of their std across texts); "
+                  "epoch-by-epoch validation accuracy in the JSON.", "",
+                  "| model | fold | accuracy | dead ReLU units | pooled-vector spread | validation accuracy by epoch |",
+                  "|---|---|---|---|---|---|"]
+        for name, model in probed.items():
+            for r in model["folds"]:
+                curve = " ".join(f"{100 * h.get('valid_accuracy', 0):.0f}" for h in r.get("history", []))
+                lines.append(f"| {name} | {r['fold']} | {100 * r['accuracy']:.1f} | {r['dead_hidden_units']} / "
+                             f"{r['hidden_units']} | {r['pooled_spread']:.4f} | {curve} |")
     return "\n".join(lines) + "\n"
 
 

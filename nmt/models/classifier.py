@@ -151,17 +151,20 @@ class LessonClassifier(Classifier):
         self.block = _LessonBlock(m.d_model, m.transformer_heads, m.ff_dim, m.dropout, name="block")
         self.head = _Head(num_classes, h.hidden, h.dropout, name="head")
 
-    def call(self, ids, training=False):
+    def pool(self, ids, training=False):
+        """ids [B,S] -> the pooled vector the head reads [B,E] and the pooling weights [B,S]."""
         if self.mask_padding:  # the fix: attend to and average over real tokens only
             mask = tf.not_equal(ids, 0)  # [B,S]
             x = self.block(self.embedding(ids), padding_mask=mask, training=training)  # [B,S,E]
-            pooled, weights = self.pooling(x, mask)  # [B,E], [B,S]
-            return self.head(pooled, training=training), weights  # [B,C], [B,S]
+            return self.pooling(x, mask)  # [B,E], [B,S]
         length = tf.shape(ids)[1]  # []
         ids = tf.pad(ids[:, : self.max_length], [[0, 0], [0, tf.maximum(self.max_length - length, 0)]])  # [B,L]
         x = self.block(self.embedding(ids), training=training)  # [B,L,E]
         pooled = tf.reduce_mean(x, axis=1)  # [B,E] (GlobalAveragePooling1D: padding included)
-        weights = tf.fill(tf.shape(ids), 1.0 / self.max_length)[:, :length]  # [B,S]
+        return pooled, tf.fill(tf.shape(ids), 1.0 / self.max_length)[:, :length]  # [B,E], [B,S]
+
+    def call(self, ids, training=False):
+        pooled, weights = self.pool(ids, training=training)  # [B,E], [B,S]
         return self.head(pooled, training=training), weights  # [B,C], [B,S]
 
 
