@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -140,6 +142,17 @@ def summarise(runs):
             "folds_at_chance": sum(a < 0.3 for a in acc)}
 
 
+def confusion_plots(result, out: Path) -> None:
+    """One confusion matrix per model, summed over its folds (every text once): OUT_MODEL_confusion.png."""
+    from nmt.classification.metrics import plot_confusion, report_from_confusion
+
+    for name, model in result["models"].items():
+        summed = sum(np.asarray(r["confusion"]) for r in model["folds"])
+        rep = report_from_confusion(summed, result["classes"])
+        plot_confusion(rep, out.parent / f"{out.name}_{name}_confusion.png",
+                       title=f"{name}: accuracy {100 * rep.accuracy:.1f}%, {rep.examples:,} test predictions")
+
+
 def markdown(result) -> str:
     lines = [f"# {result['title']}", "", f"Command: `{result['command']}`", "",
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
@@ -169,6 +182,9 @@ def markdown(result) -> str:
                 curve = " ".join(f"{100 * h.get('valid_accuracy', 0):.0f}" for h in r.get("history", []))
                 lines.append(f"| {name} | {r['fold']} | {100 * r['accuracy']:.1f} | {r['dead_hidden_units']} / "
                              f"{r['hidden_units']} | {r['pooled_spread']:.4f} | {curve} |")
+    if "classes" in result:
+        lines += ["", "Confusion matrices (summed over folds): " + " ".join(
+            f"![{n}]({result['name']}_{n}_confusion.png)" for n in result["models"]), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -183,7 +199,19 @@ def main(argv=None):
     parser.add_argument("--set", action="append", default=[], metavar="MODEL:SECTION.KEY=VALUE")
     parser.add_argument("--name", default="ag_news_cv")
     parser.add_argument("--title", default="AG News, stratified 5-fold cross-validation over the 7,600 test rows")
+    parser.add_argument("--replot", metavar="JSON", help="only redraw the confusion plots and Markdown of an earlier run")
     args = parser.parse_args(argv)
+    if args.replot:
+        out = Path(args.replot).with_suffix("")
+        result = json.loads(Path(args.replot).read_text())
+        if "classes" not in result:
+            from nmt.classification.data import read_ag_news_dir
+
+            result["classes"] = list(read_ag_news_dir(args.ag_news, args.split).classes)
+        result["name"] = out.name
+        confusion_plots(result, out)
+        out.with_suffix(".md").write_text(markdown(result))
+        return
 
     from nmt import benchinfo
     from nmt.classification.data import read_ag_news_dir, stratified_folds
@@ -206,7 +234,7 @@ def main(argv=None):
         except json.JSONDecodeError:
             value = raw
         overrides.setdefault(target, {})[key] = value
-    result = {"title": args.title, "command": benchinfo.command(), "machine": benchinfo.machine(),
+    result = {"title": args.title, "name": args.name, "command": benchinfo.command(), "machine": benchinfo.machine(),
               "versions": benchinfo.versions(), "data": f"{args.ag_news} ({args.split})", "examples": len(data),
               "folds": args.folds, "models": {}}
     out = ROOT / "results" / args.name
@@ -229,7 +257,9 @@ def main(argv=None):
                          "train_seconds": round(seconds, 1), "examples_per_second": round(per_second, 1), **extra})
             print(f"{name} fold {i}: accuracy {100 * rep.accuracy:.2f}%, {seconds:.0f} s", flush=True)
         result["models"][name] = {"summary": summarise(runs), "folds": runs}
+        result["classes"] = list(data.classes)
         out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+        confusion_plots(result, out)
         out.with_suffix(".md").write_text(markdown(result))
     print(markdown(result))
 

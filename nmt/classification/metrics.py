@@ -54,6 +54,21 @@ def report(y_true, y_pred, classes) -> Report:
     )
 
 
+def report_from_confusion(confusion, classes) -> Report:
+    """The metrics of a confusion matrix [C,C] (rows true, columns predicted), for example one summed over
+    the folds of a cross-validation, where every text is predicted exactly once."""
+    counts = np.asarray(confusion, dtype=np.int64)  # [C,C]
+    true, predicted = counts.sum(axis=1), counts.sum(axis=0)  # [C] each
+    hits = np.diag(counts).astype(float)  # [C]
+    precision = hits / np.maximum(predicted, 1)
+    recall = hits / np.maximum(true, 1)
+    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    return Report(classes=list(classes), examples=int(counts.sum()), accuracy=float(hits.sum() / max(counts.sum(), 1)),
+                  macro_f1=float(f1.mean()), confusion=counts.tolist(),
+                  per_class={c: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+                             for c, p, r, f, n in zip(classes, precision, recall, f1, true)})
+
+
 def plot_confusion(rep: Report, path: str | Path, title: str | None = None) -> Path:
     """Confusion matrix as a heatmap (row-normalised colour, counts written in the cells); PNG or SVG."""
     import matplotlib

@@ -7,7 +7,7 @@ import pytest
 
 from nmt.classification.data import (AG_NEWS_CLASSES, clean_ag_news, read_ag_news, read_ag_news_dir, read_table,
                                      stratified_folds, stratified_split)
-from nmt.classification.metrics import plot_confusion, report
+from nmt.classification.metrics import plot_confusion, report, report_from_confusion
 from nmt.errors import UserError
 
 AG_ROWS = (
@@ -137,3 +137,19 @@ def test_report_metrics_by_hand(tmp_path):
     out = plot_confusion(rep, tmp_path / "cm.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in plot_confusion(rep, tmp_path / "cm.svg").read_bytes()[:500]
+
+
+def test_report_from_a_summed_confusion_matrix_equals_the_report_of_all_predictions():
+    """Cross-validation sums the folds' confusion matrices; the metrics of the sum are those of every
+    prediction at once (a class never predicted gets precision 0, as scikit-learn's zero_division=0)."""
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.integers(0, 4, 300), rng.integers(0, 3, 300)  # class 3 never predicted
+    folds = [report(y_true[i::3], y_pred[i::3], list("abcd")) for i in range(3)]
+    summed = report_from_confusion(sum(np.asarray(f.confusion) for f in folds), list("abcd"))
+    whole = report(y_true, y_pred, list("abcd"))
+    assert summed.confusion == whole.confusion and summed.examples == 300
+    assert summed.accuracy == pytest.approx(whole.accuracy)
+    assert summed.macro_f1 == pytest.approx(whole.macro_f1)
+    for c in "abcd":
+        for key in ("precision", "recall", "f1", "support"):
+            assert summed.per_class[c][key] == pytest.approx(whole.per_class[c][key])
