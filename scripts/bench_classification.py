@@ -110,7 +110,7 @@ def minilm_embeddings(texts):
     key = id(texts)
     if key not in _EMBEDDINGS:
         encoder, tokenizer = load_pretrained(find_minilm(), max_length=128)
-        embed = tf.function(lambda ids, mask: mean_pool(encoder(ids, mask), mask))
+        embed = tf.function(lambda ids, mask: mean_pool(encoder(ids, mask), mask), reduce_retracing=True)  # any batch shape
         lengths = np.array([len(t) for t in texts])
         out = np.zeros((len(texts), encoder.config.hidden_size), np.float32)
         start = time.perf_counter()
