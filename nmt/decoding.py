@@ -104,7 +104,7 @@ def _log_normaliser(logits: tf.Tensor, best: tf.Tensor, best_ids: tf.Tensor) -> 
     return best - tf.math.log(tf.gather(tf.nn.softmax(logits), best_ids, batch_dims=1))  # [N,1]
 
 
-def _settled(cum, lengths, eos, finished, max_len, alpha: float, n_best: int) -> tf.Tensor:
+def _settled(cum, lengths, eos, finished, longest_divisor, alpha: float, n_best: int) -> tf.Tensor:
     """Which sentences' n-best can no longer change: bool [B] from the beam's state ([B,K] each).
 
     An unfinished hypothesis' summed log-probability ``cum`` (<= 0) only falls, and its length
@@ -113,12 +113,13 @@ def _settled(cum, lengths, eos, finished, max_len, alpha: float, n_best: int) ->
     highest such bound, no unfinished hypothesis can enter the n-best, and the n-best finished ones
     stay in the beam (their only extension, pad at log-probability 0, outscores every candidate of
     an unfinished one). Without this a sentence keeps its beam running until every hypothesis ends,
-    often at the length limit, and the batch with it.
+    often at the length limit, and the batch with it. ``longest_divisor`` [B] is ``lp(max_len + 1)``,
+    constant over the search.
     """
     scored = cum / length_penalty_divisor(lengths + tf.cast(eos, tf.int32), alpha)  # [B,K]
     neg_inf = tf.constant(float("-inf"))
     nth = tf.math.top_k(tf.where(finished, scored, neg_inf), k=n_best).values[:, -1]  # [B]
-    reach = cum / length_penalty_divisor(max_len + 1, alpha)[:, None]  # [B,K]
+    reach = cum / longest_divisor[:, None]  # [B,K]
     best_open = tf.reduce_max(tf.where(finished, neg_inf, reach), axis=1)  # [B] (-inf when none is open)
     return nth >= best_open  # [B]
 
@@ -229,6 +230,7 @@ def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: i
     tiled: Encoded = model.tile_encoded(encoded, k)  # every tensor [B*K,...]
     batch_offsets = tf.range(batch)[:, None] * k  # [B,1]
     neg_inf = tf.constant(float("-inf"))  # []
+    longest_divisor = length_penalty_divisor(max_len + 1, length_penalty)  # [B] for early stopping
 
     def body(t, prev, state, cum, lengths, eos, finished, tok_ta, par_ta, att_ta):
         out = model.step(prev, state, tiled, training=False)  # logits [B*K,V], attention [B*K,L,H,S]
@@ -259,7 +261,8 @@ def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: i
         eos = tf.logical_or(tf.gather(eos, parent, batch_dims=1), is_eos)  # [B,K]
         finished = tf.logical_or(tf.logical_or(p_fin, is_eos), lengths >= max_len[:, None])  # [B,K]
         if early_stop:
-            finished = tf.logical_or(finished, _settled(cum, lengths, eos, finished, max_len, length_penalty, n_best)[:, None])
+            settled = _settled(cum, lengths, eos, finished, longest_divisor, length_penalty, n_best)  # [B]
+            finished = tf.logical_or(finished, settled[:, None])  # [B,K]
         flat_parent = tf.reshape(parent + batch_offsets, [-1])  # [B*K]
         state = model.reorder_state(out.state, flat_parent)  # every tensor [B*K,...]
         tok_ta = tok_ta.write(t, tok)  # T x [B,K] token of every slot

@@ -66,8 +66,9 @@ def smoothed_loss(logits, labels, smoothing: float):
     """
     logits = tf.cast(logits, tf.float32)  # [B,T,V]
     flat = tf.reshape(logits, tf.stack([-1, tf.shape(logits)[-1]]))  # [B*T,V]
-    loss = _smoothed_cross_entropy(flat, tf.reshape(labels, [-1]), float(smoothing))  # [B*T]
-    mask = tf.cast(tf.not_equal(tf.reshape(labels, [-1]), 0), tf.float32)  # [B*T]
+    labels = tf.reshape(labels, [-1])  # [B*T]
+    loss = _smoothed_cross_entropy(flat, labels, float(smoothing))  # [B*T]
+    mask = tf.cast(tf.not_equal(labels, 0), tf.float32)  # [B*T]
     return tf.reduce_sum(loss * mask), tf.reduce_sum(mask)
 
 

@@ -113,7 +113,7 @@ class MultiHeadAttention(keras.layers.Layer):
     def call(self, q, keys, values, key_mask=None, training=False):
         """``keys``/``values`` [B,H,S,Dh], or tuples of such parts that are attended as if concatenated
         along S (a decoder's key/value cache in two parts, so a step need not copy all of it)."""
-        if isinstance(keys, tf.Tensor):
+        if not isinstance(keys, (tuple, list)):
             keys, values = (keys,), (values,)
         scores = [tf.matmul(q, k, transpose_b=True) for k in keys]  # parts x [B,H,T,S_i]
         weights = masked_softmax(scores[0] if len(scores) == 1 else tf.concat(scores, axis=-1), key_mask)  # [B,H,T,S]
@@ -132,10 +132,11 @@ class MultiHeadAttention(keras.layers.Layer):
 class _Block(keras.layers.Layer):
     """Shared residual wiring: pre-norm ``x + drop(f(LN(x)))`` or post-norm ``LN(x + drop(f(x)))``."""
 
-    def __init__(self, d_model: int, ff_dim: int, dropout: float, pre_norm: bool, ffn_dropout: float | None = None,
-                 **kwargs):
+    def __init__(self, d_model: int, ff_dim: int, dropout: float, pre_norm: bool,
+                 attention_dropout: float | None = None, ffn_dropout: float | None = None, **kwargs):
         super().__init__(**kwargs)
         self.pre_norm = pre_norm
+        self.attention_rate = dropout if attention_dropout is None else attention_dropout  # for the subclasses' attention
         self.ffn_rate = dropout if ffn_dropout is None else ffn_dropout
         self.ff_in = keras.layers.Dense(ff_dim, activation="relu", name="ff_in")
         self.ff_out = keras.layers.Dense(d_model, name="ff_out")
@@ -165,9 +166,8 @@ class EncoderLayer(_Block):
 
     def __init__(self, d_model: int, heads: int, ff_dim: int, dropout: float = 0.0, pre_norm: bool = True,
                  attention_dropout: float | None = None, ffn_dropout: float | None = None, **kwargs):
-        super().__init__(d_model, ff_dim, dropout, pre_norm, ffn_dropout, **kwargs)
-        attention_dropout = dropout if attention_dropout is None else attention_dropout
-        self.self_attention = MultiHeadAttention(d_model, heads, attention_dropout, name="self_attention")
+        super().__init__(d_model, ff_dim, dropout, pre_norm, attention_dropout, ffn_dropout, **kwargs)
+        self.self_attention = MultiHeadAttention(d_model, heads, self.attention_rate, name="self_attention")
         self.norm_attention = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_attention")
         self.norm_ff = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_ff")
 
@@ -193,10 +193,9 @@ class DecoderLayer(_Block):
 
     def __init__(self, d_model: int, heads: int, ff_dim: int, dropout: float = 0.0, pre_norm: bool = True,
                  attention_dropout: float | None = None, ffn_dropout: float | None = None, **kwargs):
-        super().__init__(d_model, ff_dim, dropout, pre_norm, ffn_dropout, **kwargs)
-        attention_dropout = dropout if attention_dropout is None else attention_dropout
-        self.self_attention = MultiHeadAttention(d_model, heads, attention_dropout, name="self_attention")
-        self.cross_attention = MultiHeadAttention(d_model, heads, attention_dropout, self_attention=False, name="cross_attention")
+        super().__init__(d_model, ff_dim, dropout, pre_norm, attention_dropout, ffn_dropout, **kwargs)
+        self.self_attention = MultiHeadAttention(d_model, heads, self.attention_rate, name="self_attention")
+        self.cross_attention = MultiHeadAttention(d_model, heads, self.attention_rate, self_attention=False, name="cross_attention")
         self.norm_self = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_self")
         self.norm_cross = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_cross")
         self.norm_ff = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_ff")

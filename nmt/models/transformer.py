@@ -94,7 +94,7 @@ class TransformerSeq2Seq(Seq2Seq):
         self.output_embedding = self.tgt_embedding
         self.position_encoding = PositionEncoding(config.positions, d, config.max_positions, name="positions")
         layer_args = (d, heads, config.ff_dim, config.dropout, config.pre_norm,
-                      getattr(config, "attention_dropout", None), getattr(config, "ffn_dropout", None))
+                      config.attention_dropout, config.ffn_dropout)
         self.encoder_stack = [EncoderLayer(*layer_args, name=f"encoder_{i}") for i in range(config.layers)]
         self.decoder_stack = [DecoderLayer(*layer_args, name=f"decoder_{i}") for i in range(config.layers)]
         norm = fused.LayerNormalization

@@ -121,3 +121,10 @@ def test_fused_adam_equals_keras(name):
 
     for a, b in zip(run(getattr(optimizers, name)), run(getattr(keras.optimizers, name))):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # ... and the update really is the fused kernel, not Keras' own code path.
+    var = keras.Variable(np.ones([3], np.float32))
+    opt = getattr(optimizers, name)(0.1)
+    graph = tf.function(lambda: opt.apply_gradients([(tf.ones([3]), var)])).get_concrete_function().graph
+    ops = {op.type for op in graph.get_operations()} | {op.type for f in graph._functions.values()
+                                                          for op in f.graph.get_operations()}
+    assert "ResourceApplyAdam" in ops

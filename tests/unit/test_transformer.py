@@ -223,3 +223,13 @@ def test_tiny_transformer_learns_to_reverse(tmp_path):
     live = Translator(trainer.model, trainer.tokenizer, trainer.config.decode).translate(sources, beam_size=3)
     assert [h.text for h in loaded] == [h.text for h in live]
     assert loaded[0].attention.shape == (2, 4, len(loaded[0].tokens), len(loaded[0].source_tokens))
+
+
+def test_attention_and_feed_forward_dropout_rates_default_to_dropout_and_can_be_set_apart():
+    same = make(dropout=0.2)
+    apart = make(dropout=0.2, attention_dropout=0.0, ffn_dropout=0.3)
+    for model, attention, ffn in ((same, 0.2, 0.2), (apart, 0.0, 0.3)):
+        for layer in model.encoder_stack + model.decoder_stack:
+            assert layer.self_attention.dropout.rate == attention and layer.ffn_rate == ffn
+            assert layer.dropout.rate == 0.2  # sublayer outputs
+        assert model.decoder_stack[0].cross_attention.dropout.rate == attention
