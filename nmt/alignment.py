@@ -87,7 +87,7 @@ def to_words(matrix: np.ndarray, src_pieces: Sequence[str], tgt_pieces: Sequence
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.shape != (len(tgt_pieces), len(src_pieces)):
         raise ValueError(f"matrix {matrix.shape} does not match {len(tgt_pieces)} target and {len(src_pieces)} source pieces")
-    src_w, tgt_w = np.array(word_index(src_pieces)), np.array(word_index(tgt_pieces))
+    src_w, tgt_w = np.array(word_index(src_pieces), dtype=int), np.array(word_index(tgt_pieces), dtype=int)
     n_src, n_tgt = int(src_w.max(initial=-1)) + 1, int(tgt_w.max(initial=-1)) + 1
     cols = np.zeros((len(src_pieces), n_src))
     cols[np.flatnonzero(src_w >= 0), src_w[src_w >= 0]] = 1.0  # piece -> word summing matrix

@@ -27,6 +27,7 @@ class LazyGroup(click.Group):
         "demo": "Train a small model on the embedded corpus, translate, print test BLEU.",
         "benchmark": "Train several models on the same data, tokenizer and budget; write a report.",
         "classify": "Text classification (AG News, your CSV/TSV) over the translation encoders.",
+        "export": "Export a model directory as a SavedModel that takes raw strings.",
     }
 
     def format_commands(self, ctx, formatter):
@@ -42,6 +43,7 @@ class LazyGroup(click.Group):
         "demo": "nmt.cli.demo:demo",
         "benchmark": "nmt.cli.benchmark:benchmark",
         "classify": "nmt.cli.classify:classify",
+        "export": "nmt.cli.export:export",
     }
 
     def list_commands(self, ctx):

@@ -280,7 +280,8 @@ class BertTokenizer:
         return texts
 
     def __call__(self, texts, max_length: int | None = None):
-        texts = tf.constant([texts] if isinstance(texts, str) else texts, tf.string)  # [B]
+        if not tf.is_tensor(texts):
+            texts = tf.constant([texts] if isinstance(texts, str) else texts, tf.string)  # [B]
         keep = (max_length or self.max_length) - 2
         pieces = self.tokenizer.tokenize(self.normalize(texts)).merge_dims(-2, -1)  # [B,(N)] int64
         pieces = tf.cast(pieces[:, :keep], tf.int32)  # [B,(N)]

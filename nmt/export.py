@@ -1,0 +1,234 @@
+"""Export a model directory as a TensorFlow SavedModel that takes raw UTF-8 strings.
+
+The SavedModel holds the weights, the SentencePiece (or WordPiece) model as tensorflow-text ops and,
+for translation, the whole beam search (one ``tf.while_loop``): a process that imports only
+``tensorflow`` and ``tensorflow_text`` serves it::
+
+    import tensorflow as tf, tensorflow_text  # noqa: F401 (registers the tokenizer ops)
+    m = tf.saved_model.load("exported")
+    out = m.signatures["serving_default"](tf.constant(["ein mann schläft ."]))
+    out["translations"], out["scores"]        # [B] strings, [B] float32
+
+Translation signature ``serving_default(texts [B] string)`` returns ``translations`` [B], ``scores`` [B]
+(length-normalised log-probability, as ``nmt translate --scores``), with ``--n-best N > 1`` also
+``nbest_translations`` / ``nbest_scores`` [B,N], and with ``--alignments`` ``alignments`` [B]: the best
+hypothesis' word alignment as Pharaoh ``i-j`` links, computed exactly as ``nmt translate --alignments
+hard`` does (attention reduced over the chosen layer/head, subwords merged to words, ``</s>`` dropped,
+one link per target word). Whitespace is normalised as ``nmt translate`` does (runs of Unicode
+whitespace -> one space, ends stripped), so the outputs equal ``nmt translate`` on the same inputs.
+
+Classifier signature ``serving_default(texts [B] string)`` returns ``labels`` [B] string,
+``label_ids`` [B] int32 and ``probabilities`` [B,C] float32, as ``nmt classify predict``.
+
+Decoding settings (beam size, n-best, length penalty, maximum length) are fixed at export time and
+written to ``assets.extra/nmt_export.json`` with the model's configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import tensorflow as tf
+
+from nmt.errors import UserError
+
+EXPORT_INFO = "nmt_export.json"
+# Python's str.split() whitespace, so " ".join(s.split()) (what the Translator does) happens in the graph
+_WHITESPACE = r"[\t\n\x{0b}\f\r \x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+"
+_SPECIAL = ["</s>", "<s>", "<pad>", "<unk>"]  # nmt.alignment.SPECIAL
+
+
+def normalise_whitespace(texts: tf.Tensor) -> tf.Tensor:
+    """strings [B] -> strings [B] with Unicode whitespace runs collapsed to one space, ends stripped."""
+    return tf.strings.strip(tf.strings.regex_replace(texts, _WHITESPACE, " "))  # [B]
+
+
+def word_index(pieces: tf.Tensor) -> tf.Tensor:
+    """pieces [B,S] strings -> word number of each piece [B,S] int32, -1 for special tokens and padding.
+
+    In-graph :func:`nmt.alignment.word_index`: a piece starting with ``▁`` starts a word, and so does
+    the first non-special piece of a sentence."""
+    special = tf.reduce_any(tf.equal(pieces[..., None], tf.constant(_SPECIAL)), axis=-1)  # [B,S]
+    real = tf.logical_not(special)  # [B,S]
+    marked = tf.equal(tf.strings.substr(pieces, 0, 1, unit="UTF8_CHAR"), "\u2581")  # [B,S]
+    first = tf.logical_and(real, tf.equal(tf.cumsum(tf.cast(real, tf.int32), axis=1), 1))  # [B,S]
+    start = tf.logical_and(real, tf.logical_or(marked, first))  # [B,S]
+    word = tf.cumsum(tf.cast(start, tf.int32), axis=1) - 1  # [B,S]
+    return tf.where(special, -1, word)  # [B,S]
+
+
+def hard_alignments(attention: tf.Tensor, src_pieces: tf.Tensor, tgt_pieces: tf.Tensor) -> tf.Tensor:
+    """In-graph ``format_pharaoh(hard_links(to_words(...)))`` for a batch.
+
+    attention [B,T,S] (target pieces x source pieces, rows and columns beyond a sentence are 0),
+    src_pieces [B,S], tgt_pieces [B,T] (``<pad>`` beyond a sentence) -> Pharaoh strings [B]. Row means
+    and renormalisation scale whole rows, so they do not change the argmax and are left out."""
+    s, t = tf.shape(src_pieces)[1], tf.shape(tgt_pieces)[1]
+    # one spare (always empty) source word, so argmax has a column even for an empty batch
+    src_words = tf.one_hot(word_index(src_pieces), s + 1, dtype=tf.float64)  # [B,S,Sw] (-1 -> zero row)
+    tgt_words = tf.one_hot(word_index(tgt_pieces), t, dtype=tf.float64)  # [B,T,Tw]
+    words = tf.matmul(tgt_words, tf.matmul(tf.cast(attention, tf.float64), src_words), transpose_a=True)  # [B,Tw,Sw]
+    has_piece = tf.reduce_sum(tgt_words, axis=1) > 0  # [B,Tw]
+    valid = tf.logical_and(has_piece, tf.reduce_sum(words, axis=2) > 0)  # [B,Tw]
+    src_of = tf.argmax(words, axis=2, output_type=tf.int32)  # [B,Tw] first maximum, as np.argmax
+    tgt_of = tf.broadcast_to(tf.range(t)[None, :], tf.shape(src_of))  # [B,Tw]
+    key = tf.where(valid, src_of * t + tgt_of, tf.int32.max)  # [B,Tw] sort by (source, target)
+    order = tf.argsort(key, axis=1, stable=True)  # [B,Tw]
+    src_of, tgt_of, valid = (tf.gather(x, order, batch_dims=1) for x in (src_of, tgt_of, valid))  # [B,Tw] each
+    links = tf.strings.as_string(src_of) + "-" + tf.strings.as_string(tgt_of)  # [B,Tw]
+    return tf.strings.reduce_join(tf.ragged.boolean_mask(links, valid), axis=1, separator=" ")  # [B]
+
+
+def _reduce_heads(attention: tf.Tensor, layer, head) -> tf.Tensor:
+    """[B,T,L,H,S] -> [B,T,S]: a layer/head by number or the mean, as :func:`nmt.alignment.reduce`."""
+    for axis, value in ((2, layer), (2, head)):
+        attention = tf.reduce_mean(attention, axis=axis) if value == "mean" else tf.gather(attention, int(value), axis=axis)
+    return attention  # [B,T,S]
+
+
+class TranslationExport(tf.Module):
+    """strings in, translations out: tokenizer, model and beam search in one graph."""
+
+    def __init__(self, model, tokenizer, options, bos_id: int, eos_id: int, layer="mean", head="mean"):
+        import tensorflow_text as tftext
+
+        super().__init__(name="nmt_translation")
+        self._model, self._options, self._ids = model, options, (bos_id, eos_id)
+        self._layer_head = (layer, head)
+        self.model_variables = list(model.variables)  # tracked, so the SavedModel holds them
+        self.src_tokenizer = tftext.SentencepieceTokenizer(model=tokenizer.src_model, out_type=tf.int32, add_eos=True)
+        self.tgt_tokenizer = tftext.SentencepieceTokenizer(model=tokenizer.tgt_model, out_type=tf.int32)
+        self.serve = tf.function(self._translate, input_signature=[tf.TensorSpec([None], tf.string, name="texts")],
+                                 autograph=False)
+
+    def _translate(self, texts):
+        count = tf.size(texts)  # [] B; an empty batch decodes one empty text (Keras' LSTM cannot run on none)
+        padded = tf.cond(count > 0, lambda: texts, lambda: tf.constant([""]))  # [max(B,1)]
+        return {k: v[:count] for k, v in self._translate_some(padded).items()}
+
+    def _translate_some(self, texts):
+        from nmt.decoding import decode
+
+        src = self.src_tokenizer.tokenize(normalise_whitespace(texts))  # [B,(S)] ending with EOS
+        src_ids = src.to_tensor(0)  # [B,S]
+        out = decode(self._model, src_ids, self._options, *self._ids)  # ids [B,N,T], lengths/scores [B,N]
+        b, n = tf.shape(out.ids)[0], tf.shape(out.ids)[1]
+        flat = tf.RaggedTensor.from_tensor(tf.reshape(out.ids, [b * n, -1]), lengths=tf.reshape(out.lengths, [-1]))  # [B*N,(T)]
+        nbest = tf.reshape(self.tgt_tokenizer.detokenize(flat), [b, n])  # [B,N]
+        result = {"translations": nbest[:, 0], "scores": out.scores[:, 0]}  # [B], [B]
+        if self._options.n_best > 1:
+            result.update(nbest_translations=nbest, nbest_scores=out.scores)  # [B,N] both
+        if self._options.return_attention:
+            attention = _reduce_heads(out.attention[:, 0], *self._layer_head)  # [B,T,S]
+            src_pieces = self.src_tokenizer.id_to_string(src_ids)  # [B,S] (<pad> beyond the sentence)
+            tgt_pieces = self.tgt_tokenizer.id_to_string(out.ids[:, 0])  # [B,T]
+            result["alignments"] = hard_alignments(attention, src_pieces, tgt_pieces)  # [B]
+        return result
+
+
+class ClassifierExport(tf.Module):
+    """strings in, label and probabilities out."""
+
+    def __init__(self, model, tokenizer, classes, max_length: int):
+        super().__init__(name="nmt_classifier")
+        self._model, self._tokenizer, self._max_length = model, tokenizer, max_length
+        self.model_variables = list(model.variables)
+        self.tokenizer_parts = _trackables(tokenizer)
+        self.classes = tf.constant(list(classes))  # [C]
+        self.serve = tf.function(self._classify, input_signature=[tf.TensorSpec([None], tf.string, name="texts")],
+                                 autograph=False)
+
+    def _classify(self, texts):
+        count = tf.size(texts)  # [] B; an empty batch classifies one empty text, then drops it
+        texts = tf.cond(count > 0, lambda: texts, lambda: tf.constant([""]))  # [max(B,1)]
+        ids = self._tokenizer.encode_source(texts)[:, : self._max_length].to_tensor(0)  # [B,S]
+        logits, _ = self._model(ids, training=False)  # [B,C]
+        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32))  # [B,C]
+        label_ids = tf.argmax(probabilities, axis=1, output_type=tf.int32)  # [B]
+        out = {"labels": tf.gather(self.classes, label_ids), "label_ids": label_ids, "probabilities": probabilities}
+        return {k: v[:count] for k, v in out.items()}
+
+
+def _trackables(tokenizer) -> list:
+    """The tensorflow-text objects (and their lookup tables) behind one of our tokenizers."""
+    parts = [getattr(tokenizer, name, None) for name in ("src", "tgt")]  # SentencePiece
+    bert = getattr(tokenizer, "bert", None)  # WordPiece: nmt.models.bert.BertTokenizer
+    if bert is not None:
+        parts.append(bert.tokenizer)
+    return [p for p in parts if isinstance(p, tf.Module)]
+
+
+def _save(module: tf.Module, out_dir: Path, info: dict, overwrite: bool) -> Path:
+    """Save to a temporary sibling folder and rename it into place, so no half-written export remains."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not (out_dir.is_dir() and not any(out_dir.iterdir())) and not overwrite:
+        raise UserError(f"{out_dir} already exists and is not empty; choose another path or pass --overwrite")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    except OSError as exc:
+        raise UserError(f"cannot write to {out_dir.parent}: {exc.strerror}") from None
+    try:
+        tf.saved_model.save(module, str(tmp), signatures={"serving_default": module.serve})
+        extra = tmp / "assets.extra"
+        extra.mkdir(exist_ok=True)
+        (extra / EXPORT_INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if out_dir.exists():
+            shutil.rmtree(out_dir) if out_dir.is_dir() else out_dir.unlink()
+        tmp.rename(out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+def export_translation(model_dir, out_dir, beam_size=None, n_best=None, length_penalty=None, alignments=False,
+                       layer="mean", head="mean", overwrite=False) -> dict:
+    """Export a translation model directory; returns the export's description (also saved with it)."""
+    from nmt import alignment
+    from nmt.tokenization import BOS_ID, EOS_ID
+    from nmt.translator import Translator
+
+    translator = Translator.load(model_dir)
+    options = translator.options(beam_size, n_best, length_penalty, return_attention=alignments)
+    if alignments:
+        sizes = (translator.model.attention_layers, translator.model.attention_heads)
+        alignment.check_layer_head(*sizes, layer, head)
+        layer, head = (v if v == "mean" else int(v) % size for v, size in zip((layer, head), sizes))  # -1 -> last
+    module = TranslationExport(translator.model, translator.tokenizer, options, BOS_ID, EOS_ID, layer, head)
+    outputs = ["translations", "scores"] + (["nbest_translations", "nbest_scores"] if options.n_best > 1 else [])
+    info = {"task": "translation", "source": str(model_dir), "signature": "serving_default",
+            "inputs": {"texts": "[B] string"}, "outputs": outputs + (["alignments"] if alignments else []),
+            "decode": {k: v for k, v in options.__dict__.items() if k != "return_attention"},
+            "alignments": {"layer": layer, "head": head} if alignments else None,
+            "config": json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))}
+    _save(module, out_dir, info, overwrite)
+    return info
+
+
+def export_classifier(model_dir, out_dir, overwrite=False) -> dict:
+    """Export a classifier directory made by ``nmt classify train``."""
+    from nmt.classification import model_dir as classifier_dir
+
+    config, tokenizer, classes, model = classifier_dir.load(model_dir)
+    module = ClassifierExport(model, tokenizer, classes, config.head.max_length)
+    info = {"task": "classification", "source": str(model_dir), "signature": "serving_default",
+            "inputs": {"texts": "[B] string"}, "outputs": ["labels", "label_ids", "probabilities"],
+            "classes": list(classes), "config": config.to_dict()}
+    _save(module, out_dir, info, overwrite)
+    return info
+
+
+def export(model_dir, out_dir, **options) -> dict:
+    """Export whatever ``model_dir`` holds: a translation model or a classifier."""
+    from nmt.classification.model_dir import is_classifier_dir
+
+    if is_classifier_dir(model_dir):
+        unsupported = sorted(k for k, v in options.items() if k != "overwrite" and v not in (None, False, "mean"))
+        if unsupported:
+            raise UserError(f"{model_dir} is a classifier; {', '.join(unsupported)} apply to translation models only")
+        return export_classifier(model_dir, out_dir, overwrite=options.get("overwrite", False))
+    return export_translation(model_dir, out_dir, **options)
