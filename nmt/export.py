@@ -27,13 +27,12 @@ written to ``assets.extra/nmt_export.json`` with the model's configuration.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import tensorflow as tf
 
 from nmt.errors import UserError
+from nmt.io import atomic_directory, check_output_directory
 
 EXPORT_INFO = "nmt_export.json"
 # Python's str.split() whitespace, so " ".join(s.split()) (what the Translator does) happens in the graph
@@ -161,28 +160,14 @@ def _trackables(tokenizer) -> list:
     return [p for p in parts if isinstance(p, tf.Module)]
 
 
-def _save(module: tf.Module, out_dir: Path, info: dict, overwrite: bool) -> Path:
-    """Save to a temporary sibling folder and rename it into place, so no half-written export remains."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not (out_dir.is_dir() and not any(out_dir.iterdir())) and not overwrite:
-        raise UserError(f"{out_dir} already exists and is not empty; choose another path or pass --overwrite")
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    except OSError as exc:
-        raise UserError(f"cannot write to {out_dir.parent}: {exc.strerror}") from None
-    try:
+def _save(module: tf.Module, out_dir: Path, info: dict, overwrite: bool, source) -> Path:
+    """Save through a temporary sibling folder renamed into place, so no half-written export remains."""
+    with atomic_directory(out_dir, overwrite, inputs=[source]) as tmp:
         tf.saved_model.save(module, str(tmp), signatures={"serving_default": module.serve})
         extra = tmp / "assets.extra"
         extra.mkdir(exist_ok=True)
         (extra / EXPORT_INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir) if out_dir.is_dir() else out_dir.unlink()
-        tmp.rename(out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return out_dir
+    return Path(out_dir)
 
 
 def export_translation(model_dir, out_dir, beam_size=None, n_best=None, length_penalty=None, alignments=False,
@@ -192,6 +177,7 @@ def export_translation(model_dir, out_dir, beam_size=None, n_best=None, length_p
     from nmt.tokenization import BOS_ID, EOS_ID
     from nmt.translator import Translator
 
+    check_output_directory(out_dir, overwrite, inputs=[model_dir])
     translator = Translator.load(model_dir)
     options = translator.options(beam_size, n_best, length_penalty, return_attention=alignments)
     if alignments:
@@ -205,7 +191,7 @@ def export_translation(model_dir, out_dir, beam_size=None, n_best=None, length_p
             "decode": {k: v for k, v in options.__dict__.items() if k != "return_attention"},
             "alignments": {"layer": layer, "head": head} if alignments else None,
             "config": json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))}
-    _save(module, out_dir, info, overwrite)
+    _save(module, out_dir, info, overwrite, model_dir)
     return info
 
 
@@ -213,12 +199,13 @@ def export_classifier(model_dir, out_dir, overwrite=False) -> dict:
     """Export a classifier directory made by ``nmt classify train``."""
     from nmt.classification import model_dir as classifier_dir
 
+    check_output_directory(out_dir, overwrite, inputs=[model_dir])
     config, tokenizer, classes, model = classifier_dir.load(model_dir)
     module = ClassifierExport(model, tokenizer, classes, config.head.max_length)
     info = {"task": "classification", "source": str(model_dir), "signature": "serving_default",
             "inputs": {"texts": "[B] string"}, "outputs": ["labels", "label_ids", "probabilities"],
             "classes": list(classes), "config": config.to_dict()}
-    _save(module, out_dir, info, overwrite)
+    _save(module, out_dir, info, overwrite, model_dir)
     return info
 
 

@@ -2,7 +2,7 @@
 
 :func:`atomic_open` writes to a temporary file next to the target and renames it into place only when
 the ``with`` block finishes without an exception, so an interrupted or failed command never leaves a
-half-written output. :func:`check_output_path` rejects unusable output paths before any work starts.
+half-written output; :func:`atomic_directory` does the same for a whole output folder. :func:`check_output_path` rejects unusable output paths before any work starts.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import IO
 
 from nmt.errors import UserError
 
-__all__ = ["atomic_open", "atomic_write_text", "check_output_path"]
+__all__ = ["atomic_directory", "check_output_directory", "atomic_open", "atomic_write_text", "check_output_path"]
 
 
 def _umask() -> int:
@@ -73,6 +73,47 @@ def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8
     with atomic_open(path, "w", encoding=encoding) as f:
         f.write(text)
     return Path(path)
+
+
+def check_output_directory(path: str | os.PathLike, overwrite: bool = False,
+                           inputs: Iterable[str | os.PathLike] = ()) -> Path:
+    """Raise UserError unless a folder may be written at ``path`` (see :func:`atomic_directory`)."""
+    path = Path(path)
+    for inp in inputs:
+        inp = Path(inp)
+        if _same_file(path, inp) or (inp.exists() and path.exists() and inp.resolve().is_relative_to(path.resolve())):
+            raise UserError(f"output {path} would replace input {inp}; choose another output directory")
+    if path.exists() and not (path.is_dir() and not any(path.iterdir())) and not overwrite:
+        raise UserError(f"{path} already exists and is not empty; choose another path or pass --overwrite")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike, overwrite: bool = False, inputs: Iterable[str | os.PathLike] = ()) -> Iterator[Path]:
+    """Yield a temporary sibling folder of ``path``; when the block succeeds, it replaces ``path``.
+
+    Refuses (UserError) a ``path`` that exists and is not empty unless ``overwrite``, and one that is
+    or contains one of ``inputs``. On an exception the temporary folder is removed and ``path`` is untouched.
+    """
+    import shutil
+
+    path = check_output_directory(path, overwrite, inputs)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as exc:
+        raise UserError(f"cannot write to {path.parent}: {exc.strerror}") from None
+    try:
+        yield tmp
+        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; give it the usual permissions
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        tmp.rename(path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _same_file(a: Path, b: Path) -> bool:

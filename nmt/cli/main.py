@@ -28,6 +28,7 @@ class LazyGroup(click.Group):
         "benchmark": "Train several models on the same data, tokenizer and budget; write a report.",
         "classify": "Text classification (AG News, your CSV/TSV) over the translation encoders.",
         "export": "Export a model directory as a SavedModel that takes raw strings.",
+        "average": "Average the last N checkpoints of a training into a new model directory.",
     }
 
     def format_commands(self, ctx, formatter):
@@ -44,6 +45,7 @@ class LazyGroup(click.Group):
         "benchmark": "nmt.cli.benchmark:benchmark",
         "classify": "nmt.cli.classify:classify",
         "export": "nmt.cli.export:export",
+        "average": "nmt.cli.average:average",
     }
 
     def list_commands(self, ctx):

@@ -1,0 +1,76 @@
+"""nmt average: the mean of the last N checkpoints, as a model directory that translates."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.integration.test_cli import run, write_corpus
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("average")
+    write_corpus(folder)
+    code, _, err = run(["train", "--model-dir", str(folder / "m"), "--train-src", str(folder / "train.src"),
+                        "--train-tgt", str(folder / "train.tgt"), "--valid-src", str(folder / "train.src"),
+                        "--valid-tgt", str(folder / "train.tgt"), "--preset", "tiny", "--vocab-size", "30",
+                        "--model", "transformer", "--layers", "1", "--steps", "90", "--eval-every", "30",
+                        "--keep-checkpoints", "3", "--lr", "0.003", "--no-progress"])
+    assert code == 0, err
+    return folder
+
+
+def test_checkpoints_read_completely(trained):
+    """The checkpoint at the best validation equals model.weights.h5 in every weight (a reader that
+    missed the layers the Trainer tracks only through its optimizer would fail here)."""
+    from nmt import model_dir as md
+    from nmt.averaging import checkpoints, read_weights
+    from nmt.tokenization import Tokenizer
+
+    config, _, model = md.load(trained / "m")
+    best = [m["step"] for m in md.read_metrics(trained / "m") if m.get("best")][-1]
+    saved = [w.numpy() for w in model.weights]
+    prefix = dict(checkpoints(trained / "m"))[best]
+    other = max(s for s, _ in checkpoints(trained / "m") if s != best)
+    fresh = md.build(config, Tokenizer.load(trained / "m"))
+    for a, b in zip(read_weights(fresh, config, prefix), saved):
+        np.testing.assert_array_equal(a, b)
+    different = read_weights(fresh, config, dict(checkpoints(trained / "m"))[other])
+    assert sum(not np.array_equal(a, b) for a, b in zip(different, saved)) == len(saved)  # every weight trained
+
+
+def test_average_is_the_mean_and_translates(trained):
+    from nmt import model_dir as md
+    from nmt.averaging import checkpoints, read_weights
+    from nmt.tokenization import Tokenizer
+
+    code, out, err = run(["average", str(trained / "m"), str(trained / "avg"), "--last", "2"])
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["steps"] == [60, 90]
+    config, _, averaged = md.load(trained / "avg")
+    kept = dict(checkpoints(trained / "m"))
+    fresh = md.build(config, Tokenizer.load(trained / "m"))
+    a, b = read_weights(fresh, config, kept[60]), read_weights(fresh, config, kept[90])
+    for x, y, w in zip(a, b, averaged.weights):
+        np.testing.assert_allclose(w.numpy(), (x.astype(np.float64) + y) / 2, rtol=1e-6, atol=1e-7)
+    (trained / "in.txt").write_text("ab cd\nef gh ij\n")
+    code, out, err = run(["translate", str(trained / "avg"), "-i", str(trained / "in.txt")])
+    assert code == 0 and len(out.splitlines()) == 2, err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--last", "4"], "keeps 3 checkpoints (steps: 30, 60, 90), fewer than --last 4"),
+    (["--last", "0"], "--last must be at least 1"),
+])
+def test_average_mistakes(trained, args, message):
+    code, _, err = run(["average", str(trained / "m"), str(trained / "bad"), *args])
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not (trained / "bad").exists()
+
+
+def test_average_refuses_to_replace_its_input(trained):
+    code, _, err = run(["average", str(trained / "m"), str(trained / "m"), "--overwrite"])
+    assert code == 2 and "would replace input" in err, err
+    assert (trained / "m" / "checkpoints").is_dir()
