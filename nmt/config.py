@@ -69,6 +69,8 @@ class TrainConfig:
     eval_every: int = 500  # steps between validation loss/BLEU
     eval_sentences: int = 500  # validation sentences translated for BLEU
     keep_checkpoints: int = 3
+    accumulate: int = 1  # batches whose gradients are summed into one update
+    mixed_precision: str = "float32"  # float32 | float16 | bfloat16 (layers compute in it, weights stay float32)
     patience: int = 0  # early stopping: evaluations without BLEU improvement, 0 = off
     seed: int = 1234
 

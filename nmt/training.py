@@ -5,11 +5,15 @@ The loop is family-agnostic: it only calls ``model.forward`` and the translator.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Sequence
 
@@ -17,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from nmt import model_dir as md, optimizers
+from nmt import model_dir as md, optimizers, steps
 from nmt.config import Config
 from nmt.errors import UserError
 from nmt.evaluation import score
@@ -86,6 +90,26 @@ class InverseSqrt(keras.optimizers.schedules.LearningRateSchedule):
         return {"peak": self.peak, "warmup": self.warmup}
 
 
+def _build_in_precision(config: Config, tokenizer: Tokenizer):
+    """The model built under ``config.train.mixed_precision`` (Keras' global policy is restored after:
+    layers keep the policy they were built with, and nothing else in the process should inherit it)."""
+    previous = keras.mixed_precision.global_policy()
+    steps.set_precision(config.train.mixed_precision)
+    try:
+        return md.build(config, tokenizer)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def _worker_copy(directory: Path, resume: bool) -> Path:
+    """A private folder for a non-chief worker's writes (every worker must save checkpoints under
+    MultiWorkerMirroredStrategy, but only the chief's are kept); it starts from the chief's on resume."""
+    copy = Path(tempfile.mkdtemp(prefix="nmt-worker-"))
+    if resume:
+        shutil.copytree(directory, copy, dirs_exist_ok=True)
+    return copy
+
+
 def make_optimizer(tc):
     if tc.schedule == "constant":
         lr = tc.learning_rate
@@ -95,10 +119,14 @@ def make_optimizer(tc):
         raise UserError(f"unknown schedule {tc.schedule!r}; choose constant or inverse-sqrt")
     clip = tc.clip_norm if tc.clip_norm > 0 else None
     if tc.optimizer == "adam":
-        return optimizers.Adam(lr, beta_2=tc.adam_beta2, global_clipnorm=clip)
-    if tc.optimizer == "adamw":
-        return optimizers.AdamW(lr, weight_decay=tc.weight_decay, beta_2=tc.adam_beta2, global_clipnorm=clip)
-    raise UserError(f"unknown optimizer {tc.optimizer!r}; choose adam or adamw")
+        optimizer = optimizers.Adam(lr, beta_2=tc.adam_beta2, global_clipnorm=clip)
+    elif tc.optimizer == "adamw":
+        optimizer = optimizers.AdamW(lr, weight_decay=tc.weight_decay, beta_2=tc.adam_beta2, global_clipnorm=clip)
+    else:
+        raise UserError(f"unknown optimizer {tc.optimizer!r}; choose adam or adamw")
+    if tc.mixed_precision == "float16":  # dynamic loss scaling; bfloat16 has float32's range and needs none
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
 
 
 @dataclass
@@ -118,7 +146,8 @@ class Trainer:
     """Trains ``config`` into ``directory``; ``resume=True`` continues from the last checkpoint."""
 
     def __init__(self, config: Config, directory, train_pairs: Sequence, valid_pairs: Sequence,
-                 resume: bool = False, progress: bool = True, tokenizer: Tokenizer | None = None):
+                 resume: bool = False, progress: bool = True, tokenizer: Tokenizer | None = None,
+                 strategy: str | None = None):
         self.dir = Path(directory)
         self.progress = progress
         resuming = resume and md.is_model_dir(self.dir)
@@ -142,13 +171,17 @@ class Trainer:
             raise UserError("no training pairs left after filtering; check the corpus and --max-tokens")
         self.valid_pairs = list(valid_pairs)
         self.valid_data = encode_pairs(self.valid_pairs, tokenizer, tc.max_tokens, "valid") if self.valid_pairs else None
-        self.model = md.build(config, tokenizer)
-        if not resume:  # only now: a mistake above leaves no half-made model directory behind
+        self.strategy = steps.make_strategy(strategy)
+        with self.strategy.scope() if self.strategy else contextlib.nullcontext():
+            self.model = _build_in_precision(config, tokenizer)
+            self.optimizer = make_optimizer(tc)
+            self.optimizer.build(self.model.trainable_variables)
+        if not steps.is_chief(self.strategy):  # another worker writes the model directory; this one a copy
+            self.dir = _worker_copy(self.dir, resume)
+        elif not resume:  # only now: a mistake above leaves no half-made model directory behind
             self.dir.mkdir(parents=True, exist_ok=True)
             tokenizer.save(self.dir)
             config.save(self.dir / md.CONFIG)
-        self.optimizer = make_optimizer(tc)
-        self.optimizer.build(self.model.trainable_variables)
         self.best_bleu = tf.Variable(-1.0, trainable=False, dtype=tf.float32)
         self.bad_evals = tf.Variable(0, trainable=False, dtype=tf.int64)
         self.tokens_seen = tf.Variable(0, trainable=False, dtype=tf.int64)
@@ -160,7 +193,8 @@ class Trainer:
                 raise UserError(f"cannot resume: {self.dir} has no checkpoint yet; start a new training instead")
             self.ckpt.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
             log.info("resumed from %s at step %d", self.manager.latest_checkpoint, self.step)
-        self._train_step = self._make_train_step()
+        self.updater = steps.Updater(self.model, self.optimizer, partial(self._loss, training=True), self.strategy,
+                                     tc.accumulate)
         self._eval_step = tf.function(self._loss, input_signature=self._signature(), reduce_retracing=True)
 
     @property
@@ -175,20 +209,6 @@ class Trainer:
     def _loss(self, src, tgt_in, tgt_out, training=False):
         logits, _ = self.model.forward(src, tgt_in, training=training)  # [B,T,V]
         return smoothed_loss(logits, tgt_out, self.config.train.label_smoothing if training else 0.0)
-
-    def _make_train_step(self):
-        model, optimizer = self.model, self.optimizer
-
-        @tf.function(input_signature=self._signature())
-        def train_step(src, tgt_in, tgt_out):
-            with tf.GradientTape() as tape:
-                total, tokens = self._loss(src, tgt_in, tgt_out, training=True)
-                loss = total / tokens
-            grads = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables))
-            return loss, tokens
-
-        return train_step
 
     # ----- validation -------------------------------------------------------------------------
     def validate(self) -> dict:
@@ -218,7 +238,7 @@ class Trainer:
                    "train_seconds": round(train_seconds, 1)}
         metrics.update(self.validate())
         bleu = metrics.get("valid_bleu", 0.0)
-        if bleu > float(self.best_bleu) or not (self.dir / md.WEIGHTS).exists():
+        if bleu > float(self.best_bleu.numpy()) or not (self.dir / md.WEIGHTS).exists():
             self.best_bleu.assign(bleu)
             self.bad_evals.assign(0)
             tmp = self.dir / ("tmp." + md.WEIGHTS)
@@ -231,7 +251,7 @@ class Trainer:
         self._record(metrics, writer)
         log.info("step %d: %s", self.step, json.dumps(metrics))
         patience = self.config.train.patience
-        return bool(patience and int(self.bad_evals) >= patience)
+        return bool(patience and int(self.bad_evals.numpy()) >= patience)
 
     # ----- loop -------------------------------------------------------------------------------
     def run(self) -> TrainResult:
@@ -239,13 +259,15 @@ class Trainer:
 
         tc = self.config.train
         steps_per_epoch = None
-        if tc.epochs:
-            steps_per_epoch = sum(1 for _ in make_dataset(self.train_data, tc.batch_tokens, tc.max_tokens, shuffle=False))
+        if tc.epochs:  # updates per epoch: batches / batches per update
+            batches = sum(1 for _ in make_dataset(self.train_data, tc.batch_tokens, tc.max_tokens, shuffle=False))
+            steps_per_epoch = batches / tc.accumulate
         limit = [x for x in (tc.max_steps, math.ceil(tc.epochs * steps_per_epoch) if steps_per_epoch else 0) if x]
         max_steps = min(limit) if limit else None
         if max_steps is None and not tc.time_budget:
             raise UserError("training has no end: give --steps, --epochs or --time-budget")
         ds = make_dataset(self.train_data, tc.batch_tokens, tc.max_tokens, shuffle=True, seed=tc.seed + self.step, repeat=True)
+        ds = self.updater.distribute(ds)
         writer = tf.summary.create_file_writer(str(self.dir / "logs"))
         by_time = max_steps is None  # a time budget only: the bar counts seconds, so its ETA is right
         bar = tqdm(total=round(tc.time_budget) if by_time else max_steps, initial=0 if by_time else self.step,
@@ -255,9 +277,9 @@ class Trainer:
         stop = self.step >= (max_steps or float("inf"))
         it = iter(ds)
         while not stop:
-            src, tgt_in, tgt_out = next(it)
+            batches = [next(it) for _ in range(tc.accumulate)]
             start = time.perf_counter()
-            loss, n = self._train_step(src, tgt_in, tgt_out)
+            loss, n = self.updater.update(batches)
             loss = float(loss)  # waits for the step to finish
             elapsed = time.perf_counter() - start
             if not math.isfinite(loss):
@@ -283,4 +305,4 @@ class Trainer:
         bar.close()
         if not (self.dir / md.WEIGHTS).exists():
             self._evaluate_and_save(writer, float(np.mean(losses)) if losses else float("nan"), 0.0, train_seconds)
-        return TrainResult(self.step, train_seconds, tokens, float(self.best_bleu), history)
+        return TrainResult(self.step, train_seconds, tokens, float(self.best_bleu.numpy()), history)

@@ -73,6 +73,7 @@ def masked_softmax(scores: tf.Tensor, mask: tf.Tensor | None) -> tf.Tensor:
         return tf.nn.softmax(scores, axis=-1)  # [B,H,T,S]
     if mask.shape.rank == 2:
         mask = mask[:, None, None, :]  # [B,1,1,S]
-    scores = tf.where(mask, scores, tf.cast(NEG_INF, scores.dtype))  # [B,H,T,S]
+    neg = max(NEG_INF, float(scores.dtype.min))  # float16 (mixed precision) would round -1e9 to -inf
+    scores = tf.where(mask, scores, tf.cast(neg, scores.dtype))  # [B,H,T,S]
     weights = tf.nn.softmax(scores, axis=-1)  # [B,H,T,S]
     return weights * tf.cast(mask, weights.dtype)  # [B,H,T,S] (exact zeros even for all-masked rows)

@@ -57,6 +57,11 @@ log = logging.getLogger("nmt")
 @click.option("--eval-every", type=int, help="Validate (loss, BLEU), checkpoint every N steps.")
 @click.option("--keep-checkpoints", type=int, help="Keep the last K checkpoints.")
 @click.option("--patience", type=int, help="Early stopping: validations without BLEU gain (0 = off).")
+@click.option("--accumulate", type=int, help="Sum the gradients of N batches into one update (an N times larger batch).")
+@click.option("--mixed-precision", type=click.Choice(["float32", "float16", "bfloat16"]),
+              help="Compute in 16 bits with float32 weights (GPUs; float16 uses loss scaling). [default: float32]")
+@click.option("--strategy", type=click.Choice(["none", "mirrored", "multiworker"]), default="none", show_default=True,
+              help="tf.distribute: mirrored = every GPU of this machine; multiworker = the cluster in TF_CONFIG.")
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--beam-size", type=int, help="Default beam size saved for translation.")
 @click.option("--resume", is_flag=True, help="Continue the training in --model-dir from its last checkpoint.")
@@ -67,7 +72,7 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
           heads, dropout, layers, d_model, ff_dim, transformer_heads, pre_norm, positions, attention_dropout,
           ffn_dropout, vocab_size, tokenizer_type, joint_vocab, batch_tokens, max_tokens, optimizer, learning_rate,
           schedule, warmup_steps, adam_beta2, label_smoothing, clip_norm, max_steps, epochs, time_budget, eval_every,
-          keep_checkpoints, patience, seed, beam_size, resume, plugin, progress):
+          keep_checkpoints, patience, accumulate, mixed_precision, strategy, seed, beam_size, resume, plugin, progress):
     """Train a translation model.
 
     Without corpus files, trains on the embedded synthetic English->Synthdeutsch corpus.
@@ -100,7 +105,8 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
                              learning_rate=learning_rate, schedule=schedule, warmup_steps=warmup_steps, adam_beta2=adam_beta2,
                              label_smoothing=label_smoothing, clip_norm=clip_norm, max_steps=max_steps, epochs=epochs,
                              time_budget=None if time_budget is None else time_budget * 60, eval_every=eval_every,
-                             keep_checkpoints=keep_checkpoints, patience=patience, seed=seed)
+                             keep_checkpoints=keep_checkpoints, patience=patience, accumulate=accumulate,
+                             mixed_precision=mixed_precision, seed=seed)
     config = config.override("decode", beam_size=beam_size)
     models.MODELS.get(config.model.family)
     attention_lib.ATTENTION.get(config.model.attention)
@@ -112,6 +118,8 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
         rate = getattr(config.model, name)
         if rate is not None and not 0 <= rate < 1:
             raise UserError(f"--{name.replace('_', '-')} must be in [0, 1), got {rate}")
+    if config.train.accumulate < 1:
+        raise UserError(f"--accumulate must be at least 1, got {config.train.accumulate}")
     if config.train.batch_tokens < 1 or config.train.max_tokens < 2:
         raise UserError("--batch-tokens must be positive and --max-tokens at least 2")
     if config.model.attention == "multi-head" and config.model.attention_units % config.model.heads:
@@ -127,7 +135,7 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
         valid_pairs = read_pairs(valid_src, valid_tgt, valid_tsv, "valid", max_words) or []
         if not valid_pairs:
             log.info("no validation corpus: the last weights are kept, without BLEU-based selection")
-    trainer = Trainer(config, model_dir, train_pairs, valid_pairs, resume=resume, progress=progress)
+    trainer = Trainer(config, model_dir, train_pairs, valid_pairs, resume=resume, progress=progress, strategy=strategy)
     result = trainer.run()
     click.echo(json.dumps({"model_dir": str(model_dir), "steps": result.steps, "best_valid_bleu": result.best_bleu,
                            "train_seconds": round(result.train_seconds, 1),

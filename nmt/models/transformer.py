@@ -106,12 +106,14 @@ class TransformerSeq2Seq(Seq2Seq):
     # ----- shared pieces ---------------------------------------------------------------------
     def _embed(self, embedding, ids, positions, training):
         """ids [B,T], positions [B|1,T] -> sqrt(D) * E[ids] + P[positions], dropped out: [B,T,D]."""
-        x = embedding(ids) * math.sqrt(self.d_model) + self.position_encoding(positions)  # [B,T,D]
+        x = embedding(ids) * math.sqrt(self.d_model)  # [B,T,D] in the compute dtype (bfloat16/float16 when mixed)
+        x = x + tf.cast(self.position_encoding(positions), x.dtype)  # [B,T,D]
         return self.dropout(x, training=training)  # [B,T,D]
 
     def _logits(self, x):
         """x [...,D] -> [...,V] through the transposed target (or shared) embedding plus a bias."""
-        return fused.tied_logits(x, self.tgt_embedding.embeddings, self.output_bias)  # [...,V]
+        embeddings, bias = (tf.cast(w, x.dtype) for w in (self.tgt_embedding.embeddings, self.output_bias))  # no-op in float32
+        return fused.tied_logits(x, embeddings, bias)  # [...,V]
 
     def _decode(self, x, encoded, self_mask, training):
         """Teacher forcing through the decoder stack: x [B,T,D] -> output [B,T,D], weights [B,L,H,T,S]."""

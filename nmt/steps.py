@@ -1,0 +1,172 @@
+"""One optimizer update: on one device or replicated with tf.distribute, from one batch or from
+several accumulated, in float32 or mixed precision.
+
+The loss of a batch is a sum over its target tokens (``loss_fn(src, tgt_in, tgt_out) -> (total,
+tokens)``); an update applies the gradient of ``sum(total) / sum(tokens)`` over everything it saw, so
+
+* **replicas** (``--strategy mirrored|multiworker``): each global batch is split across the replicas;
+  each returns the gradient of its own token sum, the sums are added across replicas and divided by
+  the global token count, and the optimizer applies them once, in cross-replica context. Clipping
+  therefore sees the global gradient, exactly as on one device (Keras' own replica-context path
+  clips each replica's part before adding them up);
+* **accumulation** (``--accumulate N``): N batches' gradient sums are added before one update, the
+  same update as one batch N times as large (the step counter counts updates);
+* **mixed precision** (``--mixed-precision float16|bfloat16``): the layers compute in the 16-bit type
+  and keep float32 weights (Keras' mixed policies); float16 scales the loss with
+  ``keras.optimizers.LossScaleOptimizer`` (skipping updates whose gradients overflow), bfloat16 needs no scaling.
+
+One device with neither keeps the plain fused step (loss / tokens, gradient, apply), which the
+throughput benchmarks measure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import keras
+import tensorflow as tf
+
+from nmt.errors import UserError
+
+STRATEGIES = ("none", "mirrored", "multiworker")
+PRECISIONS = {"float32": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+
+
+def set_precision(name: str) -> None:
+    """Set Keras' global dtype policy before a model is built: float32, or mixed float16/bfloat16."""
+    if name not in PRECISIONS:
+        raise UserError(f"unknown precision {name!r} for --mixed-precision; choose float16 or bfloat16 (or float32)")
+    keras.mixed_precision.set_global_policy(PRECISIONS[name])
+
+
+def make_strategy(name: str | None) -> tf.distribute.Strategy | None:
+    """``none``: None (one device, no tf.distribute); ``mirrored``: every GPU, or every logical CPU device when
+    there is no GPU; ``multiworker``: MultiWorkerMirroredStrategy configured by ``TF_CONFIG``."""
+    name = name or "none"
+    if name == "none":
+        return None
+    if name == "mirrored":
+        devices = [d.name for d in tf.config.list_logical_devices("GPU")] or \
+                  [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "multiworker":
+        if "TF_CONFIG" in os.environ:
+            try:
+                json.loads(os.environ["TF_CONFIG"])["cluster"]["worker"]
+            except (ValueError, KeyError, TypeError):
+                raise UserError('TF_CONFIG must be JSON like {"cluster": {"worker": ["host1:port", ...]}, '
+                                '"task": {"type": "worker", "index": 0}}') from None
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise UserError(f"unknown strategy {name!r} for --strategy; choose one of: {', '.join(STRATEGIES)}")
+
+
+def is_chief(strategy: tf.distribute.Strategy | None) -> bool:
+    """True on the worker that writes the model directory (worker 0, or the chief of a cluster)."""
+    if strategy is None:
+        return True
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
+def _dense(grad):
+    return tf.convert_to_tensor(grad) if isinstance(grad, tf.IndexedSlices) else grad
+
+
+class Updater:
+    """``update(batches) -> (loss per token, tokens)``: one optimizer update from ``batches`` (a list of
+    ``accumulate`` items of the dataset returned by :meth:`distribute`)."""
+
+    def __init__(self, model, optimizer, loss_fn, strategy: tf.distribute.Strategy | None = None, accumulate: int = 1):
+        if accumulate < 1:
+            raise UserError(f"--accumulate must be at least 1, got {accumulate}")
+        if strategy is not None and hasattr(optimizer, "inner_optimizer"):
+            raise UserError("--mixed-precision float16 (loss scaling) is not supported with --strategy yet; use bfloat16")
+        self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        self.replicated = strategy is not None
+        self.strategy, self.accumulate = strategy or tf.distribute.get_strategy(), accumulate
+        self.plain = not self.replicated and accumulate == 1
+        self._step = self._grads = self._apply = None
+
+    def distribute(self, dataset: tf.data.Dataset):
+        """The dataset split across replicas (each global batch divided along its batch axis)."""
+        if not self.replicated:
+            return dataset
+        return self.strategy.experimental_distribute_dataset(dataset)
+
+    def update(self, batches) -> tuple[tf.Tensor, tf.Tensor]:
+        if len(batches) != self.accumulate:
+            raise ValueError(f"expected {self.accumulate} batches, got {len(batches)}")
+        if self.plain:
+            return self._plain_step(*batches[0])
+        grads, total, tokens = None, 0.0, 0.0
+        for batch in batches:
+            g, t, n = self._grad_sums(batch)
+            grads = g if grads is None else [a + b for a, b in zip(grads, g)]
+            total, tokens = total + t, tokens + n
+        self._apply_update(grads, tokens)
+        return total / tokens, tokens
+
+    # ----- one device, one batch: the fused step -----------------------------------------------
+    def _plain_step(self, src, tgt_in, tgt_out):
+        if self._step is None:
+            model, optimizer = self.model, self.optimizer
+            spec = tf.TensorSpec([None, None], tf.int32)
+
+            @tf.function(input_signature=[spec, spec, spec])
+            def step(src, tgt_in, tgt_out):
+                with tf.GradientTape() as tape:
+                    total, tokens = self.loss_fn(src, tgt_in, tgt_out)
+                    loss = total / tokens
+                    scaled = optimizer.scale_loss(loss)  # the loss itself unless float16 loss scaling
+                grads = tape.gradient(scaled, model.trainable_variables)
+                optimizer.apply_gradients(zip(grads, model.trainable_variables))
+                return loss, tokens
+
+            self._step = step
+        return self._step(src, tgt_in, tgt_out)
+
+    # ----- replicas and/or accumulation ---------------------------------------------------------
+    def _grad_sums(self, batch):
+        """(gradients of the token-loss sum, loss sum, tokens), each summed over the replicas."""
+        if self._grads is None:
+            model, optimizer, strategy = self.model, self.optimizer, self.strategy
+
+            def replica_fn(src, tgt_in, tgt_out):
+                with tf.GradientTape() as tape:
+                    total, tokens = self.loss_fn(src, tgt_in, tgt_out)
+                    scaled = optimizer.scale_loss(total)
+                grads = tape.gradient(scaled, model.trainable_variables)
+                return [_dense(g) for g in grads], total, tokens
+
+            def grads_fn(batch):
+                grads, total, tokens = strategy.run(replica_fn, args=batch)
+                add = lambda v: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)  # noqa: E731
+                return [add(g) for g in grads], add(total), add(tokens)
+
+            self._grads = tf.function(grads_fn, reduce_retracing=True)
+        return self._grads(batch)
+
+    def _apply_update(self, grads, tokens):
+        """Apply ``sum(grads) / tokens`` once. Keras' optimizer, called in a replica context, clips each
+        replica's gradient and then sums them across replicas; so the first replica is handed the
+        whole (already summed) gradient and the others zeros: the sum is the global gradient and only
+        it is clipped, as on one device."""
+        if self._apply is None:
+            model, optimizer, strategy = self.model, self.optimizer, self.strategy
+
+            def apply_replica(grads, tokens):
+                first = tf.cast(tf.equal(tf.distribute.get_replica_context().replica_id_in_sync_group, 0), tokens.dtype)
+                optimizer.apply_gradients(zip([g * (first / tokens) for g in grads], model.trainable_variables))
+
+            @tf.function
+            def apply_fn(grads, tokens):
+                strategy.run(apply_replica, args=(grads, tokens))
+
+            self._apply = apply_fn
+        self._apply(grads, tokens)
