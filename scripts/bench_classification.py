@@ -51,7 +51,7 @@ def run_tfidf(train, test):
     return predicted, train_seconds, len(test) / (time.perf_counter() - start), {}
 
 
-def run_neural(name, train, test, overrides):
+def run_neural(name, train, test, overrides, holdout=True):
     preset, fixed = NEURAL[name]
     overrides = {**fixed, **overrides}
     from nmt.classification import model_dir as cdir
@@ -63,8 +63,11 @@ def run_neural(name, train, test, overrides):
     for key, value in overrides.items():
         section, field = key.split(".", 1)
         config = config.override(section, **{field: value})
-    tr, va = stratified_split(train.labels, 0.1, seed=0)
-    fit, valid = train.subset(tr), train.subset(va)
+    if holdout:  # 10% of the training part picks the best epoch
+        tr, va = stratified_split(train.labels, 0.1, seed=0)
+        fit, valid = train.subset(tr), train.subset(va)
+    else:  # every training text is trained on; the last epoch's weights are kept
+        fit, valid = train, None
     start = time.perf_counter()
     config, tokenizer, model = cdir.create(config, fit.texts, len(train.classes))
     result = ClassifierTrainer(model, config, tokenizer, fit, valid).run()
@@ -160,8 +163,9 @@ def markdown(result) -> str:
              f"Data: {result['data']} ({result['examples']:,} texts, "
              + (f"{result['folds']} stratified folds, StratifiedKFold(shuffle=True, random_state=0)" if result["folds"] > 1
                 else "one stratified 80/20 split, train_test_split(stratify, random_state=0)")
-             + "; each neural model holds out 10% of a fold's training "
-             "texts for model selection and trains its own SentencePiece model on the rest).", "",
+             + ("; each neural model holds out 10% of a fold's training texts for model selection and trains its own "
+                "SentencePiece model on the rest)." if result.get("holdout", True) else
+                "; each neural model trains on all of a fold's training texts and keeps its last epoch's weights)."), "",
              "| model | accuracy (mean ± std) | per fold | macro-F1 | folds at chance | train s / fold | inference texts/s |",
              "|---|---|---|---|---|---|---|"]
     for name, model in result["models"].items():
@@ -199,6 +203,8 @@ def main(argv=None):
     parser.add_argument("--set", action="append", default=[], metavar="MODEL:SECTION.KEY=VALUE")
     parser.add_argument("--name", default="ag_news_cv")
     parser.add_argument("--title", default="AG News, stratified 5-fold cross-validation over the 7,600 test rows")
+    parser.add_argument("--no-holdout", action="store_true",
+                        help="train neural models on the whole training part (no 10%% validation; last epoch kept)")
     parser.add_argument("--replot", metavar="JSON", help="only redraw the confusion plots and Markdown of an earlier run")
     args = parser.parse_args(argv)
     if args.replot:
@@ -236,7 +242,7 @@ def main(argv=None):
         overrides.setdefault(target, {})[key] = value
     result = {"title": args.title, "name": args.name, "command": benchinfo.command(), "machine": benchinfo.machine(),
               "versions": benchinfo.versions(), "data": f"{args.ag_news} ({args.split})", "examples": len(data),
-              "folds": args.folds, "models": {}}
+              "folds": args.folds, "holdout": not args.no_holdout, "models": {}}
     out = ROOT / "results" / args.name
     names = args.models.split(",")
     unknown = [n for n in names if n not in ("tfidf", "minilm-frozen", *NEURAL)]
@@ -251,7 +257,7 @@ def main(argv=None):
             elif name == "minilm-frozen":
                 predicted, seconds, per_second, extra = run_minilm_frozen(data.texts, train_idx, test_idx, data.labels)
             else:
-                predicted, seconds, per_second, extra = run_neural(name, train, test, overrides.get(name, {}))
+                predicted, seconds, per_second, extra = run_neural(name, train, test, overrides.get(name, {}), holdout=not args.no_holdout)
             rep = report(test.labels, predicted, data.classes)
             runs.append({"fold": i, "accuracy": rep.accuracy, "macro_f1": rep.macro_f1, "confusion": rep.confusion,
                          "train_seconds": round(seconds, 1), "examples_per_second": round(per_second, 1), **extra})
