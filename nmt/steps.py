@@ -4,11 +4,11 @@ several accumulated, in float32 or mixed precision.
 The loss of a batch is a sum over its target tokens (``loss_fn(src, tgt_in, tgt_out) -> (total,
 tokens)``); an update applies the gradient of ``sum(total) / sum(tokens)`` over everything it saw, so
 
-* **replicas** (``--strategy mirrored|multiworker``): each global batch is split across the replicas;
-  each returns the gradient of its own token sum, the sums are added across replicas and divided by
-  the global token count, and the optimizer applies them once, in cross-replica context. Clipping
-  therefore sees the global gradient, exactly as on one device (Keras' own replica-context path
-  clips each replica's part before adding them up);
+* **replicas** (``--strategy mirrored|multiworker``): each replica takes a whole batch; each returns
+  the gradient of its own token sum, the sums are added across replicas and divided by the global
+  token count, and the optimizer applies them once. Clipping sees the global gradient, exactly as on
+  one device (Keras' own replica-context path would clip each replica's part before adding them up).
+  R replicas therefore make the same updates as ``--accumulate R`` on one device, R times faster;
 * **accumulation** (``--accumulate N``): N batches' gradient sums are added before one update, the
   same update as one batch N times as large (the step counter counts updates);
 * **mixed precision** (``--mixed-precision float16|bfloat16``): the layers compute in the 16-bit type
@@ -94,10 +94,19 @@ class Updater:
         self._step = self._grads = self._apply = None
 
     def distribute(self, dataset: tf.data.Dataset):
-        """The dataset split across replicas (each global batch divided along its batch axis)."""
+        """The batches dealt out to the replicas: each replica takes whole batches in turn, so with R
+        replicas one update sees R consecutive batches, as ``--accumulate R`` on one device does (every
+        worker builds the same seeded pipeline and keeps its share; no batch is split, so no replica
+        ever gets an empty one)."""
         if not self.replicated:
             return dataset
-        return self.strategy.experimental_distribute_dataset(dataset)
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+
+        def per_worker(context):  # one input pipeline per worker; its replicas take its batches in turn
+            return dataset.shard(context.num_input_pipelines, context.input_pipeline_id).with_options(options)
+
+        return self.strategy.distribute_datasets_from_function(per_worker)
 
     def update(self, batches) -> tuple[tf.Tensor, tf.Tensor]:
         if len(batches) != self.accumulate:

@@ -5,6 +5,7 @@ The loop is family-agnostic: it only calls ``model.forward`` and the translator.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -105,6 +106,7 @@ def _worker_copy(directory: Path, resume: bool) -> Path:
     """A private folder for a non-chief worker's writes (every worker must save checkpoints under
     MultiWorkerMirroredStrategy, but only the chief's are kept); it starts from the chief's on resume."""
     copy = Path(tempfile.mkdtemp(prefix="nmt-worker-"))
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
     if resume:
         shutil.copytree(directory, copy, dirs_exist_ok=True)
     return copy
@@ -148,6 +150,8 @@ class Trainer:
     def __init__(self, config: Config, directory, train_pairs: Sequence, valid_pairs: Sequence,
                  resume: bool = False, progress: bool = True, tokenizer: Tokenizer | None = None,
                  strategy: str | None = None):
+        # First: MultiWorkerMirroredStrategy must configure collectives before TensorFlow runs any op.
+        self.strategy = steps.make_strategy(strategy)
         self.dir = Path(directory)
         self.progress = progress
         resuming = resume and md.is_model_dir(self.dir)
@@ -171,7 +175,6 @@ class Trainer:
             raise UserError("no training pairs left after filtering; check the corpus and --max-tokens")
         self.valid_pairs = list(valid_pairs)
         self.valid_data = encode_pairs(self.valid_pairs, tokenizer, tc.max_tokens, "valid") if self.valid_pairs else None
-        self.strategy = steps.make_strategy(strategy)
         with self.strategy.scope() if self.strategy else contextlib.nullcontext():
             self.model = _build_in_precision(config, tokenizer)
             self.optimizer = make_optimizer(tc)
