@@ -137,3 +137,8 @@ class Tokenizer:
 
     def source_pieces(self, ids) -> tf.Tensor:
         return self._run("src", "id_to_string", ids)
+
+    def vocabulary(self, side: str = "src") -> list[str]:
+        """Every piece of the ``src`` or ``tgt`` model, in id order (``<pad> <unk> <s> </s>`` first)."""
+        size = self.src_vocab_size if side == "src" else self.tgt_vocab_size
+        return [p.decode("utf-8") for p in self._run(side, "id_to_string", tf.range(size)).numpy()]
