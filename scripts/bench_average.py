@@ -1,0 +1,86 @@
+#!/usr/bin/env python
+"""Checkpoint averaging: test BLEU of the best weights, the last checkpoint, and the mean of the last N.
+
+For a trained model directory, scores on the same test set (same beam and penalty, the model's
+decoding settings): ``model.weights.h5`` (best validation BLEU), each kept checkpoint alone, and
+``nmt average --last N`` for every N from 2 to the number kept. Writes results/NAME.json and .md.
+
+    python scripts/bench_average.py --model runs/bench31/transformer --name average_transformer_30min
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+M30K = ROOT.parent / "shared" / "data" / "multi30k"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="a trained model directory with several checkpoints")
+    p.add_argument("--source", default=str(M30K / "test_2016_flickr.en.gz"))
+    p.add_argument("--reference", default=str(M30K / "test_2016_flickr.de.gz"))
+    p.add_argument("--name", default="average")
+    args = p.parse_args(argv)
+    if not Path(args.source).is_file():
+        sys.exit(f"skipped: {args.source} not found (the real corpora live in ../shared/data)")
+
+    from nmt import benchinfo, model_dir as md
+    from nmt.averaging import average, checkpoints, read_weights
+    from nmt.corpora.parallel import read_lines
+    from nmt.evaluation import score
+    from nmt.translator import Translator
+
+    sources, references = read_lines(args.source), read_lines(args.reference)
+    kept = checkpoints(args.model)
+    best_step = max((m for m in md.read_metrics(args.model) if m.get("best")), key=lambda m: m["step"])["step"]
+    rows = []
+
+    def evaluate(label, translator):
+        hyps = translator.translate(sources)
+        s = score([h.text for h in hyps], references)
+        rows.append({"weights": label, "bleu": s.bleu, "chrf": s.chrf, "bleu_signature": s.bleu_signature})
+        print(json.dumps(rows[-1]), flush=True)
+
+    translator = Translator.load(args.model)
+    evaluate(f"model.weights.h5 (best validation BLEU, step {best_step})", translator)
+    for step, prefix in kept:
+        for w, value in zip(translator.model.weights, read_weights(translator.model, translator_config(args.model), prefix)):
+            w.assign(value)
+        evaluate(f"checkpoint {step} alone", translator)
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(2, len(kept) + 1):
+            summary = average(args.model, Path(tmp) / f"avg{n}", last=n)
+            evaluate(f"mean of the last {n} checkpoints (steps {', '.join(map(str, summary['steps']))})",
+                     Translator.load(Path(tmp) / f"avg{n}"))
+    d = translator.decode_config
+    result = {"name": args.name, "command": benchinfo.command(), "machine": benchinfo.machine(),
+              "versions": benchinfo.versions(), "model": args.model, "source": args.source, "sentences": len(sources),
+              "decode": {"beam_size": d.beam_size, "length_penalty": d.length_penalty}, "rows": rows}
+    out = ROOT / "results" / args.name
+    out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    lines = ["# Checkpoint averaging (`nmt average`)", "", f"Command: `{result['command']}`", "",
+             "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
+             + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
+             f"Model: `{args.model}`; {len(sources):,} sentences of `{args.source}`, beam {d.beam_size}, "
+             f"length penalty {d.length_penalty}.", "", "| weights | BLEU | chrF |", "|---|---|---|"]
+    lines += [f"| {r['weights']} | {r['bleu']:.2f} | {r['chrf']:.2f} |" for r in rows]
+    lines += ["", f"BLEU signature: `{rows[0]['bleu_signature']}`", ""]
+    out.with_suffix(".md").write_text("\n".join(lines))
+    print(out.with_suffix(".md").read_text())
+
+
+def translator_config(path):
+    from nmt.config import Config
+
+    return Config.load(Path(path) / "config.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+#!/usr/bin/env python
+"""Translation speed of a trained Transformer in nmt (TensorFlow) and in CTranslate2, in one run.
+
+Converts the model directory with ``nmt export --format ctranslate2`` (float32, and int8 weights),
+then translates the same sentences with each engine, greedy and beam 4, all with the same bound on
+the output length and no length penalty (GNMT's and CTranslate2's penalties differ; with none both
+searches rank by log-probability). Each timing is the median of --repeats passes after an untimed one;
+CTranslate2 runs with as many threads as nmt's TensorFlow uses (the machine's cores). Reports
+sentences/s, the ratio to nmt, BLEU/chrF against the references and how many translations equal
+nmt's. Writes results/NAME.json and .md.
+
+    python scripts/bench_ctranslate2.py --model runs/bench31/transformer --name ctranslate2_decoding
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+M30K = ROOT.parent / "shared" / "data" / "multi30k"
+
+
+def timed(fn, sources, repeats):
+    fn(sources[:64])  # untimed: traces TensorFlow's graphs, warms CTranslate2's allocator
+    seconds, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn(sources)
+        seconds.append(time.perf_counter() - start)
+    return out, sorted(seconds)[len(seconds) // 2]
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="a trained Transformer model directory")
+    p.add_argument("--source", default=str(M30K / "test_2016_flickr.en.gz"))
+    p.add_argument("--reference", default=str(M30K / "test_2016_flickr.de.gz"))
+    p.add_argument("--sentences", type=int, default=1000)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--name", default="ctranslate2_decoding")
+    args = p.parse_args(argv)
+    if not Path(args.source).is_file():
+        sys.exit(f"skipped: {args.source} not found (the real corpora live in ../shared/data)")
+
+    from nmt import benchinfo
+    from nmt.corpora.parallel import read_lines
+    from nmt.ctranslate2_export import CTranslate2Translator, convert
+    from nmt.evaluation import score
+    from nmt.translator import Translator
+
+    sources = read_lines(args.source)[: args.sentences]
+    references = read_lines(args.reference)[: args.sentences]
+    translator = Translator.load(args.model)
+    decode = translator.decode_config
+    threads = os.cpu_count() or 1
+    rows, outputs = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        engines = {"nmt (TensorFlow)": None}
+        for quantization in ("float32", "int8"):
+            path = Path(tmp) / quantization
+            convert(args.model, path, quantization=quantization)
+            engines[f"CTranslate2 {quantization}"] = CTranslate2Translator(path, intra_threads=threads)
+        for search, beam in (("greedy", 1), ("beam 4", 4)):
+            for engine, ct2 in engines.items():
+                if ct2 is None:
+                    fn = lambda s, beam=beam: [h.text for h in translator.translate(  # noqa: E731
+                        s, beam_size=beam, length_penalty=0.0, batch_size=args.batch_size)]
+                else:
+                    fn = lambda s, beam=beam, ct2=ct2: ct2.translate(  # noqa: E731
+                        s, beam_size=beam, length_penalty=0.0, max_length_a=decode.max_length_a,
+                        max_length_b=decode.max_length_b, batch_size=args.batch_size)
+                out, seconds = timed(fn, sources, args.repeats)
+                outputs[(search, engine)] = out
+                scores = score(out, references)
+                base = outputs[(search, "nmt (TensorFlow)")]
+                rows.append({"search": search, "engine": engine, "sentences_per_second": round(len(sources) / seconds, 1),
+                             "bleu": scores.bleu, "chrf": scores.chrf, "bleu_signature": scores.bleu_signature,
+                             "identical_to_nmt": sum(a == b for a, b in zip(out, base))})
+                print(json.dumps(rows[-1]), flush=True)
+    for row in rows:
+        base = next(r for r in rows if r["search"] == row["search"] and r["engine"] == "nmt (TensorFlow)")
+        row["speed_ratio"] = round(row["sentences_per_second"] / base["sentences_per_second"], 2)
+    result = {"name": args.name, "command": benchinfo.command(), "machine": benchinfo.machine(),
+              "versions": {**benchinfo.versions(), "ctranslate2": __import__("ctranslate2").__version__},
+              "model": args.model, "source": args.source, "sentences": len(sources), "batch_size": args.batch_size,
+              "threads": threads, "repeats": args.repeats, "rows": rows}
+    out = ROOT / "results" / args.name
+    out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    lines = ["# Decoding speed: nmt (TensorFlow) and CTranslate2 on the same Transformer", "",
+             f"Command: `{result['command']}`", "",
+             "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
+             + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
+             f"Model: `{args.model}`; {len(sources):,} sentences of `{args.source}`, batches of {args.batch_size}, "
+             f"no length penalty, at most ceil({decode.max_length_a}·(S+1)+{decode.max_length_b}) tokens; "
+             f"CTranslate2 with {threads} threads; median of {args.repeats} timed passes.", "",
+             "| search | engine | sentences/s | × nmt | BLEU | chrF | identical to nmt |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['search']} | {r['engine']} | {r['sentences_per_second']:,} | {r['speed_ratio']} | "
+                     f"{r['bleu']:.2f} | {r['chrf']:.2f} | {r['identical_to_nmt']:,} / {len(sources):,} |")
+    lines += ["", f"BLEU signature: `{rows[0]['bleu_signature']}`", ""]
+    out.with_suffix(".md").write_text("\n".join(lines))
+    print(out.with_suffix(".md").read_text())
+
+
+if __name__ == "__main__":
+    main()
