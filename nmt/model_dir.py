@@ -64,7 +64,16 @@ def load(path: str | Path, weights: str = WEIGHTS):
 
 
 def read_metrics(path: str | Path) -> list[dict]:
+    """The validations in ``metrics.jsonl``; a last line cut short (a process killed mid-write) is skipped."""
     file = Path(path) / METRICS
     if not file.is_file():
         return []
-    return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+    lines = [line for line in file.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    out = []
+    for i, line in enumerate(lines):
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            if i < len(lines) - 1:
+                raise UserError(f"{file} line {i + 1} is not JSON; the file is damaged") from None
+    return out

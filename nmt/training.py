@@ -26,6 +26,7 @@ from nmt import model_dir as md, optimizers, steps
 from nmt.config import Config
 from nmt.errors import UserError
 from nmt.evaluation import score
+from nmt.lock import TrainingLock
 from nmt.pipeline import encode_pairs, make_dataset
 from nmt.tokenization import Tokenizer
 from nmt.translator import Translator
@@ -154,6 +155,16 @@ class Trainer:
         self.strategy = steps.make_strategy(strategy)
         self.dir = Path(directory)
         self.progress = progress
+        self.lock = TrainingLock(self.dir)
+        if steps.is_chief(self.strategy):
+            self.lock.acquire()  # before anything is read or written: one training per directory
+        try:
+            self._setup(config, train_pairs, valid_pairs, resume, tokenizer)
+        except BaseException:
+            self.lock.release(remove_empty_directory=True)
+            raise
+
+    def _setup(self, config, train_pairs, valid_pairs, resume, tokenizer):
         resuming = resume and md.is_model_dir(self.dir)
         # Seed first: an eager tf.random.set_seed later would drop the tokenizer's resources.
         keras.utils.set_random_seed(Config.load(self.dir / md.CONFIG).train.seed if resuming else config.train.seed)
@@ -188,17 +199,29 @@ class Trainer:
         self.best_bleu = tf.Variable(-1.0, trainable=False, dtype=tf.float32)
         self.bad_evals = tf.Variable(0, trainable=False, dtype=tf.int64)
         self.tokens_seen = tf.Variable(0, trainable=False, dtype=tf.int64)
+        # rng: the dropout layers' seed-generator states, so a resumed run draws the masks the
+        # uninterrupted one would have (they are not trainable, so the optimizer's list misses them)
         self.ckpt = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, best_bleu=self.best_bleu,
-                                        bad_evals=self.bad_evals, tokens_seen=self.tokens_seen)
+                                        bad_evals=self.bad_evals, tokens_seen=self.tokens_seen,
+                                        rng=list(self.model.non_trainable_variables))
         self.manager = tf.train.CheckpointManager(self.ckpt, self.dir / md.CHECKPOINTS, max_to_keep=tc.keep_checkpoints)
         if resume:
             if self.manager.latest_checkpoint is None:
                 raise UserError(f"cannot resume: {self.dir} has no checkpoint yet; start a new training instead")
-            self.ckpt.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+            self._restore(self.manager.latest_checkpoint)
             log.info("resumed from %s at step %d", self.manager.latest_checkpoint, self.step)
         self.updater = steps.Updater(self.model, self.optimizer, partial(self._loss, training=True), self.strategy,
                                      tc.accumulate)
         self._eval_step = tf.function(self._loss, input_signature=self._signature(), reduce_retracing=True)
+
+    def _restore(self, prefix: str) -> None:
+        try:
+            self.ckpt.restore(prefix).assert_existing_objects_matched()
+        except AssertionError:  # written before checkpoints held the dropout RNG state: restore the rest
+            tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, best_bleu=self.best_bleu,
+                                bad_evals=self.bad_evals, tokens_seen=self.tokens_seen,
+                                ).restore(prefix).assert_existing_objects_matched()
+            log.info("%s predates saved dropout RNG state: the resumed run draws different dropout masks", prefix)
 
     @property
     def step(self) -> int:
@@ -258,6 +281,13 @@ class Trainer:
 
     # ----- loop -------------------------------------------------------------------------------
     def run(self) -> TrainResult:
+        """Train to the end (steps, epochs, time budget or early stopping); releases the directory's lock."""
+        try:
+            return self._run()
+        finally:
+            self.lock.release()
+
+    def _run(self) -> TrainResult:
         from tqdm.auto import tqdm
 
         tc = self.config.train
@@ -269,7 +299,10 @@ class Trainer:
         max_steps = min(limit) if limit else None
         if max_steps is None and not tc.time_budget:
             raise UserError("training has no end: give --steps, --epochs or --time-budget")
-        ds = make_dataset(self.train_data, tc.batch_tokens, tc.max_tokens, shuffle=True, seed=tc.seed + self.step, repeat=True)
+        # One seeded stream for the whole run; a resumed run skips the batches already trained on, so it
+        # sees exactly the batches the uninterrupted run would have seen next.
+        ds = make_dataset(self.train_data, tc.batch_tokens, tc.max_tokens, shuffle=True, seed=tc.seed, repeat=True)
+        ds = ds.skip(self.step * tc.accumulate * (self.strategy.num_replicas_in_sync if self.strategy else 1))
         ds = self.updater.distribute(ds)
         writer = tf.summary.create_file_writer(str(self.dir / "logs"))
         by_time = max_steps is None  # a time budget only: the bar counts seconds, so its ETA is right
