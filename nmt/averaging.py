@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from nmt import model_dir as md
+from nmt import manifest, model_dir as md
 from nmt.config import Config
 from nmt.errors import UserError
 from nmt.io import atomic_directory, check_output_directory
@@ -83,8 +83,9 @@ def average(path, out, last: int = 5, overwrite: bool = False) -> dict:
     summary = {"source": str(path), "steps": [s for s, _ in chosen],
                "checkpoints": [Path(p).name for _, p in chosen]}
     with atomic_directory(out, overwrite, inputs=[path]) as tmp:
-        tokenizer.save(tmp)
+        written = tokenizer.save(tmp)
         config.save(tmp / md.CONFIG)
         model.save_weights(str(tmp / md.WEIGHTS))
         (tmp / AVERAGED).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        manifest.record(tmp, [md.CONFIG, md.WEIGHTS] + [p.name for p in written])
     return summary

@@ -7,6 +7,7 @@ Layout::
     model.weights.h5     weights used for translation (best validation BLEU)
     checkpoints/         last-K training checkpoints with optimizer state and step (``--resume``)
     metrics.jsonl        one JSON line per validation
+    manifest.json        format version and SHA-256 of config, tokenizer and weights (checked on load)
     logs/                TensorBoard summaries
 
 Translating, evaluating and aligning need only the directory's path. Loading runs no code from the
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from nmt import manifest
 from nmt.config import Config
 from nmt.errors import UserError
 from nmt.models import build_model
@@ -50,6 +52,7 @@ def load(path: str | Path, weights: str = WEIGHTS):
         raise UserError(f"model directory {path} does not exist; train one with 'nmt train --model-dir {path}'")
     if not is_model_dir(path):
         raise UserError(f"{path} is not a model directory (no {CONFIG}); train one with 'nmt train --model-dir {path}'")
+    manifest.verify(path)  # format version and checksums, before anything is read
     config = Config.load(path / CONFIG)
     tokenizer = Tokenizer.load(path)
     model = build(config, tokenizer)

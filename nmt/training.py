@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from nmt import model_dir as md, optimizers, steps
+from nmt import manifest, model_dir as md, optimizers, steps
 from nmt.config import Config
 from nmt.errors import UserError
 from nmt.evaluation import score
@@ -194,8 +194,9 @@ class Trainer:
             self.dir = _worker_copy(self.dir, resume)
         elif not resume:  # only now: a mistake above leaves no half-made model directory behind
             self.dir.mkdir(parents=True, exist_ok=True)
-            tokenizer.save(self.dir)
+            written = tokenizer.save(self.dir)
             config.save(self.dir / md.CONFIG)
+            manifest.record(self.dir, [md.CONFIG] + [p.name for p in written])
         self.best_bleu = tf.Variable(-1.0, trainable=False, dtype=tf.float32)
         self.bad_evals = tf.Variable(0, trainable=False, dtype=tf.int64)
         self.tokens_seen = tf.Variable(0, trainable=False, dtype=tf.int64)
@@ -269,7 +270,9 @@ class Trainer:
             self.bad_evals.assign(0)
             tmp = self.dir / ("tmp." + md.WEIGHTS)
             self.model.save_weights(str(tmp))
+            manifest.accept(self.dir, md.WEIGHTS, tmp)  # a kill between these three lines leaves a valid directory
             tmp.replace(self.dir / md.WEIGHTS)
+            manifest.settle(self.dir, md.WEIGHTS)
             metrics["best"] = True
         else:
             self.bad_evals.assign_add(1)

@@ -8,6 +8,7 @@ Layout::
                        or vocab.txt + wordpiece.json for a pretrained BERT-family encoder
     model.weights.h5   weights
     history.jsonl      one JSON line per epoch
+    manifest.json      format version and SHA-256 of the files above but history (checked on load)
 
 Loading runs no code from the directory (JSON, SentencePiece protobufs and HDF5 weights only).
 """
@@ -18,6 +19,7 @@ import json
 import os
 from pathlib import Path
 
+from nmt import manifest
 from nmt.classification.config import ClassifyConfig
 from nmt.config import read_mapping
 from nmt.errors import UserError
@@ -30,13 +32,15 @@ def save(directory, config: ClassifyConfig, tokenizer, classes, model, history=(
     """Write a classifier directory; the weights go to a temporary file renamed into place last."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tokenizer.save(directory)
+    written = tokenizer.save(directory)
     atomic_write_text(directory / CONFIG, json.dumps(config.to_dict(), indent=2) + "\n")
     atomic_write_text(directory / CLASSES, json.dumps(list(classes), ensure_ascii=False) + "\n")
     atomic_write_text(directory / HISTORY, "".join(json.dumps(r) + "\n" for r in history))
     tmp = directory / f".{WEIGHTS}.tmp.weights.h5"
     model.save_weights(str(tmp))
+    manifest.accept(directory, WEIGHTS, tmp)
     os.replace(tmp, directory / WEIGHTS)
+    manifest.record(directory, [CONFIG, CLASSES, WEIGHTS] + [Path(p).name for p in written])
     return directory
 
 
@@ -102,6 +106,7 @@ def load(directory):
     if not is_classifier_dir(directory):
         raise UserError(f"{directory} is not a classifier directory (no {CONFIG} with task 'classification'); "
                         "train one with 'nmt classify train'")
+    manifest.verify(directory)
     config = ClassifyConfig.load(directory / CONFIG)
     try:
         classes = json.loads((directory / CLASSES).read_text("utf-8"))
