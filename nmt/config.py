@@ -83,6 +83,7 @@ class DecodeConfig:
     max_length_a: float = 1.5
     max_length_b: int = 10
     batch_size: int = 64
+    max_source_tokens: int = 1024  # longer sources are cut to this many pieces (with a warning), as CTranslate2 does
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Sequence
 
+import logging
+
 import numpy as np
 import tensorflow as tf
 
@@ -19,6 +21,8 @@ from nmt.decoding import DecodeOptions, make_decode_fn
 from nmt.errors import UserError
 from nmt.pipeline import length_sorted_batches
 from nmt.tokenization import BOS_ID, EOS_ID
+
+log = logging.getLogger("nmt.translate")
 
 
 @dataclass
@@ -71,14 +75,14 @@ class Translator:
                   return_attention: bool = False, progress=None):
         """Translate ``sentences``; returns one Hypothesis per sentence, or a list of ``n_best`` when n_best > 1."""
         options = self.options(beam_size, n_best, length_penalty, return_attention)
-        batch_size = batch_size or self.decode_config.batch_size
+        batch_size = self.decode_config.batch_size if batch_size is None else batch_size
         if batch_size < 1:
             raise UserError(f"batch size must be at least 1, got {batch_size}")
         sentences = [" ".join(s.split()) for s in sentences]
         if not sentences:
             return []
         fn = self._fn(options)
-        src = self.tokenizer.encode_source(tf.constant(sentences))  # [N,(S)]
+        src = self._cut(self.tokenizer.encode_source(tf.constant(sentences)))  # [N,(S)]
         lengths = src.row_lengths().numpy()
         results: list = [None] * len(sentences)
         for idx in length_sorted_batches(lengths, batch_size):
@@ -88,6 +92,19 @@ class Translator:
             if progress is not None:
                 progress.update(len(idx))
         return results if options.n_best > 1 else [r[0] for r in results]
+
+    def _cut(self, src: tf.RaggedTensor) -> tf.RaggedTensor:
+        """Sources longer than ``max_source_tokens`` pieces keep their first pieces and their ``</s>``:
+        a 10,000-word line would otherwise decode for minutes (its bound grows with its length)."""
+        limit = max(2, self.decode_config.max_source_tokens)
+        long = int(tf.reduce_sum(tf.cast(src.row_lengths() > limit, tf.int32)))
+        if not long:
+            return src
+        log.warning("%d source sentence(s) longer than %d pieces were cut to %d (decode.max_source_tokens)",
+                    long, limit, limit)
+        body = src[:, :-1][:, : limit - 1]  # [N,(S)] every source ends with </s>: drop it, keep limit-1 pieces
+        eos = tf.RaggedTensor.from_tensor(tf.fill(tf.stack([body.nrows(), 1]), tf.constant(EOS_ID, src.dtype)))  # [N,1]
+        return tf.concat([body, eos.with_row_splits_dtype(body.row_splits.dtype)], axis=1)  # [N,(S)] ending with </s>
 
     def _collect(self, out, src, idx, options, results):
         ids, lengths, scores = out.ids.numpy(), out.lengths.numpy(), out.scores.numpy()  # [B,N,T] [B,N] [B,N]
@@ -120,7 +137,9 @@ class Translator:
         """
         if len(sources) != len(targets):
             raise UserError(f"{len(sources)} source sentences but {len(targets)} target sentences; give one target per source")
-        batch_size = batch_size or self.decode_config.batch_size
+        batch_size = self.decode_config.batch_size if batch_size is None else batch_size
+        if batch_size < 1:
+            raise UserError(f"batch size must be at least 1, got {batch_size}")
         sources = [" ".join(s.split()) for s in sources]
         if not sources:
             return []

@@ -43,7 +43,7 @@ def read_pairs(src, tgt, tsv, what: str, max_words: int | None = None):
         pairs = read_parallel(src, tgt)
     else:
         return None
-    kept, stats = clean_pairs(pairs, max_words=max_words)
+    kept, stats = clean_pairs(pairs, max_words=max_words, label=f"{what} corpus")
     if not kept:
         raise UserError(f"the {what} corpus has no usable pairs ({stats.summary()})")
     return kept

@@ -31,7 +31,7 @@ def assert_same_updates(one, many, replicas):
     assert a[-1, 0] < a[0, 0] - 0.5  # and they are learning
 
 
-@pytest.mark.parametrize("family", ["transformer", "rnn"])
+@pytest.mark.parametrize("family", [pytest.param("transformer", marks=pytest.mark.slow), "rnn"])
 def test_mirrored_training_matches_one_device(family):
     """One process per family: a second MirroredStrategy in one process reuses collective keys."""
     runs = run("mirrored", family)

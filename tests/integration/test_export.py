@@ -46,9 +46,9 @@ def exports(tmp_path_factory):
     write_corpus(folder)
     common = ["--train-src", str(folder / "train.src"), "--train-tgt", str(folder / "train.tgt"), "--valid-src",
               str(folder / "train.src"), "--valid-tgt", str(folder / "train.tgt"), "--preset", "tiny", "--vocab-size", "30",
-              "--eval-every", "100", "--no-progress"]
-    for name, extra in (("lstm", ["--model", "rnn", "--steps", "200", "--lr", "0.01"]),
-                        ("transformer", ["--model", "transformer", "--layers", "2", "--steps", "100", "--lr", "0.003"])):
+              "--eval-every", "1000", "--no-progress"]
+    for name, extra in (("lstm", ["--model", "rnn", "--steps", "80", "--lr", "0.01"]),
+                        ("transformer", ["--model", "transformer", "--layers", "2", "--steps", "60", "--lr", "0.003"])):
         code, _, err = run(["train", "--model-dir", str(folder / name), *common, *extra])
         assert code == 0, err
         code, out, err = run(["export", str(folder / name), str(folder / f"{name}.export"), "--beam-size", "3",
@@ -59,7 +59,7 @@ def exports(tmp_path_factory):
     write_table(folder / "train.csv", topic_rows(240, 0))
     (folder / "small.json").write_text(json.dumps(SMALL))
     code, _, err = run(["classify", "train", "--model-dir", str(folder / "clf"), "--data", str(folder / "train.csv"),
-                        "--config", str(folder / "small.json"), "--preset", "transformer", "--epochs", "2", "--no-progress"])
+                        "--config", str(folder / "small.json"), "--preset", "transformer", "--epochs", "1", "--no-progress"])
     assert code == 0, err
     _write_bert_classifier(folder)
     for name in ("clf", "bert"):

@@ -24,7 +24,7 @@ def train(folder, name, *extra):
     return json.loads(out.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+@pytest.mark.parametrize("precision", ["bfloat16", pytest.param("float16", marks=pytest.mark.slow)])
 def test_mixed_precision_trains_and_saves_float32_weights(corpus, precision):
     summary = train(corpus, precision, "--model", "rnn", "--steps", "60", "--mixed-precision", precision)
     assert keras.mixed_precision.global_policy().name == "float32"  # not left behind for later models

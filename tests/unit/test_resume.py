@@ -33,7 +33,7 @@ def _record(trainer, stop_at=None):
     return seen
 
 
-@pytest.mark.parametrize("family", ["transformer", "rnn"])
+@pytest.mark.parametrize("family", [pytest.param("transformer", marks=pytest.mark.slow), "rnn"])
 def test_resumed_run_repeats_the_uninterrupted_losses_exactly(tmp_path, family):
     """Dropout 0.2, so the dropout RNG state must come back too, and the data stream must skip to the
     batch the uninterrupted run would read next."""

@@ -45,7 +45,7 @@ def _updater(accumulate, clip):
     return model, Updater(model, optimizer, loss_fn, accumulate=accumulate)
 
 
-@pytest.mark.parametrize("clip", [None, 0.05])  # 0.05: clipping active, it must clip the summed gradient
+@pytest.mark.parametrize("clip", [pytest.param(None, marks=pytest.mark.slow), 0.05])  # 0.05: clipping active, it must clip the summed gradient
 def test_accumulated_batches_equal_one_big_batch(clip):
     rng = np.random.default_rng(0)
     updates = [[_batch(rng, 3, 5), _batch(rng, 5, 5)] for _ in range(2)]  # different sizes and token counts

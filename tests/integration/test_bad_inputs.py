@@ -1,0 +1,187 @@
+"""A catalogue of bad inputs across the commands (README, Troubleshooting).
+
+Every user mistake must exit with status 2, print exactly one line that names the problem (and
+usually the fix), no traceback, and leave no output file behind. A few inputs that look bad but are
+handled (BOM, CRLF, a blank line, a 10,000-word line, Ctrl-C) are checked for what happens instead.
+"""
+
+import csv
+import json
+import logging
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_classify import SMALL, topic_rows, write_table
+from tests.integration.test_cli import run, write_corpus
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    src, tgt = write_corpus(d, n=200)
+    (d / "short.tgt").write_text("\n".join(tgt[:199]) + "\n")
+    (d / "empty.txt").write_text("")
+    (d / "bad_utf8.txt").write_bytes(b"ab cd\n\xff\xfe broken\n")
+    (d / "utf16.txt").write_bytes("ab cd\nef gh\n".encode("utf-16"))
+    (d / "nul.txt").write_bytes(b"ab\x00cd\nef\n")
+    (d / "three.txt").write_text("ab cd\nef\ngh ij\n")
+    (d / "two.txt").write_text("CD AB\nEF\n")
+    (d / "badlinks.txt").write_text("0-0 x-1\n0-0\n0-0\n")
+    (d / "clean.txt").write_text("ab cd ef\ngh ij\n")
+    (d / "bom_crlf.txt").write_bytes("\ufeffab cd ef\r\ngh ij\r\n".encode("utf-8"))
+    (d / "bad.yaml").write_text("model: [unclosed\n")
+    code, _, err = run(["train", "--model-dir", str(d / "m"), "--train-src", str(d / "train.src"), "--train-tgt",
+                        str(d / "train.tgt"), "--preset", "tiny", "--vocab-size", "30", "--steps", "150",
+                        "--eval-every", "150", "--lr", "0.01", "--no-progress"])
+    assert code == 0, err
+    write_table(d / "clf.csv", topic_rows(240, 0))
+    rows = list(csv.reader(open(d / "clf.csv")))
+    rows[1][0] = "Astrology"  # a class the classifier never saw
+    with open(d / "unknown_label.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    (d / "small.json").write_text(json.dumps(SMALL))
+    code, _, err = run(["classify", "train", "--model-dir", str(d / "c"), "--data", str(d / "clf.csv"), "--config",
+                        str(d / "small.json"), "--preset", "transformer", "--epochs", "1", "--no-progress"])
+    assert code == 0, err
+    _broken_copies(d)
+    return d
+
+
+def _broken_copies(d: Path):
+    noweights = d / "m_noweights"  # a training killed before its first validation
+    noweights.mkdir()
+    for name in ("config.json", "spm.model"):
+        shutil.copy(d / "m" / name, noweights / name)
+    foreign = shutil.copytree(d / "m", d / "m_foreign")  # weights of another configuration
+    config = json.loads((foreign / "config.json").read_text())
+    config["model"]["units"] *= 2
+    (foreign / "config.json").write_text(json.dumps(config))
+    (foreign / "manifest.json").unlink()
+    badtok = shutil.copytree(d / "m", d / "m_badtok")  # a tokenizer from another model
+    shutil.copy(d / "c" / "spm.model", badtok / "spm.model")
+    (badtok / "manifest.json").unlink()
+    damaged = shutil.copytree(d / "m", d / "m_damaged")
+    weights = damaged / "model.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:-100])
+    newer = shutil.copytree(d / "m", d / "m_newer")
+    manifest = json.loads((newer / "manifest.json").read_text())
+    (newer / "manifest.json").write_text(json.dumps({**manifest, "version": 99}))
+    (d / "exported").mkdir()
+    (d / "exported" / "keep.txt").write_text("someone's file")
+
+
+TRAIN = ["train", "--model-dir", "{t}/new", "--preset", "tiny", "--steps", "1", "--no-progress"]
+FILES = ["--train-src", "{d}/train.src", "--train-tgt", "{d}/train.tgt"]
+
+# (id, arguments, words the one-line message must contain)
+MISTAKES = [
+    ("train: sides of different lengths", TRAIN + ["--train-src", "{d}/train.src", "--train-tgt", "{d}/short.tgt"], "has 200 lines but"),
+    ("train: empty files", TRAIN + ["--train-src", "{d}/empty.txt", "--train-tgt", "{d}/empty.txt"], "no usable pairs"),
+    ("train: invalid UTF-8", TRAIN + ["--train-src", "{d}/bad_utf8.txt", "--train-tgt", "{d}/two.txt"], "line 2 is not valid UTF-8"),
+    ("train: UTF-16 file", TRAIN + ["--train-src", "{d}/utf16.txt", "--train-tgt", "{d}/two.txt"], "is UTF-16 encoded"),
+    ("train: NUL bytes", TRAIN + ["--train-src", "{d}/nul.txt", "--train-tgt", "{d}/two.txt"], "contains a NUL byte"),
+    ("train: missing file", TRAIN + ["--train-src", "{d}/nope.txt", "--train-tgt", "{d}/two.txt"], "no such file"),
+    ("train: a directory as corpus", TRAIN + ["--train-src", "{d}", "--train-tgt", "{d}/two.txt"], "is a directory"),
+    ("train: one side only", TRAIN + ["--train-src", "{d}/train.src"], "go together"),
+    ("train: unknown attention", TRAIN + FILES + ["--attention", "psychic"], "unknown attention mechanism 'psychic'"),
+    ("train: unknown model family", TRAIN + FILES + ["--model", "gru"], "unknown model family 'gru'"),
+    ("train: zero units", TRAIN + FILES + ["--units", "0"], "--units must be at least 1"),
+    ("train: negative layers", TRAIN + FILES + ["--layers", "-2"], "--layers must be at least 1"),
+    ("train: dropout of 1.5", TRAIN + FILES + ["--dropout", "1.5"], "--dropout must be in [0, 1)"),
+    ("train: zero batch tokens", TRAIN + FILES + ["--batch-tokens", "0"], "--batch-tokens must be positive"),
+    ("train: zero accumulation", TRAIN + FILES + ["--accumulate", "0"], "--accumulate must be at least 1"),
+    ("train: heads that do not divide", TRAIN + FILES + ["--attention", "multi-head", "--attention-units", "32", "--heads", "3"], "must be divisible by --heads"),
+    ("train: no end", ["train", "--model-dir", "{t}/new", "--preset", "tiny", "--steps", "0", "--no-progress"] + FILES, "training has no end"),
+    ("train: into an existing model", ["train", "--model-dir", "{d}/m", "--steps", "1"] + FILES, "already holds a model"),
+    ("train: resume nothing", ["train", "--model-dir", "{t}/nothing", "--resume", "--steps", "1"] + FILES, "cannot resume"),
+    ("train: missing config file", TRAIN + FILES + ["--config", "{d}/nope.yaml"], "does not exist"),
+    ("train: broken YAML", TRAIN + FILES + ["--config", "{d}/bad.yaml"], "cannot parse config file"),
+    ("train: missing plugin", TRAIN + FILES + ["--plugin", "no_such_module_here"], "cannot import plugin module"),
+    ("train: unknown strategy", TRAIN + FILES + ["--strategy", "horovod"], "'horovod' is not one of"),
+    ("translate: missing model directory", ["translate", "{t}/absent", "-i", "{d}/clean.txt"], "does not exist"),
+    ("translate: not a model directory", ["translate", "{d}", "-i", "{d}/clean.txt"], "is not a model directory"),
+    ("translate: half-written model directory", ["translate", "{d}/m_noweights", "-i", "{d}/clean.txt"], "has no model.weights.h5"),
+    ("translate: weights of another configuration", ["translate", "{d}/m_foreign", "-i", "{d}/clean.txt"], "does not match config.json"),
+    ("translate: tokenizer of another model", ["translate", "{d}/m_badtok", "-i", "{d}/clean.txt"], "does not match config.json"),
+    ("translate: damaged weights", ["translate", "{d}/m_damaged", "-i", "{d}/clean.txt"], "is damaged or was replaced"),
+    ("translate: model from a newer nmt", ["translate", "{d}/m_newer", "-i", "{d}/clean.txt"], "written by a newer nmt"),
+    ("translate: empty input", ["translate", "{d}/m", "-i", "{d}/empty.txt"], "no sentences to translate"),
+    ("translate: invalid UTF-8 input", ["translate", "{d}/m", "-i", "{d}/bad_utf8.txt"], "not valid UTF-8"),
+    ("translate: beam size 0", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--beam-size", "0"], "beam size must be at least 1"),
+    ("translate: n-best above the beam", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--beam-size", "2", "--n-best", "5"], "n-best must be between 1 and the beam size"),
+    ("translate: batch size 0", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--batch-size", "0"], "batch size must be at least 1"),
+    ("translate: output = input", ["translate", "{d}/m", "-i", "{d}/clean.txt", "-o", "{d}/clean.txt"], "is the same file as input"),
+    ("translate: output in a missing folder", ["translate", "{d}/m", "-i", "{d}/clean.txt", "-o", "{t}/no/out.txt"], "does not exist"),
+    ("translate: output is a folder", ["translate", "{d}/m", "-i", "{d}/clean.txt", "-o", "{d}"], "is a directory"),
+    ("translate: a layer that does not exist", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--alignments", "hard", "--layer", "5"], "--layer 5 does not exist"),
+    ("align: sources and targets differ in number", ["align", "{d}/m", "-s", "{d}/three.txt", "-t", "{d}/two.txt"], "has 3 lines but"),
+    ("align: unreadable gold links", ["align", "{d}/m", "-s", "{d}/three.txt", "-t", "{d}/three.txt", "--gold", "{d}/badlinks.txt"], "cannot read link 'x-1'"),
+    ("evaluate: hypotheses and references differ in number", ["evaluate", "--hyp", "{d}/three.txt", "--ref", "{d}/two.txt"], "3"),
+    ("evaluate: no references", ["evaluate", "{d}/m", "--src", "{d}/three.txt"], "give --ref FILE"),
+    ("classify: unknown preset", ["classify", "train", "--model-dir", "{t}/c", "--data", "{d}/clf.csv", "--preset", "huge"], "unknown classifier preset 'huge'"),
+    ("classify: missing text column", ["classify", "train", "--model-dir", "{t}/c", "--data", "{d}/clf.csv", "--text-column", "body"], "no column named 'body'"),
+    ("classify: labels it was not trained on", ["classify", "evaluate", "{d}/c", "--data", "{d}/unknown_label.csv"], "are not among the classes"),
+    ("classify: nothing to classify", ["classify", "predict", "{d}/c"], "no text to classify"),
+    ("export: over someone's folder", ["export", "{d}/m", "{d}/exported"], "already exists and is not empty"),
+    ("export: alignments from a classifier", ["export", "{d}/c", "{t}/out", "--alignments"], "translation models only"),
+    ("average: more checkpoints than kept", ["average", "{d}/m", "{t}/avg", "--last", "9"], "fewer than --last 9"),
+    ("data: unknown corpus", ["data", "fetch", "wikipedia", "--out", "{t}/data"], "unknown dataset 'wikipedia'"),
+    ("benchmark: zero minutes", ["benchmark", "--minutes", "0", "--out", "{t}/bench"], "--minutes must be positive"),
+]
+
+
+@pytest.mark.parametrize("args, words", [c[1:] for c in MISTAKES], ids=[c[0] for c in MISTAKES])
+def test_a_mistake_is_one_line_and_exit_2(env, tmp_path, args, words):
+    args = [a.format(d=env, t=tmp_path) for a in args]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, out, err = run(args)
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("error: ") and words in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written, not even an empty folder
+
+
+def test_the_catalogue_has_forty_mistakes():
+    assert len(MISTAKES) >= 40 and len({c[0] for c in MISTAKES}) == len(MISTAKES)
+
+
+def test_bom_and_crlf_are_read_as_clean_text(env):
+    code_a, clean, _ = run(["translate", str(env / "m"), "-i", str(env / "clean.txt"), "--beam-size", "1"])
+    code_b, messy, _ = run(["translate", str(env / "m"), "-i", str(env / "bom_crlf.txt"), "--beam-size", "1"])
+    assert code_a == code_b == 0 and clean == messy and clean.strip()
+
+
+def test_a_blank_line_on_one_side_drops_that_pair(env, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    src = (env / "train.src").read_text().splitlines()
+    tgt = (env / "train.tgt").read_text().splitlines()
+    tgt[5] = ""
+    (tmp_path / "s").write_text("\n".join(src) + "\n")
+    (tmp_path / "t").write_text("\n".join(tgt) + "\n")
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--train-src", str(tmp_path / "s"), "--train-tgt",
+                        str(tmp_path / "t"), "--preset", "tiny", "--vocab-size", "30", "--steps", "1", "--no-progress"])
+    assert code == 0, err
+    assert "train corpus: kept 199 of 200 pairs (1 blank" in caplog.text  # counted in the log, not silently
+
+
+def test_a_10000_word_line_is_cut_not_decoded_for_minutes(env, tmp_path, caplog):
+    rng = random.Random(0)
+    (tmp_path / "long.txt").write_text(" ".join(rng.choice(["ab", "cd", "ef"]) for _ in range(10_000)) + "\nab cd\n")
+    code, out, err = run(["translate", str(env / "m"), "-i", str(tmp_path / "long.txt"), "--beam-size", "1"])
+    assert code == 0, err
+    assert len(out.splitlines()) == 2 and "1 source sentence(s) longer than 1024 pieces were cut" in caplog.text
+
+
+def test_ctrl_c_during_translate_exits_130_and_writes_nothing(env, tmp_path, monkeypatch):
+    from nmt.translator import Translator
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Translator, "translate", interrupted)
+    code, _, err = run(["translate", str(env / "m"), "-i", str(env / "clean.txt"), "-o", str(tmp_path / "out.txt")])
+    assert code == 130 and "interrupted" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
