@@ -112,7 +112,9 @@ class Config:
         return override_section(self, section, **values)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        from nmt.io import atomic_write_text  # a kill mid-write must not leave half a config.json
+
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> "Config":

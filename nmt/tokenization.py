@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 import tensorflow as tf
 
 from nmt.errors import UserError
+from nmt.io import atomic_open
 
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 log = logging.getLogger("nmt.tokenization")
@@ -105,7 +106,8 @@ class Tokenizer:
             files = {"src.spm.model": self.src_model, "tgt.spm.model": self.tgt_model}
         written = []
         for name, data in files.items():
-            (directory / name).write_bytes(data)
+            with atomic_open(directory / name, "wb") as f:  # never half a model after a kill
+                f.write(data)
             written.append(directory / name)
         return written
 

@@ -206,9 +206,9 @@ class Trainer:
                                         bad_evals=self.bad_evals, tokens_seen=self.tokens_seen,
                                         rng=list(self.model.non_trainable_variables))
         self.manager = tf.train.CheckpointManager(self.ckpt, self.dir / md.CHECKPOINTS, max_to_keep=tc.keep_checkpoints)
-        if resume:
-            if self.manager.latest_checkpoint is None:
-                raise UserError(f"cannot resume: {self.dir} has no checkpoint yet; start a new training instead")
+        if resume and self.manager.latest_checkpoint is None:  # stopped before its first checkpoint
+            log.info("%s has no checkpoint yet: starting at step 0 with its saved configuration and tokenizer", self.dir)
+        elif resume:
             self._restore(self.manager.latest_checkpoint)
             log.info("resumed from %s at step %d", self.manager.latest_checkpoint, self.step)
         self.updater = steps.Updater(self.model, self.optimizer, partial(self._loss, training=True), self.strategy,
