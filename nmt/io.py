@@ -116,6 +116,17 @@ def atomic_directory(path: str | os.PathLike, overwrite: bool = False, inputs: I
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _can_create_in(folder: Path) -> bool:
+    """Try it: os.access says yes to root even where nothing can be created (read-only mounts, /sys)."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".nmt-probe-", dir=folder)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    return True
+
+
 def _same_file(a: Path, b: Path) -> bool:
     if a.exists() and b.exists():
         return os.path.samefile(a, b)
@@ -132,7 +143,7 @@ def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
     parent = path.parent
     if not parent.is_dir():
         raise UserError(f"cannot write {path}: directory {parent} does not exist; create it or choose another output path")
-    if not os.access(parent, os.W_OK | os.X_OK):
+    if not os.access(parent, os.W_OK | os.X_OK) or not _can_create_in(parent):
         raise UserError(f"cannot write {path}: directory {parent} is not writable; choose another output path")
     if path.is_dir():
         raise UserError(f"cannot write {path}: it is a directory; give a file name")

@@ -1,7 +1,8 @@
 """The ``nmt`` command: a click group whose commands live in one small module each.
 
 User mistakes (:class:`nmt.errors.UserError`, click usage errors) print one line and exit 2;
-Ctrl-C exits 130; nothing prints a traceback unless ``NMT_DEBUG=1``.
+internal errors (bugs) one line and exit 1; Ctrl-C exits 130; nothing prints a traceback unless
+``NMT_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -100,6 +101,12 @@ def main(argv=None) -> None:
     except KeyboardInterrupt:
         click.echo("nmt: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a bug, not the user's mistake: one line and exit 1
+        if debug:
+            raise
+        message = " ".join(str(exc).split())[:300]
+        click.echo(f"internal error: {type(exc).__name__}: {message} (a bug in nmt; NMT_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(1)
     sys.exit(0)
 
 

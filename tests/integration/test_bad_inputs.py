@@ -116,6 +116,7 @@ MISTAKES = [
     ("translate: output = input", ["translate", "{d}/m", "-i", "{d}/clean.txt", "-o", "{d}/clean.txt"], "is the same file as input"),
     ("translate: output in a missing folder", ["translate", "{d}/m", "-i", "{d}/clean.txt", "-o", "{t}/no/out.txt"], "does not exist"),
     ("translate: output is a folder", ["translate", "{d}/m", "-i", "{d}/clean.txt", "-o", "{d}"], "is a directory"),
+    ("translate: output where nothing can be written", ["translate", "{d}/m", "-i", "{d}/clean.txt", "-o", "/sys/out.txt"], "is not writable"),
     ("translate: a layer that does not exist", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--alignments", "hard", "--layer", "5"], "--layer 5 does not exist"),
     ("align: sources and targets differ in number", ["align", "{d}/m", "-s", "{d}/three.txt", "-t", "{d}/two.txt"], "has 3 lines but"),
     ("align: unreadable gold links", ["align", "{d}/m", "-s", "{d}/three.txt", "-t", "{d}/three.txt", "--gold", "{d}/badlinks.txt"], "cannot read link 'x-1'"),
@@ -175,6 +176,14 @@ def test_a_10000_word_line_is_cut_not_decoded_for_minutes(env, tmp_path, caplog)
     assert len(out.splitlines()) == 2 and "1 source sentence(s) longer than 1024 pieces were cut" in caplog.text
 
 
+def test_a_beam_larger_than_the_vocabulary_still_translates(env):
+    vocabulary = json.loads((env / "m" / "config.json").read_text())["tokenizer"]["vocab_size"]
+    code, out, err = run(["translate", str(env / "m"), "-i", str(env / "clean.txt"), "--beam-size", str(vocabulary + 10)])
+    greedy = run(["translate", str(env / "m"), "-i", str(env / "clean.txt"), "--beam-size", "1"])[1]
+    assert code == 0 and len(out.splitlines()) == 2 and out.strip(), err
+    assert out.splitlines()[0] == greedy.splitlines()[0]  # the model is sure enough of this one
+
+
 def test_ctrl_c_during_translate_exits_130_and_writes_nothing(env, tmp_path, monkeypatch):
     from nmt.translator import Translator
 
@@ -184,4 +193,17 @@ def test_ctrl_c_during_translate_exits_130_and_writes_nothing(env, tmp_path, mon
     monkeypatch.setattr(Translator, "translate", interrupted)
     code, _, err = run(["translate", str(env / "m"), "-i", str(env / "clean.txt"), "-o", str(tmp_path / "out.txt")])
     assert code == 130 and "interrupted" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_internal_error_is_one_line_and_exit_1(env, tmp_path, monkeypatch):
+    from nmt.translator import Translator
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("an invariant\nthat broke")
+
+    monkeypatch.setattr(Translator, "translate", broken)
+    code, _, err = run(["translate", str(env / "m"), "-i", str(env / "clean.txt"), "-o", str(tmp_path / "out.txt")])
+    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "internal error: RuntimeError: an invariant that broke (a bug in nmt; NMT_DEBUG=1" in err
     assert list(tmp_path.iterdir()) == []

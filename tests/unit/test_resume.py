@@ -55,3 +55,32 @@ def test_resumed_run_repeats_the_uninterrupted_losses_exactly(tmp_path, family):
     assert result.steps == 20
     assert got == expected[10:]  # bit for bit
     assert len(set(got)) > 5
+
+
+def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_path):
+    import math
+
+    import tensorflow as tf
+
+    from nmt import model_dir as md
+    from nmt.errors import UserError
+    from nmt.lock import LOCK
+
+    pairs = _pairs()
+    config = preset("tiny").override("tokenizer", vocab_size=30)
+    config = config.override("train", max_steps=20, eval_every=5, batch_tokens=240, eval_sentences=5)
+    trainer = Trainer(config, tmp_path / "m", pairs, pairs[:5], progress=False)
+    update = trainer.updater.update
+
+    def poisoned(batches):
+        loss, tokens = update(batches)
+        return (tf.constant(math.nan) if trainer.step == 8 else loss), tokens
+
+    trainer.updater.update = poisoned
+    with pytest.raises(UserError, match="training diverged at step 8 .* the last good checkpoint is kept"):
+        trainer.run()
+    assert not (tmp_path / "m" / LOCK).exists()
+    resumed = Trainer(config, tmp_path / "m", pairs, pairs[:5], progress=False, resume=True)
+    assert resumed.step == 5  # the checkpoint before the NaN
+    md.load(tmp_path / "m")  # weights intact
+    resumed.lock.release()
