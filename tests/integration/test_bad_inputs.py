@@ -131,6 +131,14 @@ MISTAKES = [
     ("average: more checkpoints than kept", ["average", "{d}/m", "{t}/avg", "--last", "9"], "fewer than --last 9"),
     ("data: unknown corpus", ["data", "fetch", "wikipedia", "--out", "{t}/data"], "unknown dataset 'wikipedia'"),
     ("benchmark: zero minutes", ["benchmark", "--minutes", "0", "--out", "{t}/bench"], "--minutes must be positive"),
+    ("benchmark: no models", ["benchmark", "--models", "", "--out", "{t}/bench"], "--models is empty"),
+    ("benchmark: a model twice", ["benchmark", "--models", "transformer,transformer", "--out", "{t}/bench"], "names a model twice"),
+    ("demo: zero minutes", ["demo", "--minutes", "0", "--model-dir", "{t}/demo"], "--minutes must be positive"),
+    ("demo: over a model that is not a demo", ["demo", "--model-dir", "{d}/m"], "is not an earlier demo"),
+    ("data: --from a missing folder", ["data", "fetch", "multi30k", "--from", "{t}/nowhere", "--out", "{t}/data"], "no such directory"),
+    ("align: a negative number of plots", ["align", "{d}/m", "-s", "{d}/three.txt", "--plots", "-1"], "--plots must be 0 or more"),
+    ("evaluate: embedded test and files at once", ["evaluate", "{d}/m", "--embedded-test", "--src", "{d}/three.txt"], "--embedded-test replaces"),
+    ("classify: texts and --input at once", ["classify", "predict", "{d}/c", "some text", "--input", "{d}/clean.txt"], "not both"),
 ]
 
 
