@@ -14,8 +14,9 @@ Translation signature ``serving_default(texts [B] string)`` returns ``translatio
 ``nbest_translations`` / ``nbest_scores`` [B,N], and with ``--alignments`` ``alignments`` [B]: the best
 hypothesis' word alignment as Pharaoh ``i-j`` links, computed exactly as ``nmt translate --alignments
 hard`` does (attention reduced over the chosen layer/head, subwords merged to words, ``</s>`` dropped,
-one link per target word). Whitespace is normalised as ``nmt translate`` does (runs of Unicode
-whitespace -> one space, ends stripped), so the outputs equal ``nmt translate`` on the same inputs.
+one link per target word). Whitespace is normalised and sources longer than
+``decode.max_source_tokens`` pieces are cut as ``nmt translate`` does, so the outputs equal
+``nmt translate`` on the same inputs.
 
 Classifier signature ``serving_default(texts [B] string)`` returns ``labels`` [B] string,
 ``label_ids`` [B] int32 and ``probabilities`` [B,C] float32, as ``nmt classify predict``.
@@ -91,11 +92,13 @@ def _reduce_heads(attention: tf.Tensor, layer, head) -> tf.Tensor:
 class TranslationExport(tf.Module):
     """strings in, translations out: tokenizer, model and beam search in one graph."""
 
-    def __init__(self, model, tokenizer, options, bos_id: int, eos_id: int, layer="mean", head="mean"):
+    def __init__(self, model, tokenizer, options, bos_id: int, eos_id: int, layer="mean", head="mean",
+                 max_source_tokens: int = 1024):
         import tensorflow_text as tftext
 
         super().__init__(name="nmt_translation")
         self._model, self._options, self._ids = model, options, (bos_id, eos_id)
+        self._limit = max(2, max_source_tokens)
         self._layer_head = (layer, head)
         self.model_variables = list(model.variables)  # tracked, so the SavedModel holds them
         self.src_tokenizer = tftext.SentencepieceTokenizer(model=tokenizer.src_model, out_type=tf.int32, add_eos=True)
@@ -112,7 +115,10 @@ class TranslationExport(tf.Module):
         from nmt.decoding import decode
 
         src = self.src_tokenizer.tokenize(normalise_whitespace(texts))  # [B,(S)] ending with EOS
-        src_ids = src.to_tensor(0)  # [B,S]
+        body = src[:, :-1][:, : self._limit - 1]  # [B,(S)] at most limit-1 pieces, as the Translator cuts
+        eos = tf.fill(tf.stack([body.nrows(), 1]), tf.constant(self._ids[1], src.dtype))  # [B,1]
+        src_ids = tf.concat([body, tf.RaggedTensor.from_tensor(eos).with_row_splits_dtype(body.row_splits.dtype)],
+                            axis=1).to_tensor(0)  # [B,S]
         out = decode(self._model, src_ids, self._options, *self._ids)  # ids [B,N,T], lengths/scores [B,N]
         b, n = tf.shape(out.ids)[0], tf.shape(out.ids)[1]
         flat = tf.RaggedTensor.from_tensor(tf.reshape(out.ids, [b * n, -1]), lengths=tf.reshape(out.lengths, [-1]))  # [B*N,(T)]
@@ -184,7 +190,8 @@ def export_translation(model_dir, out_dir, beam_size=None, n_best=None, length_p
         sizes = (translator.model.attention_layers, translator.model.attention_heads)
         alignment.check_layer_head(*sizes, layer, head)
         layer, head = (v if v == "mean" else int(v) % size for v, size in zip((layer, head), sizes))  # -1 -> last
-    module = TranslationExport(translator.model, translator.tokenizer, options, BOS_ID, EOS_ID, layer, head)
+    module = TranslationExport(translator.model, translator.tokenizer, options, BOS_ID, EOS_ID, layer, head,
+                               translator.decode_config.max_source_tokens)
     outputs = ["translations", "scores"] + (["nbest_translations", "nbest_scores"] if options.n_best > 1 else [])
     info = {"task": "translation", "source": str(model_dir), "signature": "serving_default",
             "inputs": {"texts": "[B] string"}, "outputs": outputs + (["alignments"] if alignments else []),
