@@ -132,11 +132,12 @@ def convert(model_dir, out_dir, quantization: str | None = None, overwrite: bool
 class CTranslate2Translator:
     """Raw strings in, strings out through a converted model (for tests and benchmarks)."""
 
-    def __init__(self, path, device: str = "cpu", intra_threads: int = 0, compute_type: str = "default"):
+    def __init__(self, path, device: str = "cpu", intra_threads: int = 0, compute_type: str = "default",
+                 max_source_tokens: int = 1024):
         ct2 = _ctranslate2()
         from nmt.tokenization import Tokenizer
 
-        self.tokenizer = Tokenizer.load(path)
+        self.tokenizer, self.max_source_tokens = Tokenizer.load(path), max_source_tokens
         self.translator = ct2.Translator(str(path), device=device, intra_threads=intra_threads, compute_type=compute_type)
 
     def translate(self, sentences, beam_size: int = 4, length_penalty: float = 0.0, max_length_a: float = 2.0,
@@ -147,8 +148,11 @@ class CTranslate2Translator:
         import tensorflow as tf
 
         sentences = [" ".join(s.split()) for s in sentences]
-        ids = self.tokenizer.encode_target(tf.constant(sentences))  # [N,(S)] pieces without EOS
-        pieces = [[p.decode("utf-8") for p in row] for row in self.tokenizer.source_pieces(ids).to_list()]
+        from nmt.translator import cut_sources
+
+        ids = cut_sources(self.tokenizer.encode_source(tf.constant(sentences)), self.max_source_tokens)  # [N,(S)]
+        # the source's own SentencePiece model; CTranslate2 appends </s> itself (add_source_eos)
+        pieces = [[p.decode("utf-8") for p in row] for row in self.tokenizer.source_pieces(ids[:, :-1]).to_list()]
         limits = [int(np.ceil(max_length_a * (len(p) + 1) + max_length_b)) for p in pieces]
         groups = {}
         for i, limit in enumerate(limits):

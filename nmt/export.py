@@ -98,7 +98,7 @@ class TranslationExport(tf.Module):
 
         super().__init__(name="nmt_translation")
         self._model, self._options, self._ids = model, options, (bos_id, eos_id)
-        self._limit = max(2, max_source_tokens)
+        self._limit = max_source_tokens
         self._layer_head = (layer, head)
         self.model_variables = list(model.variables)  # tracked, so the SavedModel holds them
         self.src_tokenizer = tftext.SentencepieceTokenizer(model=tokenizer.src_model, out_type=tf.int32, add_eos=True)
@@ -113,12 +113,10 @@ class TranslationExport(tf.Module):
 
     def _translate_some(self, texts):
         from nmt.decoding import decode
+        from nmt.translator import cut_sources
 
         src = self.src_tokenizer.tokenize(normalise_whitespace(texts))  # [B,(S)] ending with EOS
-        body = src[:, :-1][:, : self._limit - 1]  # [B,(S)] at most limit-1 pieces, as the Translator cuts
-        eos = tf.fill(tf.stack([body.nrows(), 1]), tf.constant(self._ids[1], src.dtype))  # [B,1]
-        src_ids = tf.concat([body, tf.RaggedTensor.from_tensor(eos).with_row_splits_dtype(body.row_splits.dtype)],
-                            axis=1).to_tensor(0)  # [B,S]
+        src_ids = cut_sources(src, self._limit, self._ids[1]).to_tensor(0)  # [B,S], cut as nmt translate cuts
         out = decode(self._model, src_ids, self._options, *self._ids)  # ids [B,N,T], lengths/scores [B,N]
         b, n = tf.shape(out.ids)[0], tf.shape(out.ids)[1]
         flat = tf.RaggedTensor.from_tensor(tf.reshape(out.ids, [b * n, -1]), lengths=tf.reshape(out.lengths, [-1]))  # [B*N,(T)]

@@ -25,6 +25,16 @@ from nmt.tokenization import BOS_ID, EOS_ID
 log = logging.getLogger("nmt.translate")
 
 
+def cut_sources(src: tf.RaggedTensor, limit: int, eos_id: int = EOS_ID) -> tf.RaggedTensor:
+    """Source ids [N,(S)] ending with ``</s>`` -> at most ``limit`` pieces each, ``</s>`` kept last.
+
+    A 10,000-word line would otherwise decode for minutes (its length bound grows with it). Shared by
+    the Translator, the exported graph and the CTranslate2 helper, so all three cut alike."""
+    body = src[:, :-1][:, : max(2, limit) - 1]  # [N,(S)] without </s>, at most limit-1 pieces
+    eos = tf.fill(tf.stack([body.nrows(), 1]), tf.constant(eos_id, src.dtype))  # [N,1]
+    return tf.concat([body, tf.RaggedTensor.from_tensor(eos).with_row_splits_dtype(body.row_splits.dtype)], axis=1)
+
+
 @dataclass
 class Hypothesis:
     """One translation: detokenized ``text``, target ``tokens`` (pieces, EOS excluded), ``score``
@@ -94,17 +104,14 @@ class Translator:
         return results if options.n_best > 1 else [r[0] for r in results]
 
     def _cut(self, src: tf.RaggedTensor) -> tf.RaggedTensor:
-        """Sources longer than ``max_source_tokens`` pieces keep their first pieces and their ``</s>``:
-        a 10,000-word line would otherwise decode for minutes (its bound grows with its length)."""
+        """:func:`cut_sources` to ``decode.max_source_tokens``, with a warning when it cuts anything."""
         limit = max(2, self.decode_config.max_source_tokens)
         long = int(tf.reduce_sum(tf.cast(src.row_lengths() > limit, tf.int32)))
         if not long:
             return src
         log.warning("%d source sentence(s) longer than %d pieces were cut to %d (decode.max_source_tokens)",
                     long, limit, limit)
-        body = src[:, :-1][:, : limit - 1]  # [N,(S)] every source ends with </s>: drop it, keep limit-1 pieces
-        eos = tf.RaggedTensor.from_tensor(tf.fill(tf.stack([body.nrows(), 1]), tf.constant(EOS_ID, src.dtype)))  # [N,1]
-        return tf.concat([body, eos.with_row_splits_dtype(body.row_splits.dtype)], axis=1)  # [N,(S)] ending with </s>
+        return cut_sources(src, limit)
 
     def _collect(self, out, src, idx, options, results):
         ids, lengths, scores = out.ids.numpy(), out.lengths.numpy(), out.scores.numpy()  # [B,N,T] [B,N] [B,N]
