@@ -38,20 +38,27 @@ def checkpoints(path) -> list[tuple[int, str]]:
     return out
 
 
-def read_weights(model, config: Config, prefix: str) -> list[np.ndarray]:
-    """Load a training checkpoint into ``model`` and return its weights (in ``model.weights`` order)."""
-    # Read as the Trainer wrote: Keras 3 layers held in lists are tracked only through the optimizer's
-    # list of trainable variables, so a Checkpoint of the model alone would miss the LSTM and Transformer layers.
-    from nmt.training import make_optimizer
+def read_weights(model, config: Config, prefix: str, reader: tf.train.Checkpoint | None = None) -> list[np.ndarray]:
+    """Load a training checkpoint into ``model`` and return its weights (in ``model.weights`` order).
 
-    optimizer = make_optimizer(config.train)
-    optimizer.build(model.trainable_variables)
+    ``reader``: a :func:`weights_reader` for ``model``, to reuse over several checkpoints."""
+    reader = reader or weights_reader(model, config)
     try:
-        tf.train.Checkpoint(model=model, optimizer=optimizer).read(prefix).expect_partial().assert_existing_objects_matched()
+        reader.read(prefix).expect_partial().assert_existing_objects_matched()
     except (tf.errors.OpError, AssertionError, ValueError) as exc:
         raise UserError(f"cannot read checkpoint {prefix}: it does not fit {md.CONFIG} or is damaged "
                         f"({type(exc).__name__})") from None
     return [w.numpy() for w in model.weights]
+
+
+def weights_reader(model, config: Config) -> tf.train.Checkpoint:
+    """The Trainer's checkpoint layout around ``model`` and a fresh optimizer (without the RNG state,
+    so checkpoints of every age read)."""
+    from nmt.training import checkpoint, make_optimizer
+
+    optimizer = make_optimizer(config.train)
+    optimizer.build(model.trainable_variables)
+    return checkpoint(model, optimizer, rng=False)
 
 
 def average(path, out, last: int = 5, overwrite: bool = False) -> dict:
@@ -75,8 +82,9 @@ def average(path, out, last: int = 5, overwrite: bool = False) -> dict:
     config, tokenizer = Config.load(path / md.CONFIG), Tokenizer.load(path)
     model = md.build(config, tokenizer)
     total = [np.zeros(w.shape, np.float64) for w in model.weights]
+    reader = weights_reader(model, config)
     for _, prefix in chosen:
-        for acc, value in zip(total, read_weights(model, config, prefix)):
+        for acc, value in zip(total, read_weights(model, config, prefix, reader)):
             acc += value
     for acc, w in zip(total, model.weights):
         w.assign((acc / len(chosen)).astype(w.dtype))

@@ -113,6 +113,17 @@ def _worker_copy(directory: Path, resume: bool) -> Path:
     return copy
 
 
+def checkpoint(model, optimizer, rng: bool = True, **state) -> tf.train.Checkpoint:
+    """The layout of every checkpoint ``nmt train`` writes (and ``nmt average`` reads).
+
+    Keras 3 layers kept in Python lists reach a checkpoint only through the optimizer's list of
+    trainable variables, so the optimizer is always part of it. ``rng``: the dropout layers'
+    seed-generator states (not trainable, so that list misses them), which a resumed run needs to draw
+    the masks the uninterrupted run would have; checkpoints from before they were saved lack them."""
+    extra = {"rng": list(model.non_trainable_variables)} if rng else {}
+    return tf.train.Checkpoint(model=model, optimizer=optimizer, **extra, **state)
+
+
 def make_optimizer(tc):
     if tc.schedule == "constant":
         lr = tc.learning_rate
@@ -200,11 +211,8 @@ class Trainer:
         self.best_bleu = tf.Variable(-1.0, trainable=False, dtype=tf.float32)
         self.bad_evals = tf.Variable(0, trainable=False, dtype=tf.int64)
         self.tokens_seen = tf.Variable(0, trainable=False, dtype=tf.int64)
-        # rng: the dropout layers' seed-generator states, so a resumed run draws the masks the
-        # uninterrupted one would have (they are not trainable, so the optimizer's list misses them)
-        self.ckpt = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, best_bleu=self.best_bleu,
-                                        bad_evals=self.bad_evals, tokens_seen=self.tokens_seen,
-                                        rng=list(self.model.non_trainable_variables))
+        self.ckpt = checkpoint(self.model, self.optimizer, best_bleu=self.best_bleu, bad_evals=self.bad_evals,
+                               tokens_seen=self.tokens_seen)
         self.manager = tf.train.CheckpointManager(self.ckpt, self.dir / md.CHECKPOINTS, max_to_keep=tc.keep_checkpoints)
         if resume and self.manager.latest_checkpoint is None:  # stopped before its first checkpoint
             log.info("%s has no checkpoint yet: starting at step 0 with its saved configuration and tokenizer", self.dir)
@@ -219,9 +227,8 @@ class Trainer:
         try:
             self.ckpt.restore(prefix).assert_existing_objects_matched()
         except AssertionError:  # written before checkpoints held the dropout RNG state: restore the rest
-            tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, best_bleu=self.best_bleu,
-                                bad_evals=self.bad_evals, tokens_seen=self.tokens_seen,
-                                ).restore(prefix).assert_existing_objects_matched()
+            checkpoint(self.model, self.optimizer, rng=False, best_bleu=self.best_bleu, bad_evals=self.bad_evals,
+                       tokens_seen=self.tokens_seen).restore(prefix).assert_existing_objects_matched()
             log.info("%s predates saved dropout RNG state: the resumed run draws different dropout masks", prefix)
 
     @property
