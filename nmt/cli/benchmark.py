@@ -61,7 +61,7 @@ def _check_out_dir(out_dir: Path) -> None:
 
 @click.command()
 @click.option("--models", default="lstm-none,lstm-additive,lstm-dot,transformer", show_default=True,
-              help="Comma-separated benchmark models (see the README for each one's configuration).")
+              help="Comma-separated benchmark models (docs/benchmarking.md gives each one's configuration).")
 @click.option("--minutes", type=float, default=30.0, show_default=True, help="Training budget per model (validation not counted).")
 @click.option("--multi30k", type=click.Path(file_okay=False), help="Folder of the Multi30k files (train/val/test_2016_flickr.LANG.gz).")
 @click.option("--pair", default="en-de", show_default=True, help="Language pair for --multi30k, SRC-TGT.")

@@ -28,7 +28,7 @@ def export(model_dir, out_dir, beam_size, n_best, length_penalty, alignments, la
     The SavedModel's serving_default signature takes a batch of raw UTF-8 strings; tokenization
     (SentencePiece or WordPiece, as tensorflow-text ops) and beam search run inside the graph. It
     loads with tf.saved_model.load in a process that imports only tensorflow and tensorflow_text,
-    and serves with TensorFlow Serving (see the README).
+    and serves with TensorFlow Serving (see docs/export.md).
 
     With --format ctranslate2, a Transformer is converted for the CTranslate2 engine instead
     (pip install ctranslate2); its directory also holds the SentencePiece model.
