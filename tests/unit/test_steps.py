@@ -11,13 +11,18 @@ from nmt.config import preset
 from nmt.errors import UserError
 from nmt.models import build_model
 from nmt.steps import Updater, is_chief, make_strategy, set_precision
-from nmt.training import smoothed_loss
+from nmt.training import _smoothed_cross_entropy
 
 
-def _model(seed=0):
+def _model(seed=0, dtype="float32"):
     keras.utils.set_random_seed(seed)
     config = preset("tiny").override("model", family="transformer", dropout=0.0, attention_dropout=0.0, ffn_dropout=0.0)
-    model = build_model(config.model, 20, 20)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(dtype)  # layers keep the policy they are built with
+    try:
+        model = build_model(config.model, 20, 20)
+    finally:
+        keras.config.set_dtype_policy(previous)
     model((tf.constant([[4, 3]]), tf.constant([[4, 3]])))
     return model
 
@@ -34,33 +39,45 @@ def _batch(rng, rows, width):
     return tf.constant(src), tf.constant(tgt), tf.constant(tgt_out)
 
 
-def _updater(accumulate, clip):
-    model = _model()
+def _updater(accumulate, clip, dtype="float32"):
+    model = _model(dtype=dtype)
     optimizer = keras.optimizers.SGD(0.5, global_clipnorm=clip)  # SGD: the update is the gradient itself
 
-    def loss_fn(src, tgt_in, tgt_out):
+    def loss_fn(src, tgt_in, tgt_out):  # training.smoothed_loss, in the model's dtype (it casts to float32)
         logits, _ = model.forward(src, tgt_in, training=True)
-        return smoothed_loss(logits, tgt_out, 0.1)
+        labels = tf.reshape(tgt_out, [-1])
+        loss = _smoothed_cross_entropy(tf.reshape(logits, tf.stack([-1, tf.shape(logits)[-1]])), labels, 0.1)
+        mask = tf.cast(tf.not_equal(labels, 0), loss.dtype)
+        return tf.reduce_sum(loss * mask), tf.reduce_sum(mask)
 
     return model, Updater(model, optimizer, loss_fn, accumulate=accumulate)
 
 
 @pytest.mark.parametrize("clip", [pytest.param(None, marks=pytest.mark.slow), 0.05])  # 0.05: clipping active, it must clip the summed gradient
 def test_accumulated_batches_equal_one_big_batch(clip):
+    # In float64, so that the only difference between the two paths is the order in which the same
+    # gradient terms are summed: that moves a weight by ~eps64 (1.1e-16) x a few hundred summed terms
+    # x the size of its update (<= 1.2 here: SGD lr 0.5, unclipped), i.e. < 1e-13 on any CPU (4e-16
+    # seen). In float32 the same reordering moves the step of a weight whose gradient comes out of
+    # cancellation by a relative 1e-2 (1.1% seen on an AMD EPYC), so no float32 tolerance set from one
+    # machine's results holds on the next. A wrong accumulation (a batch missing or clipped alone, a
+    # wrong token count; averaging instead of summing, which only the unclipped case can see since
+    # clipping rescales the gradient anyway) changes the loss and moves weights by ~an update (median 5e-6).
     rng = np.random.default_rng(0)
     updates = [[_batch(rng, 3, 5), _batch(rng, 5, 5)] for _ in range(2)]  # different sizes and token counts
-    big_model, big = _updater(1, clip)
-    acc_model, acc = _updater(2, clip)
+    big_model, big = _updater(1, clip, "float64")
+    acc_model, acc = _updater(2, clip, "float64")
     assert big.plain and not acc.plain
     for parts in updates:
         joined = tuple(tf.concat([parts[0][k], parts[1][k]], 0) for k in range(3))
         loss_big, tokens_big = big.update([joined])
         loss_acc, tokens_acc = acc.update(parts)
         assert float(tokens_big) == float(tokens_acc) == float(tf.reduce_sum(tf.cast(joined[2] > 0, tf.float32)))
-        np.testing.assert_allclose(float(loss_acc), float(loss_big), rtol=1e-5)
+        np.testing.assert_allclose(float(loss_acc), float(loss_big), rtol=1e-12)  # float64: eps64 x ~40 token losses ~ 5e-15
     moved = 0
-    for a, b, w0 in zip(big_model.weights, acc_model.weights, _model().weights):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
+    for a, b, w0 in zip(big_model.weights, acc_model.weights, _model(dtype="float64").weights):
+        assert a.dtype == b.dtype == "float64"
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-10)  # float64 bound above, x1000 margin
         moved += not np.allclose(a.numpy(), w0.numpy())
     assert moved > len(big_model.weights) // 2  # the updates did change the model
     assert int(acc.optimizer.iterations.numpy()) == 2  # one step per update, not per batch
