@@ -23,15 +23,20 @@ class Scores:
         return f"BLEU {self.bleu:.2f} ({self.bleu_signature})\nchrF {self.chrf:.2f} ({self.chrf_signature})"
 
 
-def score(hypotheses: Sequence[str], references: Sequence[str], lowercase: bool = False, tokenize: str = "13a") -> Scores:
-    """Corpus BLEU and chrF of ``hypotheses`` against one reference per sentence."""
+def score(hypotheses: Sequence[str], references: Sequence[str], lowercase: bool = False, tokenize: str = "13a",
+          force: bool = False) -> Scores:
+    """Corpus BLEU and chrF of ``hypotheses`` against one reference per sentence.
+
+    ``tokenize="none"`` scores text that is tokenized on purpose (the embedded corpus) as it is; the
+    signature says ``tok:none``. ``force`` (implied by ``"none"``) silences sacreBLEU's warning that the
+    text looks tokenized, for scores that are only a training signal."""
     from sacrebleu.metrics import BLEU, CHRF
 
     if len(hypotheses) != len(references):
         raise UserError(f"{len(hypotheses)} hypotheses but {len(references)} references; give one reference line per hypothesis")
     if not references:
         raise UserError("nothing to evaluate: the reference file is empty")
-    bleu = BLEU(lowercase=lowercase, tokenize=tokenize)
+    bleu = BLEU(lowercase=lowercase, tokenize=tokenize, force=force or tokenize == "none")
     chrf = CHRF(lowercase=lowercase)
     b = bleu.corpus_score(list(hypotheses), [list(references)])
     c = chrf.corpus_score(list(hypotheses), [list(references)])

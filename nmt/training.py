@@ -28,6 +28,7 @@ from nmt.errors import UserError
 from nmt.evaluation import score
 from nmt.lock import TrainingLock
 from nmt.pipeline import encode_pairs, make_dataset
+from nmt.progress import clock
 from nmt.tokenization import Tokenizer
 from nmt.translator import Translator
 
@@ -254,7 +255,7 @@ class Trainer:
             total, tokens = total + float(t), tokens + float(n)
         pairs = self.valid_pairs[: self.config.train.eval_sentences]
         hyps = Translator(self.model, self.tokenizer, self.config.decode).translate([s for s, _ in pairs], beam_size=1)
-        scores = score([h.text for h in hyps], [t for _, t in pairs])
+        scores = score([h.text for h in hyps], [t for _, t in pairs], force=True)  # a training signal: no advice
         return {"valid_loss": round(total / max(tokens, 1.0), 4), "valid_bleu": scores.bleu, "valid_chrf": scores.chrf}
 
     def _record(self, metrics: dict, writer) -> None:
@@ -267,7 +268,8 @@ class Trainer:
         writer.flush()
 
     def _evaluate_and_save(self, writer, train_loss, tokens_per_s, train_seconds) -> bool:
-        """Validate, checkpoint, keep the best weights. Returns True when early stopping triggers."""
+        """Validate, checkpoint, keep the best weights. Returns True when the run should stop here
+        (``--patience`` validations without a gain, or the validation BLEU reached ``--target-bleu``)."""
         metrics = {"step": self.step, "train_loss": round(train_loss, 4), "tokens_per_second": round(tokens_per_s, 1),
                    "train_seconds": round(train_seconds, 1)}
         metrics.update(self.validate())
@@ -285,9 +287,17 @@ class Trainer:
             self.bad_evals.assign_add(1)
         self.manager.save(checkpoint_number=self.step)
         self._record(metrics, writer)
-        log.info("step %d: %s", self.step, json.dumps(metrics))
-        patience = self.config.train.patience
-        return bool(patience and int(self.bad_evals.numpy()) >= patience)
+        facts = [f"{metrics[k]:.2f}" if k in metrics else None for k in ("valid_bleu", "valid_loss", "train_loss")]
+        log.info("step %d (%s of training): valid BLEU %s, valid loss %s, train loss %s%s", self.step,
+                 clock(train_seconds), *facts, ", best so far, saved" if metrics.get("best") else "")
+        patience, target = self.config.train.patience, self.config.train.target_bleu
+        if target and "valid_bleu" in metrics and bleu >= target:
+            log.info("validation BLEU %.2f reached the target %g: stopping", bleu, target)
+            return True
+        if patience and int(self.bad_evals.numpy()) >= patience:
+            log.info("early stopping: no BLEU improvement in %d validations", patience)
+            return True
+        return False
 
     # ----- loop -------------------------------------------------------------------------------
     def run(self) -> TrainResult:
@@ -298,7 +308,7 @@ class Trainer:
             self.lock.release()
 
     def _run(self) -> TrainResult:
-        from tqdm.auto import tqdm
+        from nmt.progress import TrainingBar
 
         tc = self.config.train
         steps_per_epoch = None
@@ -315,13 +325,34 @@ class Trainer:
         ds = ds.skip(self.step * tc.accumulate * (self.strategy.num_replicas_in_sync if self.strategy else 1))
         ds = self.updater.distribute(ds)
         writer = tf.summary.create_file_writer(str(self.dir / "logs"))
-        by_time = max_steps is None  # a time budget only: the bar counts seconds, so its ETA is right
-        bar = tqdm(total=round(tc.time_budget) if by_time else max_steps, initial=0 if by_time else self.step,
-                   disable=not self.progress, unit="s" if by_time else "step", dynamic_ncols=True, desc="train")
+        # The bar counts what the run stops on: validation BLEU towards --target-bleu, else steps, else seconds.
+        if tc.target_bleu and self.valid_data is not None:
+            bar = TrainingBar("bleu", tc.target_bleu, max(0.0, float(self.best_bleu.numpy())), self.progress)
+        elif max_steps is not None:
+            bar = TrainingBar("steps", max_steps, self.step, self.progress)
+        else:
+            bar = TrainingBar("time", tc.time_budget, 0, self.progress)
+        stop = self.step >= (max_steps or float("inf"))
+        with self._logging_beside(bar):
+            seconds, tokens, losses, history = self._loop(iter(ds), bar, writer, max_steps, stop)
+        bar.close()
+        if not (self.dir / md.WEIGHTS).exists():
+            self._evaluate_and_save(writer, float(np.mean(losses)) if losses else float("nan"), 0.0, seconds)
+        return TrainResult(self.step, seconds, tokens, float(self.best_bleu.numpy()), history)
+
+    def _logging_beside(self, bar):
+        """Log lines printed above the progress bar instead of through it."""
+        if not self.progress:
+            return contextlib.nullcontext()
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        return logging_redirect_tqdm()
+
+    def _loop(self, it, bar, writer, max_steps, stop) -> tuple:
+        """Updates and validations until a limit; returns (training seconds, target tokens, losses, history)."""
+        tc = self.config.train
         train_seconds, tokens, losses, history = 0.0, 0, [], []
         window_tokens, window_time = 0, 0.0
-        stop = self.step >= (max_steps or float("inf"))
-        it = iter(ds)
         while not stop:
             batches = [next(it) for _ in range(tc.accumulate)]
             start = time.perf_counter()
@@ -335,9 +366,9 @@ class Trainer:
             window_tokens, window_time = window_tokens + int(n), window_time + elapsed
             losses.append(loss)
             self.tokens_seen.assign_add(int(n))
-            bar.update(min(elapsed, max(0.0, bar.total - bar.n)) if by_time else 1)
+            bar.step_done(elapsed)
             if self.step % 10 == 0:
-                bar.set_postfix(step=self.step, loss=f"{np.mean(losses[-50:]):.3f}", tok_s=f"{window_tokens / max(window_time, 1e-9):,.0f}")
+                bar.show(step=self.step, loss=f"{np.mean(losses[-50:]):.3f}", tok_s=f"{window_tokens / max(window_time, 1e-9):,.0f}")
                 window_tokens, window_time = 0, 0.0
             out_of_time = bool(tc.time_budget) and train_seconds >= tc.time_budget
             at_end = max_steps is not None and self.step >= max_steps
@@ -345,10 +376,6 @@ class Trainer:
                 early = self._evaluate_and_save(writer, float(np.mean(losses[-tc.eval_every:])),
                                                 tokens / max(train_seconds, 1e-9), train_seconds)
                 history.append(md.read_metrics(self.dir)[-1])
-                if early:
-                    log.info("early stopping: no BLEU improvement in %d validations", tc.patience)
+                bar.validated(history[-1].get("valid_bleu"))
                 stop = early or out_of_time or at_end
-        bar.close()
-        if not (self.dir / md.WEIGHTS).exists():
-            self._evaluate_and_save(writer, float(np.mean(losses)) if losses else float("nan"), 0.0, train_seconds)
-        return TrainResult(self.step, train_seconds, tokens, float(self.best_bleu.numpy()), history)
+        return train_seconds, tokens, losses, history

@@ -17,7 +17,10 @@ import click
 @click.option("--embedded-test", is_flag=True, help="Use the embedded corpus' test split as --src/--ref.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @click.option("--lowercase", is_flag=True, help="Case-insensitive BLEU/chrF.")
-def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, embedded_test, as_json, lowercase):
+@click.option("--tokenize", type=click.Choice(["13a", "none", "intl", "char", "zh"]),
+              default=None, help="sacreBLEU's BLEU tokenization; 'none' for text tokenized on purpose. "
+                                 "[default: 13a; none with --embedded-test, which is tokenized]")
+def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, embedded_test, as_json, lowercase, tokenize):
     """Score translations with sacreBLEU (BLEU and chrF, with signatures).
 
     \b
@@ -54,5 +57,5 @@ def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, emb
         from nmt.translator import Translator
 
         hypotheses = [h.text for h in Translator.load(model_dir).translate(sources, beam_size=beam_size, batch_size=batch_size)]
-    scores = score(hypotheses, references, lowercase=lowercase)
+    scores = score(hypotheses, references, lowercase=lowercase, tokenize=tokenize or ("none" if embedded_test else "13a"))
     click.echo(json.dumps(scores.to_dict(), indent=2) if as_json else scores.summary())

@@ -57,6 +57,7 @@ log = logging.getLogger("nmt")
 @click.option("--eval-every", type=int, help="Validate (loss, BLEU), checkpoint every N steps.")
 @click.option("--keep-checkpoints", type=int, help="Keep the last K checkpoints.")
 @click.option("--patience", type=int, help="Early stopping: validations without BLEU gain (0 = off).")
+@click.option("--target-bleu", type=float, help="Stop once validation BLEU reaches this (0 = off); a step, epoch or time limit still bounds the run.")
 @click.option("--accumulate", type=int, help="Sum the gradients of N batches into one update (an N times larger batch).")
 @click.option("--mixed-precision", type=click.Choice(["float32", "float16", "bfloat16"]),
               help="Compute in 16 bits with float32 weights (GPUs; float16 uses loss scaling). [default: float32]")
@@ -72,7 +73,7 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
           heads, dropout, layers, d_model, ff_dim, transformer_heads, pre_norm, positions, attention_dropout,
           ffn_dropout, vocab_size, tokenizer_type, joint_vocab, batch_tokens, max_tokens, optimizer, learning_rate,
           schedule, warmup_steps, adam_beta2, label_smoothing, clip_norm, max_steps, epochs, time_budget, eval_every,
-          keep_checkpoints, patience, accumulate, mixed_precision, strategy, seed, beam_size, resume, plugin, progress):
+          keep_checkpoints, patience, target_bleu, accumulate, mixed_precision, strategy, seed, beam_size, resume, plugin, progress):
     """Train a translation model.
 
     Without corpus files, trains on the embedded synthetic English->Synthdeutsch corpus.
@@ -105,7 +106,8 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
                              learning_rate=learning_rate, schedule=schedule, warmup_steps=warmup_steps, adam_beta2=adam_beta2,
                              label_smoothing=label_smoothing, clip_norm=clip_norm, max_steps=max_steps, epochs=epochs,
                              time_budget=None if time_budget is None else time_budget * 60, eval_every=eval_every,
-                             keep_checkpoints=keep_checkpoints, patience=patience, accumulate=accumulate,
+                             keep_checkpoints=keep_checkpoints, patience=patience, target_bleu=target_bleu,
+                             accumulate=accumulate,
                              mixed_precision=mixed_precision, seed=seed)
     config = config.override("decode", beam_size=beam_size)
     models.MODELS.get(config.model.family)
@@ -118,6 +120,8 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
         rate = getattr(config.model, name)
         if rate is not None and not 0 <= rate < 1:
             raise UserError(f"--{name.replace('_', '-')} must be in [0, 1), got {rate}")
+    if not 0 <= config.train.target_bleu <= 100:  # also false for NaN
+        raise UserError(f"--target-bleu must be between 0 and 100, got {config.train.target_bleu}")
     if config.train.accumulate < 1:
         raise UserError(f"--accumulate must be at least 1, got {config.train.accumulate}")
     if config.train.batch_tokens < 1 or config.train.max_tokens < 2:
