@@ -56,6 +56,10 @@ class LazyGroup(click.Group):
         target = self.commands_by_module.get(name)
         if target is None:
             return None
+        if not ctx.params.get("verbose") and os.environ.get("NMT_DEBUG") != "1":
+            from nmt.quiet import import_tensorflow_quietly
+
+            import_tensorflow_quietly()  # before the command's module imports it (`nmt train --help` too)
         module, attr = target.split(":")
         return getattr(__import__(module, fromlist=[attr]), attr)
 
