@@ -1,6 +1,6 @@
 """Raw strings in, hypotheses out: tokenization, length-sorted batching, decoding, detokenization.
 
-    translator = Translator.load("runs/demo")
+    translator = Translator.load("nmt-demo")
     hyps = translator.translate(["the man sees the dog ."], beam_size=4, return_attention=True)
     hyps[0].text, hyps[0].score, hyps[0].attention.shape   # [L,H,T,S]
 """

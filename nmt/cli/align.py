@@ -43,7 +43,7 @@ def align(model_dir, source_path, target_path, output_path, gold, layer, head, j
 
     \b
     Examples:
-      nmt align runs/demo -s test.en -t test.de --gold test.align
+      nmt align nmt-demo -s test.en -t test.de --gold test.align
       nmt align runs/tf -s test.en --layer -1 --head mean --plot-dir plots/
     """
     from nmt import alignment as al

@@ -29,7 +29,7 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
 
     \b
     Examples:
-      echo "the man sees the dog ." | nmt translate runs/demo
+      echo "the man sees the dog ." | nmt translate nmt-demo
       nmt translate runs/m30k -i test.en -o test.hyp --beam-size 4
     """
     from tqdm.auto import tqdm
