@@ -131,10 +131,12 @@ def test_beam_finds_better_sequence_than_greedy():
     kw = dict(bos_id=BOS, eos_id=EOS, max_length_a=0.0, max_length_b=5)
     g = greedy_search(model, src, **kw)
     assert hyps(g) == [[[A]]]
-    np.testing.assert_allclose(g.scores.numpy(), [[math.log(0.24)]], rtol=1e-6)
+    # float32 log-softmax (max, exp, sum of 10, log, subtract: ~5 roundings of eps32 1.2e-7 on |x| <= 1.5)
+    # at each of 2 steps, against the float64 value: <= 2e-6 of a score of 1.4
+    np.testing.assert_allclose(g.scores.numpy(), [[math.log(0.24)]], rtol=5e-6)
     b = beam_search(model, src, beam_size=2, n_best=2, **kw)
     assert hyps(b) == [[[B], [A]]]
-    np.testing.assert_allclose(b.scores.numpy(), [[math.log(0.36), math.log(0.24)]], rtol=1e-6)
+    np.testing.assert_allclose(b.scores.numpy(), [[math.log(0.36), math.log(0.24)]], rtol=5e-6)
     assert b.ids.shape == (1, 2, 1) and b.attention is None
 
 
@@ -256,8 +258,9 @@ def test_tf_function_matches_eager_without_retracing(beam, attention):
         traced, eager = fn(src), decode(model, src, opts, bos_id=BOS, eos_id=EOS)
         assert (traced.attention is None) == (eager.attention is None) == (not attention)
         for got, want in zip(traced, eager):
-            if want is not None:
-                np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+            if want is not None:  # ids and one-hot attention exactly; a score sums <= 9 steps' float32 log-softmax
+                # of logits <= 8, which a graph may fuse differently: 9 x 5 roundings x 1.2e-7 x 8 = 4.3e-5 at worst
+                np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=5e-5)
     assert fn.experimental_get_tracing_count() == 1
 
 
