@@ -50,6 +50,24 @@ def command() -> str:
     return " ".join(shlex.quote(a) for a in [prog, *sys.argv[1:]])
 
 
+def provenance(root=None) -> dict:
+    """When and from what code a report was made: UTC date, commit, and whether the work tree was clean
+    (a dirty tree's figures come from code no commit holds)."""
+    import datetime
+    import subprocess
+    from pathlib import Path
+
+    root = Path(root or Path(__file__).resolve().parents[1])
+
+    def git(*args):
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"utc_date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "commit": git("rev-parse", "HEAD"), "clean_tree": None if status is None else status == ""}
+
+
 def peak_memory_mib() -> float:
     """Peak resident memory of this process (Linux ru_maxrss is in KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

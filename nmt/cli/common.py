@@ -22,11 +22,15 @@ def load_plugins(modules) -> None:
             raise UserError(f"cannot import plugin module {name!r} ({exc}); is it on PYTHONPATH?") from None
 
 
-def embedded_splits() -> dict:
-    """The embedded synthetic corpus as {split: [(src, tgt), ...]}."""
+def embedded_splits(max_words: int | None = None) -> dict:
+    """The embedded synthetic corpus as {split: [(src, tgt), ...]}; ``max_words`` keeps the pairs with at
+    most that many words on either side (the corpus has sentences of 2 to 94 words)."""
     from nmt.corpora.synthetic import splits
 
-    return {name: [(p.src, p.tgt) for p in pairs] for name, pairs in splits().items()}
+    def short(p) -> bool:
+        return max_words is None or max(len(p.src.split()), len(p.tgt.split())) <= max_words
+
+    return {name: [(p.src, p.tgt) for p in pairs if short(p)] for name, pairs in splits().items()}
 
 
 def read_pairs(src, tgt, tsv, what: str, max_words: int | None = None):

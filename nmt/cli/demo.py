@@ -6,6 +6,7 @@ machine takes longer to get there but ends with the same quality. ``--max-minute
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import time
 from pathlib import Path
@@ -50,17 +51,18 @@ def demo(model_dir, target_bleu, max_minutes, attention, progress):
         shutil.rmtree(path)
     config = config.override("model", attention=attention).override("train", target_bleu=target,
                                                                      time_budget=max_minutes * 60)
-    splits = embedded_splits()
-    click.echo(f"Training an LSTM with {attention} attention on {len(splits['train']):,} English->Synthdeutsch pairs "
-               f"until its validation BLEU reaches {target:g}\n(checked every {config.train.eval_every} steps; "
-               f"a safety limit stops it after {clock(max_minutes * 60)} of training).", err=True)
+    splits = embedded_splits(config.train.max_words)
+    click.echo(f"Training an LSTM with {attention} attention on the {len(splits['train']):,} English->Synthdeutsch "
+               f"pairs of at most {config.train.max_words} words\nuntil its validation BLEU reaches {target:g} "
+               f"(checked every {config.train.eval_every} steps; a safety limit stops it after "
+               f"{clock(max_minutes * 60)} of training).", err=True)
     start = time.time()
     result = _train(config, path, splits, progress)
     reached = result.best_bleu >= target
     click.echo(f"{'Reached' if reached else 'Did not reach'} the target: validation BLEU {result.best_bleu:.1f} after "
                f"{result.steps:,} step{'' if result.steps == 1 else 's'} ({clock(result.train_seconds)} of training, "
                f"{result.tokens_per_second:,.0f} target tokens/s).", err=True)
-    _show(path, splits["test"], start, reached, max_minutes)
+    _show(path, splits["test"], start, reached, max_minutes, config.train.max_words)
 
 
 def _train(config, path: Path, splits, progress):
@@ -71,7 +73,7 @@ def _train(config, path: Path, splits, progress):
     return trainer.run()
 
 
-def _show(path: Path, test, start: float, reached: bool, max_minutes: float) -> None:
+def _show(path: Path, test, start: float, reached: bool, max_minutes: float, max_words: int) -> None:
     """Translate the test split, print examples and scores, draw one heatmap and say what to try next."""
     from nmt import alignment_export as ax
     from nmt.evaluation import score
@@ -81,8 +83,10 @@ def _show(path: Path, test, start: float, reached: bool, max_minutes: float) -> 
 
     translator = Translator.load(path)
     sources, refs = [s for s, _ in test], [t for _, t in test]
-    click.echo(f"Translating the {len(sources):,} test sentences with beam 4 ...", err=True)
-    texts = [h.text for h in translator.translate(sources, beam_size=4)]
+    click.echo(f"Translating the {len(sources):,} test sentences of at most {max_words} words with beam 4 ...", err=True)
+    hyps = translator.translate(sources, beam_size=4, return_attention=True)  # one search, no second trace
+    texts = [h.text for h in hyps]
+    (path / "test.hyp").write_text("".join(t + "\n" for t in texts), encoding="utf-8")  # to re-score or compare
     # The embedded corpus is tokenized on purpose (punctuation split off): scored as it is, tok:none.
     scores = score(texts, refs, tokenize="none")
     click.echo("")
@@ -91,17 +95,18 @@ def _show(path: Path, test, start: float, reached: bool, max_minutes: float) -> 
     click.echo(f"Test {scores.summary()}")
     # One heatmap in the manner of Bahdanau et al. 2015, Fig. 3: the longest test sentence of at most 16 words.
     example = max((i for i in range(len(sources)) if len(sources[i].split()) <= 16), key=lambda i: len(sources[i].split()))
-    a = ax.reduce_all(translator.translate([sources[example]], beam_size=4, return_attention=True))[0]
+    a = ax.reduce_all([hyps[example]])[0]
     plot = plot_matrix(a.word, a.source_words, a.target_words, path / "attention.png")
     click.echo(f"Attention heatmap: {plot}")
     click.echo(f"Done in {clock(time.time() - start)}. Model directory: {path}")
     if not reached:
         click.echo(f"(The safety limit of {max_minutes:g} minutes stopped training early; rerun with a larger "
                    f"--max-minutes on a busy machine.)")
+    quoted = shlex.quote(str(path))
     click.echo(
         "\nNext, try:\n"
-        f"  echo 'the man sees the dog .' | nmt translate {path}\n"
-        f"  nmt translate {path} --beam-size 8 --n-best 3 < sentences.txt\n"
-        "  nmt data synthetic --out corpus           # the corpus as files, with its gold word alignments\n"
-        f"  nmt align {path} -s corpus/test.en -t corpus/test.de --gold corpus/test.align --plot-dir plots\n"
-        "  nmt train --help                          # your own parallel text, the Transformer, other attention")
+        f"  echo 'the man sees the dog .' | nmt translate {quoted}\n"
+        "  nmt data synthetic --out corpus     # the corpus as files, with the gold word alignments\n"
+        f"  head -n 3 corpus/test.en | nmt translate {quoted} --beam-size 8 --n-best 2\n"
+        f"  nmt align {quoted} -s corpus/test.en -t corpus/test.de --gold corpus/test.align --plot-dir plots --plots 3\n"
+        "  nmt train --help                    # your own parallel text, the Transformer, other attention")

@@ -131,7 +131,7 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
 
     max_words = config.train.max_words
     if embedded:
-        splits = embedded_splits()
+        splits = embedded_splits(max_words)
         train_pairs, valid_pairs = splits["train"], splits["valid"]
         log.info("training on the embedded synthetic corpus (%d pairs)", len(train_pairs))
     else:

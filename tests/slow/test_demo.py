@@ -64,4 +64,13 @@ def test_demo_reaches_bleu_80_within_five_minutes_on_a_slow_machine(tmp_path):
     # Output that reads well: no advice meant for other situations, a clock in m:ss, what to try next.
     assert "forgot to detokenize" not in demo.stdout + demo.stderr
     assert re.search(r"Done in \d+:\d\d\.", demo.stdout), report
-    assert "Next, try:" in demo.stdout and "nmt translate" in demo.stdout
+    # The commands it suggests run as printed (a user copies them), each exiting 0 with output.
+    suggested = demo.stdout.split("Next, try:\n", 1)[1].strip().splitlines()
+    assert len(suggested) >= 4 and any("nmt align" in line for line in suggested)
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    for line in suggested:
+        command = line.split("  #", 1)[0].strip()
+        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=tmp_path, timeout=600,
+                              env={**os.environ, "PATH": path, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        assert done.returncode == 0 and done.stdout.strip(), f"{command}\n{done.stdout}\n{done.stderr[-2000:]}"
+    assert len(list((tmp_path / "plots").glob("*.png"))) == 3

@@ -1,0 +1,160 @@
+#!/usr/bin/env python
+"""The demo on this machine and on a simulated slow one: time to its BLEU target, and test BLEU.
+
+Runs ``nmt demo`` as a new user would, in a fresh process, under each condition:
+
+* ``2 cores``: as it comes;
+* ``slow``: pinned to one core that a busy process shares, one intra-op thread (about a quarter of
+  this machine; the test in tests/slow/test_demo.py uses the same handicap).
+
+Before each demo run, the float32 matmul peak is measured in the same condition (``nmt.benchinfo``), so
+a reader can place the condition against their own machine. ``--compare-small`` also trains the
+demo's previous recipe (preset ``small``: the whole corpus with sentences up to 94 words, vocabulary
+1,000, dropout 0.1, batches of 3,072 tokens at 3e-3) towards the same validation BLEU target on
+2 cores, for its steps and seconds. Writes results/NAME.json and .md and keeps each run's test
+hypotheses (gzip) and demo output in results/NAME/.
+
+    python scripts/bench_demo.py --name demo --compare-small
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _pin(core):
+    return None if core is None else (lambda: os.sched_setaffinity(0, {core}))
+
+
+def _python(args, core, env, timeout=3600):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=ROOT,
+                          preexec_fn=_pin(core), timeout=timeout)
+
+
+def _condition(name, slow: bool, out: Path, env: dict) -> dict:
+    core = min(os.sched_getaffinity(0)) if slow else None
+    env = {**env, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"} if slow else env
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=_pin(core)) if slow else None
+    try:
+        peak = _python(["-c", "import json; from nmt.benchinfo import matmul_peak_gflops as m; print(json.dumps(m()))"],
+                       core, env)
+        gflops = json.loads(peak.stdout.strip().splitlines()[-1])
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.time()
+            demo = _python(["-m", "nmt", "demo", "--model-dir", f"{tmp}/demo", "--no-progress"], core, env)
+            wall = time.time() - start
+            hyp = Path(tmp, "demo", "test.hyp")
+            if hyp.is_file():
+                (out / f"{name}.test.hyp.gz").write_bytes(gzip.compress(hyp.read_bytes(), mtime=0))
+            metrics = [json.loads(line) for line in Path(tmp, "demo", "metrics.jsonl").read_text().splitlines()
+                       if line.strip()] if Path(tmp, "demo", "metrics.jsonl").is_file() else []
+    finally:
+        if busy:
+            busy.kill()
+            busy.wait()
+    (out / f"{name}.demo.txt").write_text(demo.stdout + "\n--- stderr ---\n" + demo.stderr, encoding="utf-8")
+    if demo.returncode != 0:
+        raise SystemExit(f"the demo failed under {name}: {demo.stderr.strip().splitlines()[-1:]}")
+    reached = re.search(r"validation BLEU ([\d.]+) after ([\d,]+) steps? \(([\d:]+) of training", demo.stderr)
+    test = re.search(r"Test BLEU ([\d.]+) \(([^)]*)\)\nchrF ([\d.]+)", demo.stdout)
+    return {"condition": name, "matmul_peak_gflops": gflops["peak_gflops"], "gflops_by_size": gflops["gflops_by_size"],
+            "reached_target": "Reached the target" in demo.stderr, "steps": int(reached.group(2).replace(",", "")),
+            "valid_bleu": float(reached.group(1)), "training_clock": reached.group(3),
+            "training_seconds": metrics[-1]["train_seconds"] if metrics else None,
+            "validations": len(metrics), "test_bleu": float(test.group(1)), "test_chrf": float(test.group(3)),
+            "bleu_signature": test.group(2), "wall_seconds": round(wall, 1),
+            "hypotheses": f"results/{out.name}/{name}.test.hyp.gz"}
+
+
+def _small_recipe(env: dict, target: float, max_steps: int) -> dict:
+    """The previous demo recipe (preset small, the whole corpus) trained towards the same target."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.time()
+        done = _python(["-m", "nmt", "train", "--model-dir", f"{tmp}/small", "--preset", "small", "--target-bleu",
+                        str(target), "--steps", str(max_steps), "--no-progress"], None, env)
+        wall = time.time() - start
+        if done.returncode != 0:
+            raise SystemExit(f"the small recipe failed: {done.stderr.strip().splitlines()[-1:]}")
+        metrics = [json.loads(line) for line in Path(tmp, "small", "metrics.jsonl").read_text().splitlines() if line.strip()]
+    last = metrics[-1]
+    return {"condition": "previous recipe (preset small), 2 cores", "steps": last["step"],
+            "valid_bleu": last.get("valid_bleu"), "reached_target": last.get("valid_bleu", 0) >= target,
+            "training_seconds": last["train_seconds"], "wall_seconds": round(wall, 1),
+            "curve": [{k: m.get(k) for k in ("step", "train_seconds", "valid_bleu")} for m in metrics]}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--name", default="demo")
+    p.add_argument("--conditions", default="2cores,slow", help="comma-separated: 2cores, slow")
+    p.add_argument("--compare-small", action="store_true", help="also train the previous recipe to the same target")
+    p.add_argument("--small-steps", type=int, default=2000, help="step limit of the previous recipe")
+    args = p.parse_args(argv)
+    conditions = [c for c in args.conditions.split(",") if c]
+    if not set(conditions) <= {"2cores", "slow"}:
+        p.error(f"--conditions takes 2cores and/or slow, got {args.conditions}")
+
+    from nmt import benchinfo
+    from nmt.config import preset
+
+    out = ROOT / "results" / args.name
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = {"name": args.name, **benchinfo.provenance(ROOT), "command": benchinfo.command(),
+              "machine": benchinfo.machine(), "versions": benchinfo.versions(),
+              "demo_preset": preset("demo").to_dict(), "runs": []}
+    for condition in conditions:
+        result["runs"].append(_condition(condition, condition == "slow", out, env))
+        print(json.dumps(result["runs"][-1]), flush=True)
+    if args.compare_small:
+        result["previous_recipe"] = _small_recipe(env, preset("demo").train.target_bleu, args.small_steps)
+        print(json.dumps(result["previous_recipe"]), flush=True)
+    Path(out.with_suffix(".json")).write_text(json.dumps(result, indent=1) + "\n")
+    out.with_suffix(".md").write_text(_markdown(result))
+    print(out.with_suffix(".md").read_text())
+
+
+def _markdown(r: dict) -> str:
+    target = r["demo_preset"]["train"]["target_bleu"]
+    lines = [f"# `nmt demo` on this machine and on a simulated slow one ({r['utc_date']})", "",
+             f"Command: `{r['command']}`  ", f"Commit: `{r['commit']}` (clean tree: {r['clean_tree']})  ",
+             "Machine: {cpu}, {cores} cores, {memory_gib} GiB  ".format(**r["machine"]),
+             "Versions: " + ", ".join(f"{k} {v}" for k, v in r["versions"].items()), "",
+             f"The demo trains until its validation BLEU (greedy, 200 sentences of at most "
+             f"{r['demo_preset']['train']['max_words']} words) reaches {target:g}, then translates the test "
+             "sentences of at most that length with beam 4. `slow`: pinned to one core shared with a busy "
+             "process, one intra-op thread.", "",
+             "| condition | matmul peak GFLOP/s | steps | training | validations | valid BLEU | test BLEU | test chrF | wall in all |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for x in r["runs"]:
+        lines.append(f"| {x['condition']} | {x['matmul_peak_gflops']} | {x['steps']} | {x['training_clock']} | "
+                     f"{x['validations']} | {x['valid_bleu']:.1f} | {x['test_bleu']:.2f} | {x['test_chrf']:.2f} | "
+                     f"{x['wall_seconds'] // 60:.0f}:{x['wall_seconds'] % 60:02.0f} |")
+    if r["runs"]:
+        lines += ["", f"BLEU signature: `{r['runs'][0]['bleu_signature']}`. Hypotheses: "
+                  + ", ".join(f"`{x['hypotheses']}`" for x in r["runs"]) + "."]
+    if "previous_recipe" in r:
+        s = r["previous_recipe"]
+        lines += ["", f"Previous recipe (preset `small`, whole corpus), 2 cores, towards validation BLEU {target:g}: "
+                  f"{'reached' if s['reached_target'] else 'not reached'} at step {s['steps']} after "
+                  f"{s['training_seconds']:.0f} s of training (valid BLEU {s['valid_bleu']}); its validation "
+                  "covers sentences of every length, so its BLEU is not the demo's."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
