@@ -81,6 +81,29 @@ def make_dataset(data: Encoded, batch_tokens: int, max_tokens: int, shuffle: boo
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def eval_batches(data: Encoded, batch_tokens: int) -> list[tuple[tf.Tensor, tf.Tensor, tf.Tensor]]:
+    """Padded (src [B,S], tgt_in [B,T], tgt_out [B,T]) batches covering every pair once, for a loss that
+    is summed over tokens (validation). Pairs are sorted by length and packed while the batch holds at
+    most ``batch_tokens`` padded tokens on its longer side: a few full batches, where the training
+    stream's one-length buckets leave dozens of partial ones for a small validation set. Built once."""
+    src_len = data.src.row_lengths().numpy()  # [N]
+    tgt_len = data.tgt.row_lengths().numpy() + 1  # [N] with BOS (input) or EOS (output)
+    longest = np.maximum(src_len, tgt_len)  # [N]
+    order = np.argsort(longest, kind="stable")  # [N]
+    batches, start = [], 0
+    for end in range(1, len(order) + 1):
+        fits = end < len(order) and (end + 1 - start) * longest[order[end]] <= batch_tokens
+        if fits:
+            continue
+        idx = tf.constant(order[start:end])  # [b]
+        src, tgt = tf.gather(data.src, idx), tf.gather(data.tgt, idx)  # ragged [b,(S)], [b,(T)]
+        bos = tf.RaggedTensor.from_tensor(tf.fill([len(idx), 1], BOS_ID))  # [b,(1)]
+        eos = tf.RaggedTensor.from_tensor(tf.fill([len(idx), 1], EOS_ID))  # [b,(1)]
+        batches.append((pad_batch(src), pad_batch(tf.concat([bos, tgt], 1)), pad_batch(tf.concat([tgt, eos], 1))))
+        start = end
+    return batches
+
+
 def pad_batch(ragged: tf.RaggedTensor) -> tf.Tensor:
     return ragged.to_tensor(0)  # [B,S]
 
