@@ -70,7 +70,8 @@ def _condition(name, slow: bool, out: Path, env: dict) -> dict:
         raise SystemExit(f"the demo failed under {name}: {demo.stderr.strip().splitlines()[-1:]}")
     reached = re.search(r"validation BLEU ([\d.]+) after ([\d,]+) steps? \(([\d:]+) of training", demo.stderr)
     test = re.search(r"Test BLEU ([\d.]+) \(([^)]*)\)\nchrF ([\d.]+)", demo.stdout)
-    return {"condition": name, "matmul_peak_gflops": gflops["peak_gflops"], "gflops_by_size": gflops["gflops_by_size"],
+    return {"condition": name, "load_average_1min_after": round(os.getloadavg()[0], 2),
+            "matmul_peak_gflops": gflops["peak_gflops"], "gflops_by_size": gflops["gflops_by_size"],
             "reached_target": "Reached the target" in demo.stderr, "steps": int(reached.group(2).replace(",", "")),
             "valid_bleu": float(reached.group(1)), "training_clock": reached.group(3),
             "training_seconds": metrics[-1]["train_seconds"] if metrics else None,
@@ -137,13 +138,14 @@ def _markdown(r: dict) -> str:
              f"The demo trains until its validation BLEU (greedy, 200 sentences of at most "
              f"{r['demo_preset']['train']['max_words']} words) reaches {target:g}, then translates the test "
              "sentences of at most that length with beam 4. `slow`: pinned to one core shared with a busy "
-             "process, one intra-op thread.", "",
-             "| condition | matmul peak GFLOP/s | steps | training | validations | valid BLEU | test BLEU | test chrF | wall in all |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "process, one intra-op thread. `load after`: the 1-minute load average when the run ended (the busy "
+             "process counts 1; more means other work shared the machine).", "",
+             "| condition | matmul peak GFLOP/s | steps | training | validations | valid BLEU | test BLEU | test chrF | wall in all | load after |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for x in r["runs"]:
         lines.append(f"| {x['condition']} | {x['matmul_peak_gflops']} | {x['steps']} | {x['training_clock']} | "
                      f"{x['validations']} | {x['valid_bleu']:.1f} | {x['test_bleu']:.2f} | {x['test_chrf']:.2f} | "
-                     f"{x['wall_seconds'] // 60:.0f}:{x['wall_seconds'] % 60:02.0f} |")
+                     f"{x['wall_seconds'] // 60:.0f}:{x['wall_seconds'] % 60:02.0f} | {x['load_average_1min_after']} |")
     if r["runs"]:
         lines += ["", f"BLEU signature: `{r['runs'][0]['bleu_signature']}`. Hypotheses: "
                   + ", ".join(f"`{x['hypotheses']}`" for x in r["runs"]) + "."]
