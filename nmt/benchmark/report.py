@@ -23,11 +23,17 @@ def model_flops_utilisation(result: dict, peak_gflops: float) -> float:
     return flops / (peak_gflops * 1e9)
 
 
+def significant(value: float, digits: int = 3) -> float:
+    """``value`` rounded to ``digits`` significant digits: a small model's MFU (4e-4 for a tiny LSTM on
+    a busy CPU) keeps its size where rounding to 3 decimals would report 0."""
+    return float(f"{value:.{digits}g}")
+
+
 def write(out: Path, report: dict) -> dict:
     """Write every file of ``report`` under ``out``; returns {kind: path}."""
     out.mkdir(parents=True, exist_ok=True)
     for r in report["models"]:
-        r["mfu"] = round(model_flops_utilisation(r, report["matmul_peak"]["peak_gflops"]), 3)
+        r["mfu"] = significant(model_flops_utilisation(r, report["matmul_peak"]["peak_gflops"]))
     paths = {k: out / v for k, v in FILES.items()}
     atomic_write_text(paths["json"], json.dumps(report, indent=2) + "\n")
     _plot_lengths(report, paths["length"])

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from nmt.benchmark import VARIANTS, parse_override, variant_config
-from nmt.benchmark.report import model_flops_utilisation
+from nmt.benchmark.report import model_flops_utilisation, significant
 from nmt.config import preset
 from nmt.errors import UserError
 from tests.integration.test_cli import one_line_error, run, write_corpus
@@ -88,3 +88,5 @@ def test_overrides_and_variants():
 def test_flops_utilisation_is_six_flops_per_weight_per_token():
     result = {"matmul_parameters": 1_000_000, "training": {"target_tokens_per_second": 5_000}}
     assert model_flops_utilisation(result, peak_gflops=60.0) == pytest.approx(6 * 1e6 * 5e3 / 60e9)
+    # the report keeps 3 significant digits: a tiny LSTM's 4.16e-4 on a busy CPU is not reported as 0
+    assert [significant(x) for x in (0.000416284, 0.0512345, 0.5)] == [0.000416, 0.0512, 0.5]
