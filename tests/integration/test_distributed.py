@@ -27,7 +27,11 @@ def assert_same_updates(one, many, replicas):
     a, b = np.array(one["losses"]), np.array(many["losses"])
     assert a.shape == b.shape == (12, 2)
     np.testing.assert_array_equal(a[:, 1], b[:, 1])  # the same global batches, token for token
-    np.testing.assert_allclose(a[:, 0], b[:, 0], rtol=1e-4)  # the same updates, up to float32 summation order
+    # The same updates, up to float32 summation order. Each replica computes its whole batch with the
+    # shapes the accumulating device uses and a sum of two replicas is commutative, so the losses came
+    # out bit-equal under every TF_NUM_INTRAOP_THREADS / TF_ENABLE_ONEDNN_OPTS setting tried; 1e-4 leaves
+    # room for a reordered sum amplified by 12 Adam steps; per-replica clipping fails it (commit 1a556ac).
+    np.testing.assert_allclose(a[:, 0], b[:, 0], rtol=1e-4)
     assert a[-1, 0] < a[0, 0] - 0.5  # and they are learning
 
 
