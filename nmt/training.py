@@ -28,7 +28,7 @@ from nmt.errors import UserError
 from nmt.evaluation import score
 from nmt.lock import TrainingLock
 from nmt.pipeline import encode_pairs, eval_batches, make_dataset
-from nmt.progress import clock
+from nmt.progress import TrainingBar, clock
 from nmt.tokenization import Tokenizer
 from nmt.translator import Translator
 
@@ -198,7 +198,8 @@ class Trainer:
             raise UserError("no training pairs left after filtering; check the corpus and --max-tokens")
         self.valid_pairs = list(valid_pairs)
         self.valid_data = encode_pairs(self.valid_pairs, tokenizer, tc.max_tokens, "valid") if self.valid_pairs else None
-        self._valid_batches = None  # packed on first use, then reused
+        # Validation loss batches, packed once (the validation set never changes).
+        self.valid_batches = eval_batches(self.valid_data, tc.batch_tokens) if self.valid_data is not None else []
         with self.strategy.scope() if self.strategy else contextlib.nullcontext():
             self.model = _build_in_precision(config, tokenizer)
             self.optimizer = make_optimizer(tc)
@@ -251,9 +252,7 @@ class Trainer:
         if self.valid_data is None:
             return {}
         total = tokens = 0.0
-        if self._valid_batches is None:
-            self._valid_batches = eval_batches(self.valid_data, self.config.train.batch_tokens)
-        for src, tgt_in, tgt_out in self._valid_batches:
+        for src, tgt_in, tgt_out in self.valid_batches:
             t, n = self._eval_step(src, tgt_in, tgt_out)
             total, tokens = total + float(t), tokens + float(n)
         pairs = self.valid_pairs[: self.config.train.eval_sentences]
@@ -311,8 +310,6 @@ class Trainer:
             self.lock.release()
 
     def _run(self) -> TrainResult:
-        from nmt.progress import TrainingBar
-
         tc = self.config.train
         steps_per_epoch = None
         if tc.epochs:  # updates per epoch: batches / batches per update
