@@ -224,7 +224,9 @@ class Trainer:
             log.info("resumed from %s at step %d", self.manager.latest_checkpoint, self.step)
         self.updater = steps.Updater(self.model, self.optimizer, partial(self._loss, training=True), self.strategy,
                                      tc.accumulate)
-        self._eval_step = tf.function(self._loss, input_signature=self._signature(), reduce_retracing=True)
+        self._eval_step = tf.function(self._loss, input_signature=self._signature(), reduce_retracing=True,
+                                      autograph=steps.AUTOGRAPH)
+        self._translator = None
 
     def _restore(self, prefix: str) -> None:
         try:
@@ -256,7 +258,9 @@ class Trainer:
             t, n = self._eval_step(src, tgt_in, tgt_out)
             total, tokens = total + float(t), tokens + float(n)
         pairs = self.valid_pairs[: self.config.train.eval_sentences]
-        hyps = Translator(self.model, self.tokenizer, self.config.decode).translate([s for s, _ in pairs], beam_size=1)
+        if self._translator is None:  # one Translator for the run: its greedy search is traced once, not per validation
+            self._translator = Translator(self.model, self.tokenizer, self.config.decode)
+        hyps = self._translator.translate([s for s, _ in pairs], beam_size=1)
         scores = score([h.text for h in hyps], [t for _, t in pairs], force=True)  # a training signal: no advice
         return {"valid_loss": round(total / max(tokens, 1.0), 4), "valid_bleu": scores.bleu, "valid_chrf": scores.chrf}
 
