@@ -30,7 +30,7 @@ def embedded_splits(max_words: int | None = None) -> dict:
     def short(p) -> bool:
         return max_words is None or max(len(p.src.split()), len(p.tgt.split())) <= max_words
 
-    return {name: [(p.src, p.tgt) for p in pairs if short(p)] for name, pairs in splits().items()}
+    return {name: [(p.src, p.tgt) for p in pairs if short(p)] for name, pairs in splits(align=False).items()}
 
 
 def read_pairs(src, tgt, tsv, what: str, max_words: int | None = None):

@@ -138,6 +138,14 @@ def test_held_out_splits_do_not_depend_on_train_size():
     assert small["test"] == big["test"] and small["valid"] == big["valid"] and big["train"][:10] == small["train"]
 
 
+def test_splits_without_alignments_are_the_same_pairs(default_splits):
+    # align=False (what training uses) skips the gold links and must not change a single sentence.
+    bare = S.splits(align=False)
+    for name, pairs in default_splits.items():
+        assert [(p.src, p.tgt) for p in bare[name]] == [(p.src, p.tgt) for p in pairs]
+        assert {p.alignment for p in bare[name]} == {""}
+
+
 def test_length_distribution(default_splits):
     n = [len(p.src.split()) for p in default_splits["train"]]
     assert min(n) <= 4 and max(n) >= 50
