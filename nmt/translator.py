@@ -159,7 +159,8 @@ class Translator:
             targets = ["".join(t).replace("\u2581", " ").strip() for t in targets]
         if self._forward is None:
             spec = tf.TensorSpec([None, None], tf.int32)
-            self._forward = tf.function(lambda s, t: self.model.forward(s, t, training=False), input_signature=[spec, spec])
+            self._forward = tf.function(lambda s, t: self.model.forward(s, t, training=False), input_signature=[spec, spec],
+                                        autograph=False)
         src = self.tokenizer.encode_source(tf.constant(sources))  # [N,(S)]
         results: list = [None] * len(sources)
         for idx in length_sorted_batches(src.row_lengths().numpy() + tgt.row_lengths().numpy(), batch_size):
