@@ -111,11 +111,12 @@ def main(argv=None):
     from nmt import benchinfo
     from nmt.config import preset
 
+    provenance = benchinfo.provenance(ROOT)  # before this run replaces its own earlier outputs
     out = ROOT / "results" / args.name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = {"name": args.name, **benchinfo.provenance(ROOT), "command": benchinfo.command(),
+    result = {"name": args.name, **provenance, "command": benchinfo.command(),
               "machine": benchinfo.machine(), "versions": benchinfo.versions(),
               "demo_preset": preset("demo").to_dict(), "runs": []}
     for condition in conditions:
