@@ -16,7 +16,8 @@ from typing import IO
 
 from nmt.errors import UserError
 
-__all__ = ["atomic_directory", "check_output_directory", "atomic_open", "atomic_write_text", "check_output_path"]
+__all__ = ["atomic_directory", "check_output_directory", "atomic_open", "atomic_write_text", "check_output_path",
+           "lines_text"]
 
 
 def _umask() -> int:
@@ -66,6 +67,13 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str = "utf-8
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def lines_text(lines: Iterable[str]) -> str:
+    """``lines`` as text, one ``\\n``-terminated line each. A ``\\n`` or ``\\r`` inside an item (a
+    translation copying an odd source character) becomes a space, so N items are exactly N lines for
+    :func:`nmt.corpora.parallel.split_lines` and for ``wc -l``."""
+    return "".join(line.replace("\r\n", " ").replace("\n", " ").replace("\r", " ") + "\n" for line in lines)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:

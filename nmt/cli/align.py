@@ -50,7 +50,7 @@ def align(model_dir, source_path, target_path, output_path, gold, layer, head, j
     from nmt import alignment_export as ax
     from nmt.corpora.parallel import read_lines
     from nmt.errors import UserError
-    from nmt.io import atomic_open, check_output_path
+    from nmt.io import atomic_open, check_output_path, lines_text
     from nmt.translator import Translator
 
     inputs = [p for p in (source_path, target_path, gold) if p and p != "-"]
@@ -81,7 +81,7 @@ def align(model_dir, source_path, target_path, output_path, gold, layer, head, j
     aligned = ax.reduce_all(hyps, layer, head)
     lines = [al.format_pharaoh(a.links) if targets is not None else f"{h.text} ||| {al.format_pharaoh(a.links)}"
              for a, h in zip(aligned, hyps)]
-    text = "".join(line + "\n" for line in lines)
+    text = lines_text(lines)  # one line per item, whatever the items hold
     if output_path == "-":
         sys.stdout.write(text)
     else:

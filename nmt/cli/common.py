@@ -67,13 +67,8 @@ def corpus_options(split: str, required: bool = False):
 
 def read_text_input(path) -> list[str]:
     """Sentences from a file (or stdin for '-' / None), one per line."""
-    from nmt.corpora.parallel import read_lines
+    from nmt.corpora.parallel import decode_text, read_lines, split_lines
 
-    if path in (None, "-"):
-        data = sys.stdin.buffer.read()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise UserError("standard input is not valid UTF-8; convert it to UTF-8") from None
-        return text.replace("\r\n", "\n").replace("\r", "\n").splitlines()
+    if path in (None, "-"):  # the same checks and line rule as a file: a U+2028 or form feed is no line break
+        return split_lines(decode_text(sys.stdin.buffer.read(), "standard input"))
     return read_lines(path)

@@ -78,6 +78,7 @@ def _show(path: Path, test, start: float, reached: bool, max_minutes: float, max
     from nmt import alignment_export as ax
     from nmt.evaluation import score
     from nmt.heatmap import plot_matrix
+    from nmt.io import lines_text
     from nmt.progress import clock
     from nmt.translator import Translator
 
@@ -86,7 +87,7 @@ def _show(path: Path, test, start: float, reached: bool, max_minutes: float, max
     click.echo(f"Translating the {len(sources):,} test sentences of at most {max_words} words with beam 4 ...", err=True)
     hyps = translator.translate(sources, beam_size=4, return_attention=True)  # one search, no second trace
     texts = [h.text for h in hyps]
-    (path / "test.hyp").write_text("".join(t + "\n" for t in texts), encoding="utf-8")  # to re-score or compare
+    (path / "test.hyp").write_text(lines_text(texts), encoding="utf-8")  # to re-score or compare
     # The embedded corpus is tokenized on purpose (punctuation split off): scored as it is, tok:none.
     scores = score(texts, refs, tokenize="none")
     click.echo("")

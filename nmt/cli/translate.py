@@ -35,7 +35,7 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
     from tqdm.auto import tqdm
 
     from nmt.errors import UserError
-    from nmt.io import atomic_open, check_output_path
+    from nmt.io import atomic_open, check_output_path, lines_text
     from nmt.translator import Translator
 
     to_stdout = output_path == "-"
@@ -68,7 +68,7 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
             lines.extend(f"{i} ||| {h.text} ||| {h.score:.4f}{extra(h)}" for h in r)
         else:
             lines.append((f"{r.text} ||| {r.score:.4f}" if scores else r.text) + extra(r))
-    text = "".join(line + "\n" for line in lines)
+    text = lines_text(lines)  # one line per item, whatever the items hold
     if to_stdout:
         sys.stdout.write(text)
     else:

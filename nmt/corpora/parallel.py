@@ -11,20 +11,18 @@ from __future__ import annotations
 import gzip
 import logging
 import os
-import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from nmt.errors import UserError
 
-__all__ = ["read_lines", "read_parallel", "read_tsv", "clean_pairs", "CleanStats", "load_corpus"]
+__all__ = ["split_lines", "read_lines", "read_parallel", "read_tsv", "clean_pairs", "CleanStats", "load_corpus"]
 
 logger = logging.getLogger("nmt.data")
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _UTF8_BOM = b"\xef\xbb\xbf"
-_NEWLINE = re.compile(rb"\r\n|\r|\n")
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -47,7 +45,7 @@ def _read_bytes(path: Path) -> bytes:
     return raw
 
 
-def _check_not_utf16(raw: bytes, path: Path) -> None:
+def _check_not_utf16(raw: bytes, path) -> None:
     if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
         raise UserError(f"{path} is UTF-32 encoded; convert it to UTF-8 (for example: iconv -f UTF-32 -t UTF-8)")
     head = raw[:400]
@@ -57,44 +55,53 @@ def _check_not_utf16(raw: bytes, path: Path) -> None:
 
 
 def read_text(path: str | os.PathLike) -> str:
-    """The text of a UTF-8 file (plain or gzip) with every line ending turned into ``\\n``.
+    """The text of a UTF-8 file (plain or gzip), checked and decoded by :func:`decode_text`.
 
-    Gzip is recognised by the ``.gz`` suffix or the gzip magic bytes. A UTF-8 byte-order mark is
-    removed; ``\\r\\n`` and ``\\r`` become ``\\n`` (U+2028 and other Unicode separators stay).
-    Invalid UTF-8, NUL bytes and UTF-16/32 files raise :class:`UserError` naming the file (and the
-    line, where there is one).
-    """
+    Gzip is recognised by the ``.gz`` suffix or the gzip magic bytes."""
     path = Path(path)
-    raw = _read_bytes(path)
-    _check_not_utf16(raw, path)
+    return decode_text(_read_bytes(path), str(path))
+
+
+def decode_text(raw: bytes, name: str) -> str:
+    """``raw`` as text, the same for a file and for standard input (``name`` says which in errors).
+
+    A UTF-8 byte-order mark is removed; ``\\r\\n`` becomes ``\\n`` (a lone ``\\r``, U+2028 and the other
+    characters Python's ``str.splitlines`` breaks on stay: see :func:`split_lines`). Invalid UTF-8,
+    NUL bytes and UTF-16/32 text raise :class:`UserError` naming the input and the line.
+    """
+    _check_not_utf16(raw, name)
     if raw.startswith(_UTF8_BOM):
         raw = raw[len(_UTF8_BOM):]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = len(_NEWLINE.findall(raw, 0, e.start)) + 1
-        raise UserError(f"{path}: line {line} is not valid UTF-8; convert the file to UTF-8 (for example with iconv)") from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise UserError(f"{name}: line {line} is not valid UTF-8; convert it to UTF-8 (for example with iconv)") from None
+    text = text.replace("\r\n", "\n")
     nul = text.find("\x00")
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
-        raise UserError(f"{path}: line {line} contains a NUL byte; the file is binary or not UTF-8 text, convert it to UTF-8 text")
+        raise UserError(f"{name}: line {line} contains a NUL byte; the input is binary or not UTF-8 text, convert it to UTF-8 text")
     return text
 
 
-def read_lines(path: str | os.PathLike) -> list[str]:
-    """Return the lines of a UTF-8 text file (plain or gzip, see :func:`read_text`), without terminators.
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text``: ``\\n`` and ``\\r\\n`` end a line, and nothing else does.
 
-    ``\\n``, ``\\r\\n`` and ``\\r`` all end a line (and only those, so aligned files stay aligned).
-    A final line terminator does not produce an extra empty line.
+    A lone ``\\r``, ``\\v``, ``\\f``, ``\\x1c``-``\\x1e``, ``\\x85``, U+2028 and U+2029 (the other breaks of
+    ``str.splitlines``) stay inside their line, so N lines in are N lines out, in order, on every path
+    (files and standard input alike) and in every tool that counts lines the POSIX way (``wc -l``,
+    ``paste``). A final terminator does not produce an extra empty line.
     """
-    text = read_text(path)
-    if not text:
-        return []
     lines = text.split("\n")
-    if text.endswith("\n"):
-        lines.pop()
-    return lines
+    last = lines.pop()  # after the final \n: empty, or a last line without a terminator
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]  # \r\n ends these
+    return lines + [last] if last else lines
+
+
+def read_lines(path: str | os.PathLike) -> list[str]:
+    """Return the lines of a UTF-8 text file (plain or gzip, see :func:`read_text`), split by :func:`split_lines`."""
+    return split_lines(read_text(path))
 
 
 def read_parallel(src_path: str | os.PathLike, tgt_path: str | os.PathLike) -> list[tuple[str, str]]:

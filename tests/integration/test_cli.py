@@ -75,6 +75,23 @@ def test_translate_stdin_and_nbest(model):
     assert len(lines) == 4 and lines[0].startswith("0 ||| ") and lines[2].startswith("1 ||| ")
 
 
+def test_one_output_line_per_input_line_whatever_it_holds(model, tmp_path):
+    # Every break str.splitlines knows but \n, inside lines, and an empty line: 6 lines in, 6 lines out,
+    # the same from standard input and from a file, through translate and align alike.
+    lines = ["ab\u2028cd", "ef\x0cgh\x0b", "", "ij\rkl\x85ab", "cd\x1cef\u2029gh\x1d\x1e", "ab"]
+    data = "\n".join(lines) + "\n"
+    (tmp_path / "in.txt").write_bytes(data.encode("utf-8"))
+    code, from_stdin, err = run(["translate", str(model / "m")], input=data.encode("utf-8"))
+    assert code == 0, err
+    code, from_file, err = run(["translate", str(model / "m"), "-i", str(tmp_path / "in.txt")])
+    assert code == 0, err
+    assert from_stdin == from_file and from_file.count("\n") == len(lines) == len(from_file.split("\n")) - 1
+    (tmp_path / "out.txt").write_bytes(from_file.encode("utf-8"))
+    code, links, err = run(["align", str(model / "m"), "-s", str(tmp_path / "in.txt"), "-t", str(tmp_path / "out.txt")])
+    assert code == 0, err
+    assert links.count("\n") == len(lines)
+
+
 def one_line_error(code, err, *needles):
     assert code == 2, err
     lines = [l for l in err.strip().splitlines() if l.strip()]

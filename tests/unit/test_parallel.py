@@ -49,10 +49,10 @@ def test_utf8_bom_is_stripped_from_first_line(tmp_path):
     assert lines == ["Hello", "World"]
 
 
-def test_crlf_cr_and_mixed_line_endings(tmp_path):
+def test_crlf_and_mixed_line_endings_and_a_lone_cr_stays_in_its_line(tmp_path):
     assert read_lines(write(tmp_path / "crlf.txt", b"a b\r\nc d\r\n")) == ["a b", "c d"]
-    assert read_lines(write(tmp_path / "cr.txt", b"a\rb\rc")) == ["a", "b", "c"]
-    assert read_lines(write(tmp_path / "mix.txt", b"a\r\nb\nc\rd\n")) == ["a", "b", "c", "d"]
+    assert read_lines(write(tmp_path / "cr.txt", b"a\rb\rc")) == ["a\rb\rc"]  # \n and \r\n only: as wc -l counts
+    assert read_lines(write(tmp_path / "mix.txt", b"a\r\nb\nc\rd\n")) == ["a", "b", "c\rd"]
 
 
 def test_unicode_line_separators_do_not_split_lines(tmp_path):
@@ -65,7 +65,7 @@ def test_invalid_utf8_names_file_and_line(tmp_path):
     with pytest.raises(UserError) as err:
         read_lines(path)
     msg = str(err.value)
-    assert msg == f"{path}: line 3 is not valid UTF-8; convert the file to UTF-8 (for example with iconv)"
+    assert msg == f"{path}: line 3 is not valid UTF-8; convert it to UTF-8 (for example with iconv)"
     assert "\n" not in msg
 
 
