@@ -7,6 +7,7 @@ Layout::
     model.weights.h5     weights used for translation (best validation BLEU)
     checkpoints/         last-K training checkpoints with optimizer state and step (``--resume``)
     metrics.jsonl        one JSON line per validation
+    data.json            what it was trained on: files (absolute paths, SHA-256) or the embedded corpus
     manifest.json        format version and SHA-256 of config, tokenizer and weights (checked on load)
     logs/                TensorBoard summaries
 

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from nmt import manifest, model_dir as md, optimizers, steps
+from nmt import data_record, manifest, model_dir as md, optimizers, steps
 from nmt.config import Config
 from nmt.errors import UserError
 from nmt.evaluation import score
@@ -162,7 +162,7 @@ class Trainer:
 
     def __init__(self, config: Config, directory, train_pairs: Sequence, valid_pairs: Sequence,
                  resume: bool = False, progress: bool = True, tokenizer: Tokenizer | None = None,
-                 strategy: str | None = None):
+                 strategy: str | None = None, data: dict | None = None):
         # First: MultiWorkerMirroredStrategy must configure collectives before TensorFlow runs any op.
         self.strategy = steps.make_strategy(strategy)
         self.dir = Path(directory)
@@ -171,12 +171,12 @@ class Trainer:
         if steps.is_chief(self.strategy):
             self.lock.acquire()  # before anything is read or written: one training per directory
         try:
-            self._setup(config, train_pairs, valid_pairs, resume, tokenizer)
+            self._setup(config, train_pairs, valid_pairs, resume, tokenizer, data)
         except BaseException:
             self.lock.release(remove_empty_directory=True)
             raise
 
-    def _setup(self, config, train_pairs, valid_pairs, resume, tokenizer):
+    def _setup(self, config, train_pairs, valid_pairs, resume, tokenizer, data):
         resuming = resume and md.is_model_dir(self.dir)
         # Seed first: an eager tf.random.set_seed later would drop the tokenizer's resources.
         keras.utils.set_random_seed(Config.load(self.dir / md.CONFIG).train.seed if resuming else config.train.seed)
@@ -210,7 +210,8 @@ class Trainer:
             self.dir.mkdir(parents=True, exist_ok=True)
             written = tokenizer.save(self.dir)
             config.save(self.dir / md.CONFIG)
-            manifest.record(self.dir, [md.CONFIG] + [p.name for p in written])
+            recorded = [data_record.write(self.dir, data)] if data is not None else []  # what --resume reuses
+            manifest.record(self.dir, [md.CONFIG] + [p.name for p in written] + recorded)
         self.best_bleu = tf.Variable(-1.0, trainable=False, dtype=tf.float32)
         self.bad_evals = tf.Variable(0, trainable=False, dtype=tf.int64)
         self.tokens_seen = tf.Variable(0, trainable=False, dtype=tf.int64)

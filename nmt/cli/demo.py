@@ -66,9 +66,11 @@ def demo(model_dir, target_bleu, max_minutes, attention, progress):
 
 
 def _train(config, path: Path, splits, progress):
+    from nmt import data_record
     from nmt.training import Trainer
 
-    trainer = Trainer(config, path, splits["train"], splits["valid"], progress=progress)
+    trainer = Trainer(config, path, splits["train"], splits["valid"], progress=progress,
+                      data=data_record.embedded(config.train.max_words))  # `nmt train --resume` can continue it
     (path / MARKER).write_text("made by nmt demo\n")
     return trainer.run()
 

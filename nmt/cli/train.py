@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import click
 
@@ -85,13 +86,16 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
                 --valid-src val.en.gz --valid-tgt val.de.gz --time-budget 15
     """
     from nmt import attention as attention_lib
-    from nmt import models
+    from nmt import data_record, models
+    from nmt import model_dir as md
+    from nmt.config import Config
     from nmt.config import preset as get_preset
     from nmt.errors import UserError
     from nmt.training import Trainer
 
     load_plugins(plugin)
-    embedded = not (train_src or train_tgt or train_tsv)
+    given = data_record.from_options((train_src, train_tgt, train_tsv), (valid_src, valid_tgt, valid_tsv))
+    embedded = given is None
     config = get_preset(preset or ("small" if embedded else "base"))
     if config_file:
         config = config.merge_file(config_file)
@@ -129,18 +133,34 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
     if config.model.attention == "multi-head" and config.model.attention_units % config.model.heads:
         raise UserError(f"--attention-units ({config.model.attention_units}) must be divisible by --heads ({config.model.heads})")
 
-    max_words = config.train.max_words
-    if embedded:
-        splits = embedded_splits(max_words)
-        train_pairs, valid_pairs = splits["train"], splits["valid"]
-        log.info("training on the embedded synthetic corpus (%d pairs)", len(train_pairs))
+    if resume and md.is_model_dir(model_dir):  # exactly the data it was trained on, or a one-line refusal
+        sources = data_record.resume_sources(model_dir, given)
+        max_words = Config.load(Path(model_dir) / md.CONFIG).train.max_words
     else:
-        train_pairs = read_pairs(train_src, train_tgt, train_tsv, "train", max_words)
-        valid_pairs = read_pairs(valid_src, valid_tgt, valid_tsv, "valid", max_words) or []
-        if not valid_pairs:
-            log.info("no validation corpus: the last weights are kept, without BLEU-based selection")
-    trainer = Trainer(config, model_dir, train_pairs, valid_pairs, resume=resume, progress=progress, strategy=strategy)
+        sources = given or data_record.embedded(config.train.max_words)
+        max_words = config.train.max_words
+    train_pairs, valid_pairs = _pairs(sources, max_words)
+    trainer = Trainer(config, model_dir, train_pairs, valid_pairs, resume=resume, progress=progress, strategy=strategy,
+                      data=sources)
     result = trainer.run()
     click.echo(json.dumps({"model_dir": str(model_dir), "steps": result.steps, "best_valid_bleu": result.best_bleu,
                            "train_seconds": round(result.train_seconds, 1),
                            "target_tokens_per_second": round(result.tokens_per_second, 1)}))
+
+
+def _pairs(sources: dict, max_words):
+    """(train pairs, valid pairs) of a data record: the embedded corpus, or the recorded files."""
+    if sources["train"].get("embedded"):
+        splits = embedded_splits(max_words)
+        log.info("training on the embedded synthetic corpus (%d pairs)", len(splits["train"]))
+        return splits["train"], splits["valid"]
+
+    def files(source):
+        paths = [f["path"] for f in source["files"]] if source else []
+        return (None, None, paths[0]) if source and source["format"] == "tsv" else (*(paths or [None, None]), None)
+
+    train_pairs = read_pairs(*files(sources["train"]), "train", max_words)
+    valid_pairs = read_pairs(*files(sources.get("valid")), "valid", max_words) or []
+    if not valid_pairs:
+        log.info("no validation corpus: the last weights are kept, without BLEU-based selection")
+    return train_pairs, valid_pairs

@@ -3,6 +3,7 @@
 import json
 import random
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -90,6 +91,68 @@ def test_one_output_line_per_input_line_whatever_it_holds(model, tmp_path):
     code, links, err = run(["align", str(model / "m"), "-s", str(tmp_path / "in.txt"), "-t", str(tmp_path / "out.txt")])
     assert code == 0, err
     assert links.count("\n") == len(lines)
+
+
+def _variables(checkpoint_prefix) -> dict:
+    import tensorflow as tf
+
+    reader = tf.train.load_checkpoint(str(checkpoint_prefix))
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
+            if name != "_CHECKPOINTABLE_OBJECT_GRAPH"}  # holds Keras' per-process layer names
+
+
+def test_resume_without_corpus_options_continues_on_the_recorded_files(tmp_path):
+    write_corpus(tmp_path, n=80)
+    files = ["--train-src", str(tmp_path / "train.src"), "--train-tgt", str(tmp_path / "train.tgt"),
+             "--valid-src", str(tmp_path / "train.src"), "--valid-tgt", str(tmp_path / "train.tgt")]
+    common = ["--preset", "tiny", "--vocab-size", "30", "--steps", "4", "--eval-every", "2", "--no-progress"]
+    for name in ("whole", "cut"):
+        code, _, err = run(["train", "--model-dir", str(tmp_path / name), *files, *common])
+        assert code == 0, err
+    record = json.loads((tmp_path / "cut" / "data.json").read_text())
+    assert [f["path"] for f in record["train"]["files"]] == [str((tmp_path / n).resolve()) for n in ("train.src", "train.tgt")]
+    # "cut" as if killed after step 2: its last checkpoint removed, so a resume redoes steps 3 and 4.
+    ckpts = tmp_path / "cut" / "checkpoints"
+    for f in ckpts.glob("ckpt-4*"):
+        f.unlink()
+    (ckpts / "checkpoint").write_text('model_checkpoint_path: "ckpt-2"\nall_model_checkpoint_paths: "ckpt-2"\n')
+    code, out, err = run(["train", "--model-dir", str(tmp_path / "cut"), "--resume", "--no-progress"])  # no corpus options
+    assert code == 0, err
+    assert "embedded" not in err and json.loads(out.strip().splitlines()[-1])["steps"] == 4
+    whole, cut = _variables(tmp_path / "whole" / "checkpoints" / "ckpt-4"), _variables(ckpts / "ckpt-4")
+    assert whole.keys() == cut.keys()
+    for name in whole:  # bit for bit: the same batches of the same files, in the same order
+        assert np.array_equal(whole[name], cut[name]), name
+
+
+def test_resume_refuses_other_or_changed_data_and_validation_files_need_training_files(tmp_path):
+    write_corpus(tmp_path, n=60)
+    (tmp_path / "other").mkdir()
+    write_corpus(tmp_path / "other", n=60, seed=1)
+    files = ["--train-src", str(tmp_path / "train.src"), "--train-tgt", str(tmp_path / "train.tgt")]
+    common = ["--preset", "tiny", "--vocab-size", "30", "--steps", "2", "--eval-every", "2", "--no-progress"]
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), *files, *common])
+    assert code == 0, err
+    other = ["--train-src", str(tmp_path / "other" / "train.src"), "--train-tgt", str(tmp_path / "other" / "train.tgt")]
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--resume", *other, *common])
+    one_line_error(code, err, "was trained on", "--resume continues on the same data")
+    # The same contents under another path are the same data.
+    (tmp_path / "copy").mkdir()
+    for n in ("train.src", "train.tgt"):
+        (tmp_path / "copy" / n).write_bytes((tmp_path / n).read_bytes())
+    same = ["--train-src", str(tmp_path / "copy" / "train.src"), "--train-tgt", str(tmp_path / "copy" / "train.tgt")]
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--resume", *same, *common])
+    assert code == 0, err
+    (tmp_path / "train.src").write_text((tmp_path / "train.src").read_text() + "ab\n")
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--resume", "--no-progress"])
+    one_line_error(code, err, "has changed since")
+    (tmp_path / "train.src").unlink()
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--resume", "--no-progress"])
+    one_line_error(code, err, "which is gone")
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "v"), "--valid-src", str(tmp_path / "train.tgt"),
+                        "--valid-tgt", str(tmp_path / "train.tgt"), *common])
+    one_line_error(code, err, "validation files need training files too")
+    assert not (tmp_path / "v").exists()
 
 
 def one_line_error(code, err, *needles):
