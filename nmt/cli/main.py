@@ -52,16 +52,27 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(self.commands_by_module)
 
+    def resolve_command(self, ctx, args):
+        # `nmt CMD --help` only prints: it imports no TensorFlow (command modules import it lazily).
+        ctx.meta["nmt.help_only"] = any(a in ctx.help_option_names for a in args[1:])
+        return super().resolve_command(ctx, args)
+
     def get_command(self, ctx, name):
         target = self.commands_by_module.get(name)
         if target is None:
             return None
-        if not ctx.params.get("verbose") and os.environ.get("NMT_DEBUG") != "1":
-            from nmt.quiet import import_tensorflow_quietly
-
-            import_tensorflow_quietly()  # before the command's module imports it (`nmt train --help` too)
+        _quiet_tensorflow(ctx)  # before the command's module can import it
         module, attr = target.split(":")
         return getattr(__import__(module, fromlist=[attr]), attr)
+
+
+def _quiet_tensorflow(ctx) -> None:
+    """Import TensorFlow with its C++ start-up lines hidden, unless asked for them or only printing help."""
+    if ctx.meta.get("nmt.help_only") or ctx.params.get("verbose") or os.environ.get("NMT_DEBUG") == "1":
+        return
+    from nmt.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -73,10 +84,7 @@ def cli(verbose: bool):
     Start with 'nmt demo'. Every command has --help.
     """
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="nmt: %(message)s", stream=sys.stderr)
-    if not verbose and os.environ.get("NMT_DEBUG") != "1":
-        from nmt.quiet import import_tensorflow_quietly
-
-        import_tensorflow_quietly()
+    _quiet_tensorflow(click.get_current_context())
     for noisy in ("tensorflow", "absl", "matplotlib", "h5py"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 

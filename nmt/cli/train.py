@@ -8,11 +8,13 @@ from pathlib import Path
 
 import click
 
-from nmt.attention import ATTENTION
 from nmt.cli.common import corpus_options, embedded_splits, load_plugins, read_pairs
-from nmt.models import MODELS
 
 log = logging.getLogger("nmt")
+# The built-in registry names, written out so that `nmt train --help` does not import TensorFlow (5 s)
+# to list them; tests/unit/test_cli_help.py checks them against the registries.
+FAMILIES = ("rnn", "transformer")
+MECHANISMS = ("none", "additive", "concat", "dot", "general", "scaled-dot", "multi-head")
 
 
 @click.command()
@@ -21,8 +23,8 @@ log = logging.getLogger("nmt")
 @corpus_options("valid")
 @click.option("--preset", default=None, help="Named starting configuration: tiny, small, base. [default: small on the embedded corpus, base otherwise]")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="JSON/YAML file with model/tokenizer/train/decode sections over the preset.")
-@click.option("--model", "family", default=None, help=f"Model family: {', '.join(MODELS.names())}. [default: rnn]")
-@click.option("--attention", default=None, help=f"Attention mechanism: {', '.join(ATTENTION.names())}, or one a --plugin registers. [default: additive]")
+@click.option("--model", "family", default=None, help=f"Model family: {', '.join(FAMILIES)}. [default: rnn]")
+@click.option("--attention", default=None, help=f"Attention mechanism: {', '.join(MECHANISMS)}, or one a --plugin registers. [default: additive]")
 @click.option("--placement", type=click.Choice(["luong", "bahdanau"]), default=None, help="Attend after the recurrence (luong, fast) or feed the context into it (bahdanau).")
 @click.option("--input-feed/--no-input-feed", default=None, help="Luong input feeding (needs a step loop in training).")
 @click.option("--embedding-dim", type=int, help="Embedding width.")
