@@ -60,6 +60,9 @@ def clean_ag_news(text: str) -> str:
 
 def _rows(path: Path, delimiter: str) -> list[list[str]]:
     text = read_text(path)
+    # The csv module refuses fields over 128 KiB by default; the text is in memory already, so no field
+    # can be longer than it and the limit guards nothing here.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     try:
         return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter, strict=True) if row]
     except csv.Error as e:

@@ -77,6 +77,16 @@ def test_table_by_header_name_tsv_and_number(tmp_path):
         read_table(tsv, "2", "1", classes=("pos", "other"))
 
 
+@pytest.mark.parametrize("size", [131_073, 360_000])
+def test_a_text_longer_than_the_csv_modules_default_field_limit_reads(tmp_path, size):
+    long = ("word " * size)[: size - 1] + "!"  # Python's csv refuses fields over 131,072 characters by default
+    path = tmp_path / "long.csv"
+    path.write_text(f'text,label\n"{long}",a\nshort,b\n')
+    data = read_table(path, "text", "label")
+    assert data.texts[0] == long
+    assert data.classes == ("a", "b")
+
+
 @pytest.mark.parametrize("content, args, message", [
     ("text,label\nhello,a\n", ("body", "label"), "no column named 'body'"),
     ("text,label\nhello,a\nbye,a\n", ("text", "label"), "only one class"),
