@@ -65,8 +65,9 @@ def read_text(path: str | os.PathLike) -> str:
 def decode_text(raw: bytes, name: str) -> str:
     """``raw`` as text, the same for a file and for standard input (``name`` says which in errors).
 
-    A UTF-8 byte-order mark is removed; ``\\r\\n`` becomes ``\\n`` (a lone ``\\r``, U+2028 and the other
-    characters Python's ``str.splitlines`` breaks on stay: see :func:`split_lines`). Invalid UTF-8,
+    A UTF-8 byte-order mark is removed; line ends are left as they are, for :func:`split_lines` (which
+    ends lines at ``\\n`` and ``\\r\\n`` only: normalising ``\\r\\n`` here as well would read a line ending
+    in ``\\r`` before a CRLF as two line ends). Invalid UTF-8,
     NUL bytes and UTF-16/32 text raise :class:`UserError` naming the input and the line.
     """
     _check_not_utf16(raw, name)
@@ -77,7 +78,6 @@ def decode_text(raw: bytes, name: str) -> str:
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         raise UserError(f"{name}: line {line} is not valid UTF-8; convert it to UTF-8 (for example with iconv)") from None
-    text = text.replace("\r\n", "\n")
     nul = text.find("\x00")
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1

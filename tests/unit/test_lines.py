@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nmt.cli.common import read_text_input
@@ -45,6 +45,7 @@ def _paths(text: str, data: bytes | None = None) -> list[list[str]]:
 
 @settings(max_examples=150, deadline=None)
 @given(lines=LINES, crlf=st.booleans(), final=st.booleans())
+@example(lines=["\r", ""], crlf=True, final=False)  # found by CI: "\r\r\n" once read as two line ends
 def test_n_lines_in_n_lines_out_from_files_and_stdin_alike(lines, crlf, final):
     final = final or (lines and lines[-1] == "")  # a last empty line exists only through its terminator
     end = "\r\n" if crlf else "\n"
