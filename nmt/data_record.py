@@ -28,7 +28,11 @@ def embedded(max_words: int | None) -> dict:
     return {"train": {"embedded": True, "max_words": max_words}, "valid": {"embedded": True, "max_words": max_words}}
 
 
-def _files(src, tgt, tsv) -> dict | None:
+def _files(role: str, src, tgt, tsv) -> dict | None:
+    if tsv and (src or tgt):
+        raise UserError(f"give either --{role}-tsv or --{role}-src/--{role}-tgt, not both")
+    if bool(src) != bool(tgt):
+        raise UserError(f"--{role}-src and --{role}-tgt go together; give both files")
     paths = [tsv] if tsv else [p for p in (src, tgt) if p]
     if not paths:
         return None
@@ -43,7 +47,7 @@ def _files(src, tgt, tsv) -> dict | None:
 
 def from_options(train: tuple, valid: tuple) -> dict | None:
     """The record of the corpus options ``(src, tgt, tsv)`` for train and valid; None when none is given."""
-    record = {"train": _files(*train), "valid": _files(*valid)}
+    record = {"train": _files("train", *train), "valid": _files("valid", *valid)}
     if record["train"] is None:
         if record["valid"] is not None:
             raise UserError("validation files need training files too (--train-src/--train-tgt or --train-tsv); "
