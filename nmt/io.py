@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import IO
 from nmt.errors import UserError
 
 __all__ = ["atomic_directory", "check_output_directory", "atomic_open", "atomic_write_text", "check_output_path",
-           "lines_text"]
+           "check_distinct_outputs", "is_special", "lines_text"]
 
 
 def _umask() -> int:
@@ -45,6 +46,11 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str = "utf-8
     if mode not in ("w", "wt", "wb"):
         raise ValueError(f"atomic_open supports modes 'w' and 'wb', not {mode!r}")
     path = Path(path)
+    binary = "b" in mode
+    if is_special(path):  # /dev/null, /dev/stdout, a named pipe: written in place, never replaced by a file
+        with open(path, mode, encoding=None if binary else encoding, newline=None if binary else "\n") as f:
+            yield f
+        return
     parent = path.parent
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -53,7 +59,6 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str = "utf-8
     except PermissionError:
         raise UserError(f"cannot write {path}: directory {parent} is not writable; choose another output path") from None
     try:
-        binary = "b" in mode
         with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "\n") as f:
             yield f
             f.flush()
@@ -67,6 +72,29 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str = "utf-8
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def is_special(path: Path) -> bool:
+    """An existing output that is not a regular file or folder: a device (``/dev/null``) or a pipe."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def check_distinct_outputs(**outputs) -> None:
+    """Raise UserError when two output options name the same file (one would overwrite the other).
+    ``outputs``: option name -> path or None; ``-`` (standard output) and devices may repeat."""
+    seen: dict = {}
+    for option, path in outputs.items():
+        if path in (None, "-") or is_special(Path(path)):
+            continue
+        key = Path(path).resolve()
+        if key in seen:
+            raise UserError(f"--{seen[key].replace('_', '-')} and --{option.replace('_', '-')} both name {path}; "
+                            "give each output its own file")
+        seen[key] = option
 
 
 def lines_text(lines: Iterable[str]) -> str:
@@ -148,6 +176,10 @@ def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
     directory, or when ``path`` is the same file as one of ``inputs`` (writing would destroy the input).
     """
     path = Path(path)
+    if is_special(path):
+        if not os.access(path, os.W_OK):
+            raise UserError(f"cannot write {path}: permission denied; choose another output path")
+        return path
     parent = path.parent
     if not parent.is_dir():
         raise UserError(f"cannot write {path}: directory {parent} does not exist; create it or choose another output path")

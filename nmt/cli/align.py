@@ -50,10 +50,11 @@ def align(model_dir, source_path, target_path, output_path, gold, layer, head, j
     from nmt import alignment_export as ax
     from nmt.corpora.parallel import read_lines
     from nmt.errors import UserError
-    from nmt.io import atomic_open, check_output_path, lines_text
+    from nmt.io import atomic_open, check_distinct_outputs, check_output_path, lines_text
     from nmt.translator import Translator
 
     inputs = [p for p in (source_path, target_path, gold) if p and p != "-"]
+    check_distinct_outputs(output=output_path, jsonl=jsonl, npz=npz)
     for path in (output_path, jsonl, npz):
         if path and path != "-":
             check_output_path(path, inputs)

@@ -4,12 +4,14 @@ import gzip
 import logging
 import os
 import stat
+import threading
+from pathlib import Path
 
 import pytest
 
 from nmt.corpora.parallel import CleanStats, clean_pairs, load_corpus, read_lines, read_parallel, read_tsv
 from nmt.errors import UserError
-from nmt.io import atomic_open, atomic_write_text, check_output_path
+from nmt.io import atomic_open, atomic_write_text, check_distinct_outputs, check_output_path
 
 
 def write(path, data: bytes):
@@ -227,3 +229,32 @@ def test_check_output_path(tmp_path):
         check_output_path(tmp_path / "missing" / "out.txt")
     with pytest.raises(UserError, match="is a directory"):
         check_output_path(tmp_path / "sub")
+
+
+# ---------------------------------------------------------------- outputs that are devices or pipes
+def test_a_device_output_is_written_in_place_not_replaced_by_a_file():
+    assert check_output_path("/dev/null") == Path("/dev/null")
+    with atomic_open("/dev/null") as f:
+        f.write("gone\n")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # still the device (as root, a rename would replace it)
+
+
+def test_a_named_pipe_output_receives_the_text_and_stays_a_pipe(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    with atomic_open(fifo) as f:
+        f.write("one\ntwo\n")
+    reader.join(timeout=30)
+    assert received == ["one\ntwo\n"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]  # no temporary file left beside it
+
+
+def test_two_output_options_naming_one_file_are_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match="--output and --jsonl both name"):
+        check_distinct_outputs(output="out.txt", jsonl=str(tmp_path / "sub" / ".." / "out.txt"), npz=None)
+    check_distinct_outputs(output="-", jsonl="-", npz="/dev/null", plot="/dev/null")  # stdout and devices repeat
+    check_distinct_outputs(output="a.txt", jsonl="b.txt")
