@@ -12,79 +12,101 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from nmt.checks import MAX_LAYERS, MAX_STEPS, MAX_VOCAB, MAX_WIDTH, Checked, choice, flag, name, num
 from nmt.errors import UserError
 
-
-@dataclass(frozen=True)
-class TokenizerConfig:
-    model_type: str = "unigram"  # unigram | bpe
-    vocab_size: int = 8000
-    joint: bool = True  # one SentencePiece model for both languages
-    character_coverage: float = 1.0
+MAX_CONFIG_BYTES = 1_000_000
+MAX_BEAM = 1024  # and at most the target vocabulary (checked when the model is known)
 
 
 @dataclass(frozen=True)
-class ModelConfig:
-    family: str = "rnn"  # registry name: rnn | transformer
-    attention: str = "additive"  # registry name, see nmt.attention
-    placement: str = "luong"  # luong: attend after the recurrence | bahdanau: context feeds the recurrence
-    input_feed: bool = False  # luong placement only: feed the attentional vector to the next step
-    embedding_dim: int = 256
-    units: int = 256  # encoder units per direction; the decoder has 2 * units
-    encoder_layers: int = 1
-    decoder_layers: int = 1
-    attention_units: int = 256
-    heads: int = 4  # multi-head attention only
-    dropout: float = 0.2
-    tie_embeddings: bool = False  # output layer shares the target embedding matrix (Press & Wolf 2017)
+class TokenizerConfig(Checked):
+    SECTION = "tokenizer"
+    model_type: str = choice("unigram", "unigram", "bpe")
+    vocab_size: int = num(8000, 8, MAX_VOCAB)
+    joint: bool = flag(True)  # one SentencePiece model for both languages
+    character_coverage: float = num(1.0, 0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class ModelConfig(Checked):
+    SECTION = "model"
+    family: str = name("rnn")  # registry name: rnn | transformer
+    attention: str = name("additive")  # registry name, see nmt.attention
+    placement: str = choice("luong", "luong", "bahdanau")  # luong: attend after the recurrence | bahdanau: context feeds the recurrence
+    input_feed: bool = flag(False)  # luong placement only: feed the attentional vector to the next step
+    embedding_dim: int = num(256, 1, MAX_WIDTH)
+    units: int = num(256, 1, MAX_WIDTH)  # encoder units per direction; the decoder has 2 * units
+    encoder_layers: int = num(1, 1, MAX_LAYERS)
+    decoder_layers: int = num(1, 1, MAX_LAYERS)
+    attention_units: int = num(256, 1, MAX_WIDTH)
+    heads: int = num(4, 1, 1024)  # multi-head attention only
+    dropout: float = num(0.2, 0.0, 1.0, hi_open=True)
+    tie_embeddings: bool = flag(False)  # output layer shares the target embedding matrix (Press & Wolf 2017)
     # Transformer family (Vaswani et al. 2017); the fields above, except dropout, are the LSTM family's.
-    layers: int = 3  # encoder layers and decoder layers
-    d_model: int = 256
-    ff_dim: int = 512
-    transformer_heads: int = 4
-    pre_norm: bool = True  # layer norm before each sublayer (False: after the residual, as in the paper)
-    positions: str = "sinusoidal"  # sinusoidal | learned
-    max_positions: int = 512  # rows of the learned position table
-    share_embeddings: bool = True  # equal vocabulary sizes: one matrix for source, target and output
-    attention_dropout: float | None = None  # on the attention weights; None: the same as dropout
-    ffn_dropout: float | None = None  # on the feed-forward hidden layer; None: the same as dropout
+    layers: int = num(3, 1, MAX_LAYERS)  # encoder layers and decoder layers
+    d_model: int = num(256, 1, MAX_WIDTH)
+    ff_dim: int = num(512, 1, MAX_WIDTH)
+    transformer_heads: int = num(4, 1, 1024)
+    pre_norm: bool = flag(True)  # layer norm before each sublayer (False: after the residual, as in the paper)
+    positions: str = choice("sinusoidal", "sinusoidal", "learned")
+    max_positions: int = num(512, 1, 1_000_000)  # rows of the learned position table
+    share_embeddings: bool = flag(True)  # equal vocabulary sizes: one matrix for source, target and output
+    attention_dropout: float | None = num(None, 0.0, 1.0, hi_open=True, optional=True)  # None: the same as dropout
+    ffn_dropout: float | None = num(None, 0.0, 1.0, hi_open=True, optional=True)  # None: the same as dropout
+
+    def check(self) -> None:
+        if self.attention == "multi-head" and self.attention_units % self.heads:
+            raise UserError(f"model.attention_units ({self.attention_units}) must be divisible by model.heads ({self.heads})")
+        if self.family == "transformer":
+            if self.d_model % self.transformer_heads:
+                raise UserError(f"model.d_model ({self.d_model}) must be divisible by model.transformer_heads "
+                                f"({self.transformer_heads})")
+            if self.positions == "sinusoidal" and self.d_model % 2:
+                raise UserError(f"sinusoidal positions need an even model.d_model, got {self.d_model}")
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    batch_tokens: int = 2048  # padded tokens per batch (longer side)
-    max_tokens: int = 100  # drop pairs with more subword tokens on either side
-    max_words: int = 200  # drop pairs with more words on either side (before tokenization)
-    optimizer: str = "adam"  # adam | adamw
-    learning_rate: float = 2e-3
-    schedule: str = "constant"  # constant | inverse-sqrt (warmup then 1/sqrt(step))
-    warmup_steps: int = 0
-    weight_decay: float = 0.01  # adamw only
-    adam_beta2: float = 0.999  # 0.98 is usual for Transformers (Vaswani et al. 2017)
-    label_smoothing: float = 0.1
-    clip_norm: float = 1.0
-    max_steps: int = 0  # 0 = no limit
-    epochs: float = 0.0  # 0 = no limit
-    time_budget: float = 0.0  # seconds of training, 0 = no limit
-    eval_every: int = 500  # steps between validation loss/BLEU
-    eval_sentences: int = 500  # validation sentences translated for BLEU
-    keep_checkpoints: int = 3
-    accumulate: int = 1  # batches whose gradients are summed into one update
-    mixed_precision: str = "float32"  # float32 | float16 | bfloat16 (layers compute in it, weights stay float32)
-    patience: int = 0  # early stopping: evaluations without BLEU improvement, 0 = off
-    target_bleu: float = 0.0  # stop once validation BLEU reaches this, 0 = off (a step/epoch/time limit still bounds the run)
-    seed: int = 1234
+class TrainConfig(Checked):
+    SECTION = "train"
+    batch_tokens: int = num(2048, 1, 10_000_000)  # padded tokens per batch (longer side)
+    max_tokens: int = num(100, 2, 100_000)  # drop pairs with more subword tokens on either side
+    max_words: int = num(200, 1, 100_000)  # drop pairs with more words on either side (before tokenization)
+    optimizer: str = choice("adam", "adam", "adamw")
+    learning_rate: float = num(2e-3, 0.0, 10.0, lo_open=True)
+    schedule: str = choice("constant", "constant", "inverse-sqrt")  # inverse-sqrt: warmup then 1/sqrt(step)
+    warmup_steps: int = num(0, 0, MAX_STEPS)
+    weight_decay: float = num(0.01, 0.0, 1.0)  # adamw only
+    adam_beta2: float = num(0.999, 0.0, 1.0, hi_open=True)  # 0.98 is usual for Transformers (Vaswani et al. 2017)
+    label_smoothing: float = num(0.1, 0.0, 1.0, hi_open=True)
+    clip_norm: float = num(1.0, 0.0, 1e6, note="0 = off")
+    max_steps: int = num(0, 0, MAX_STEPS, note="0 = no limit")
+    epochs: float = num(0.0, 0.0, 1e6, note="0 = no limit")
+    time_budget: float = num(0.0, 0.0, 1e9, note="seconds, 0 = no limit; --time-budget takes minutes")
+    eval_every: int = num(500, 1, MAX_STEPS)  # steps between validation loss/BLEU
+    eval_sentences: int = num(500, 1, 10_000_000)  # validation sentences translated for BLEU
+    keep_checkpoints: int = num(3, 1, 1000)
+    accumulate: int = num(1, 1, 100_000)  # batches whose gradients are summed into one update
+    mixed_precision: str = choice("float32", "float32", "float16", "bfloat16")  # layers compute in it, weights stay float32
+    patience: int = num(0, 0, 1_000_000, note="0 = off")  # early stopping: evaluations without BLEU improvement
+    target_bleu: float = num(0.0, 0.0, 100.0, note="0 = off")  # stop once validation BLEU reaches this (a limit still bounds the run)
+    seed: int = num(1234, 0, 2**31 - 1)
 
 
 @dataclass(frozen=True)
-class DecodeConfig:
-    beam_size: int = 4
-    length_penalty: float = 0.6
-    n_best: int = 1
-    max_length_a: float = 1.5
-    max_length_b: int = 10
-    batch_size: int = 64
-    max_source_tokens: int = 1024  # longer sources are cut to this many pieces (with a warning), as CTranslate2 does
+class DecodeConfig(Checked):
+    SECTION = "decode"
+    beam_size: int = num(4, 1, MAX_BEAM)
+    length_penalty: float = num(0.6, 0.0, 10.0)
+    n_best: int = num(1, 1, MAX_BEAM)
+    max_length_a: float = num(1.5, 0.0, 100.0)
+    max_length_b: int = num(10, 0, 100_000)
+    batch_size: int = num(64, 1, 100_000)
+    max_source_tokens: int = num(1024, 2, 100_000)  # longer sources are cut to this many pieces (with a warning), as CTranslate2 does
+
+    def check(self) -> None:
+        if self.n_best > self.beam_size:
+            raise UserError(f"decode.n_best ({self.n_best}) must be at most decode.beam_size ({self.beam_size})")
 
 
 @dataclass(frozen=True)
@@ -98,15 +120,8 @@ class Config:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Config":
-        sections = {f.name: f.type for f in fields(cls)}
-        unknown = set(data) - set(sections)
-        if unknown:
-            raise UserError(f"unknown config section(s) {sorted(unknown)}; valid: {sorted(sections)}")
-        kwargs = {}
-        for name, sub in (("model", ModelConfig), ("tokenizer", TokenizerConfig), ("train", TrainConfig), ("decode", DecodeConfig)):
-            kwargs[name] = _build(sub, data.get(name, {}), name)
-        return cls(**kwargs)
+    def from_dict(cls, data: dict[str, Any], where: str = "") -> "Config":
+        return build_sections(cls, data, where)
 
     def override(self, section: str, **values: Any) -> "Config":
         """Return a copy with explicit values (None = keep) set in one section."""
@@ -119,20 +134,38 @@ class Config:
 
     @classmethod
     def load(cls, path: str | Path) -> "Config":
-        return cls.from_dict(read_mapping(path))
+        return cls.from_dict(read_mapping(path), str(path))
 
     def merge_file(self, path: str | Path) -> "Config":
         """Apply the sections of a (partial) JSON or YAML config file over this config."""
-        data = read_mapping(path)
-        unknown = set(data) - {f.name for f in fields(self)}
-        if unknown:
-            raise UserError(f"{path}: unknown config section(s) {sorted(unknown)}; valid: model, tokenizer, train, decode")
-        merged = self
+        return merge_sections(self, read_mapping(path), str(path))
+
+
+def _sections(config_cls) -> dict:
+    return {f.name: f.default_factory for f in fields(config_cls)}
+
+
+def build_sections(config_cls, data: dict, where: str = ""):
+    """A sectioned configuration (:class:`Config`, ``ClassifyConfig``) from a mapping of sections, every
+    field checked; errors start with ``where`` (the file) when given."""
+    return merge_sections(config_cls(), data, where)
+
+
+def merge_sections(config, data: dict, where: str = ""):
+    """``config`` with the sections of ``data`` applied over it (fields it omits keep their values)."""
+    prefix = f"{where}: " if where else ""
+    sections = _sections(type(config))
+    unknown = set(data) - set(sections)
+    if unknown:
+        raise UserError(f"{prefix}unknown config section(s) {sorted(map(str, unknown))}; valid: {', '.join(sections)}")
+    try:
         for section, values in data.items():
             if not isinstance(values, dict):
-                raise UserError(f"{path}: section {section!r} must be a mapping of options")
-            merged = merged.override(section, **values)
-        return merged
+                raise UserError(f"section {section!r} must be a mapping of options")
+            config = override_section(config, section, **values) if values else config
+    except UserError as exc:
+        raise UserError(prefix + str(exc)) from None
+    return config
 
 
 def read_mapping(path: str | Path) -> dict:
@@ -140,19 +173,30 @@ def read_mapping(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"config file {path} does not exist")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise UserError(f"config file {path} is larger than {MAX_CONFIG_BYTES:,} bytes; is it a config file?")
     try:
         text = path.read_text(encoding="utf-8")
-        if path.suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text) or {}
-        else:
-            data = json.loads(text)
+        data = _yaml(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    except UserError as exc:
+        raise UserError(f"config file {path}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - any parse error is the user's file
-        raise UserError(f"cannot parse config file {path}: {' '.join(str(exc).split())}") from None
+        message = " ".join(str(exc).split())
+        raise UserError(f"cannot parse config file {path}: {message[:300]}") from None
     if not isinstance(data, dict):
         raise UserError(f"config file {path} must hold a mapping of sections (model, tokenizer, train, decode)")
     return data
+
+
+def _yaml(text: str):
+    """Safe YAML without aliases: a configuration needs none, and nested aliases ("billion laughs")
+    expand to gigabytes once the values are used."""
+    import yaml
+
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise UserError(f"YAML aliases (*{event.anchor}) are not supported in config files; write the values out")
+    return yaml.safe_load(text) or {}
 
 
 def override_section(config, section: str, **values: Any):
@@ -162,19 +206,14 @@ def override_section(config, section: str, **values: Any):
         return config
     current = getattr(config, section)
     _check_keys(type(current), values, section)
-    return replace(config, **{section: replace(current, **values)})
+    return replace(config, **{section: replace(current, **values)})  # every field checked (nmt.checks)
 
 
 def _check_keys(cls, values: dict, section: str) -> None:
     valid = {f.name for f in fields(cls)}
     unknown = set(values) - valid
     if unknown:
-        raise UserError(f"unknown {section} option(s) {sorted(unknown)}; valid: {', '.join(sorted(valid))}")
-
-
-def _build(cls, values: dict, section: str):
-    _check_keys(cls, values, section)
-    return cls(**values)
+        raise UserError(f"unknown {section} option(s) {sorted(map(str, unknown))}; valid: {', '.join(sorted(valid))}")
 
 
 PRESETS: dict[str, Config] = {

@@ -121,6 +121,11 @@ def check_output_directory(path: str | os.PathLike, overwrite: bool = False,
             raise UserError(f"output {path} would replace input {inp}; choose another output directory")
     if path.exists() and not (path.is_dir() and not any(path.iterdir())) and not overwrite:
         raise UserError(f"{path} already exists and is not empty; choose another path or pass --overwrite")
+    base = path.parent  # the folder is created in its nearest existing ancestor: can anything be?
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir() or not _can_create_in(base):
+        raise UserError(f"cannot write {path}: {base} is not a writable directory; choose another path")
     return path
 
 

@@ -25,7 +25,7 @@ import tensorflow as tf
 from nmt import manifest
 from nmt.config import Config
 from nmt.errors import UserError
-from nmt.models import build_model
+from nmt.models import build_model, check_size
 from nmt.tokenization import Tokenizer
 
 CONFIG = "config.json"
@@ -39,7 +39,9 @@ def is_model_dir(path: str | Path) -> bool:
 
 
 def build(config: Config, tokenizer: Tokenizer):
-    """Build a model for ``config`` and create its weights with one dummy batch."""
+    """Build a model for ``config`` and create its weights with one dummy batch (a model larger than
+    this machine's memory is refused first)."""
+    check_size(config.model, tokenizer.src_vocab_size, tokenizer.tgt_vocab_size)
     model = build_model(config.model, tokenizer.src_vocab_size, tokenizer.tgt_vocab_size)
     dummy = tf.constant([[4, 3]], tf.int32)  # [1,2]
     model((dummy, dummy))  # through __call__, so Keras marks the model built

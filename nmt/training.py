@@ -27,6 +27,7 @@ from nmt.config import Config
 from nmt.errors import UserError
 from nmt.evaluation import score
 from nmt.lock import TrainingLock
+from nmt.models import check_size
 from nmt.pipeline import encode_pairs, eval_batches, make_dataset
 from nmt.progress import TrainingBar, clock
 from nmt.tokenization import Tokenizer
@@ -102,6 +103,26 @@ def _build_in_precision(config: Config, tokenizer: Tokenizer):
         return md.build(config, tokenizer)
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+#: The fields a resume may change: when to stop. Anything else would not continue the same training.
+RESUME_LIMITS = ("max_steps", "epochs", "time_budget", "target_bleu", "patience")
+
+
+def resumed_config(saved: Config, given: Config | None, directory) -> Config:
+    """The configuration a resume continues with: the saved one, with ``given``'s stopping limits
+    (``--steps``, ``--epochs``, ``--time-budget``, ``--target-bleu``, ``--patience``). Any other field
+    that differs is refused with one line naming it, rather than ignored."""
+    if given is None:
+        return saved
+    differ = [f"{section}.{name} ({getattr(getattr(saved, section), name)!r} -> {value!r})"
+              for section, values in given.to_dict().items() for name, value in values.items()
+              if value != getattr(getattr(saved, section), name) and not (section == "train" and name in RESUME_LIMITS)]
+    if differ:
+        raise UserError(f"{directory} was trained with other settings: {'; '.join(differ[:3])}"
+                        f"{'; ...' if len(differ) > 3 else ''}. --resume continues the saved configuration and may change "
+                        "only --steps, --epochs, --time-budget, --target-bleu and --patience; train a new --model-dir otherwise")
+    return saved.override("train", **{name: getattr(given.train, name) for name in RESUME_LIMITS})
 
 
 def _worker_copy(directory: Path, resume: bool) -> Path:
@@ -183,13 +204,18 @@ class Trainer:
         if resume:
             if not md.is_model_dir(self.dir):
                 raise UserError(f"cannot resume: {self.dir} is not a model directory; drop --resume to start a new training")
-            config = Config.load(self.dir / md.CONFIG)
-            tokenizer = Tokenizer.load(self.dir)
+            saved = Config.load(self.dir / md.CONFIG)
+            config = resumed_config(saved, config, self.dir)
         else:
             if md.is_model_dir(self.dir):
                 raise UserError(f"{self.dir} already holds a model; use --resume to continue it or choose another --model-dir")
             if not (config.train.max_steps or config.train.epochs or config.train.time_budget):
                 raise UserError("training has no end: give --steps, --epochs or --time-budget")
+        vocab = config.tokenizer.vocab_size  # an upper bound of the trained vocabularies
+        check_size(config.model, vocab, vocab, config.train.batch_tokens)  # before the tokenizer trains
+        if resume:
+            tokenizer = Tokenizer.load(self.dir)
+        else:
             tokenizer = tokenizer or Tokenizer.from_config(train_pairs, config.tokenizer)
         self.config, self.tokenizer = config, tokenizer
         tc = config.train
@@ -212,6 +238,9 @@ class Trainer:
             config.save(self.dir / md.CONFIG)
             recorded = [data_record.write(self.dir, data)] if data is not None else []  # what --resume reuses
             manifest.record(self.dir, [md.CONFIG] + [p.name for p in written] + recorded)
+        elif config != saved:  # a resume with new stopping limits: the next resume knows them
+            config.save(self.dir / md.CONFIG)
+            manifest.record(self.dir, [md.CONFIG])
         self.best_bleu = tf.Variable(-1.0, trainable=False, dtype=tf.float32)
         self.bad_evals = tf.Variable(0, trainable=False, dtype=tf.int64)
         self.tokens_seen = tf.Variable(0, trainable=False, dtype=tf.int64)

@@ -23,6 +23,7 @@ from nmt.pipeline import length_sorted_batches
 from nmt.tokenization import BOS_ID, EOS_ID
 
 log = logging.getLogger("nmt.translate")
+DECODE_SCORES = 1 << 25  # floats in one decoding step's [sentences x beam, vocabulary] scores (128 MiB)
 
 
 def cut_sources(src: tf.RaggedTensor, limit: int, eos_id: int = EOS_ID) -> tf.RaggedTensor:
@@ -68,26 +69,23 @@ class Translator:
             self._fns[options] = make_decode_fn(self.model, options, BOS_ID, EOS_ID)
         return self._fns[options]
 
+    def settings(self, **overrides) -> DecodeConfig:
+        """The model's decoding configuration with explicit values (None = keep) set, every field
+        checked (:mod:`nmt.checks`). A beam wider than the vocabulary is allowed (its extra rows start at
+        -inf and fill from the second step); its memory is bounded by :meth:`_batch_limit`."""
+        return replace(self.decode_config, **{k: v for k, v in overrides.items() if v is not None})
+
     def options(self, beam_size=None, n_best=None, length_penalty=None, return_attention=False) -> DecodeOptions:
-        d = self.decode_config
-        beam = d.beam_size if beam_size is None else beam_size
-        nbest = d.n_best if n_best is None else n_best
-        if beam < 1:
-            raise UserError(f"beam size must be at least 1, got {beam}")
-        if nbest < 1 or nbest > beam:
-            raise UserError(f"n-best must be between 1 and the beam size ({beam}), got {nbest}")
-        return DecodeOptions(beam_size=beam, length_penalty=d.length_penalty if length_penalty is None else length_penalty,
-                             n_best=nbest, max_length_a=d.max_length_a, max_length_b=d.max_length_b,
-                             return_attention=return_attention)
+        d = self.settings(beam_size=beam_size, n_best=n_best, length_penalty=length_penalty)
+        return DecodeOptions(beam_size=d.beam_size, length_penalty=d.length_penalty, n_best=d.n_best,
+                             max_length_a=d.max_length_a, max_length_b=d.max_length_b, return_attention=return_attention)
 
     def translate(self, sentences: Sequence[str], beam_size: int | None = None, n_best: int | None = None,
                   length_penalty: float | None = None, batch_size: int | None = None,
                   return_attention: bool = False, progress=None):
         """Translate ``sentences``; returns one Hypothesis per sentence, or a list of ``n_best`` when n_best > 1."""
         options = self.options(beam_size, n_best, length_penalty, return_attention)
-        batch_size = self.decode_config.batch_size if batch_size is None else batch_size
-        if batch_size < 1:
-            raise UserError(f"batch size must be at least 1, got {batch_size}")
+        batch_size = self._batch_limit(self.settings(batch_size=batch_size).batch_size, options.beam_size)
         sentences = [" ".join(s.split()) for s in sentences]
         if not sentences:
             return []
@@ -102,6 +100,15 @@ class Translator:
             if progress is not None:
                 progress.update(len(idx))
         return results if options.n_best > 1 else [r[0] for r in results]
+
+    def _batch_limit(self, batch_size: int, beam_size: int) -> int:
+        """Sentences per batch such that one step's scores, [sentences x beam, vocabulary], stay under
+        ``DECODE_SCORES`` floats: a wide beam decodes in smaller batches instead of exhausting memory."""
+        limit = max(1, DECODE_SCORES // (beam_size * self.tokenizer.tgt_vocab_size))
+        if batch_size > limit:
+            log.info("beam %d over %d target pieces: decoding %d sentences per batch instead of %d",
+                     beam_size, self.tokenizer.tgt_vocab_size, limit, batch_size)
+        return min(batch_size, limit)
 
     def _cut(self, src: tf.RaggedTensor) -> tf.RaggedTensor:
         """:func:`cut_sources` to ``decode.max_source_tokens``, with a warning when it cuts anything."""
@@ -144,9 +151,7 @@ class Translator:
         """
         if len(sources) != len(targets):
             raise UserError(f"{len(sources)} source sentences but {len(targets)} target sentences; give one target per source")
-        batch_size = self.decode_config.batch_size if batch_size is None else batch_size
-        if batch_size < 1:
-            raise UserError(f"batch size must be at least 1, got {batch_size}")
+        batch_size = self.settings(batch_size=batch_size).batch_size
         sources = [" ".join(s.split()) for s in sources]
         if not sources:
             return []

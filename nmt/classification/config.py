@@ -13,40 +13,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nmt.config import ModelConfig, TokenizerConfig, _build, override_section, read_mapping
+from nmt.checks import MAX_STEPS, MAX_WIDTH, Checked, choice, flag, mapping, num
+from nmt.config import ModelConfig, TokenizerConfig, build_sections, merge_sections, override_section, read_mapping
 from nmt.errors import UserError
 
 
 @dataclass(frozen=True)
-class HeadConfig:
-    encoder: str = "seq2seq"  # registry name: seq2seq (the encoder of model.family) | lesson | bert
-    pooling: str = "mean"  # mean (over real tokens) | attention (learned weights over tokens)
-    dropout: float = 0.1
-    hidden: int = 0  # units of a ReLU layer before the output layer; 0 = none
-    max_length: int = 256  # tokens per text; longer texts are truncated
-    mask_padding: bool = True  # lesson only: False = the lesson's model (pad to max_length, attend to and average padding)
-    bert: dict | None = None  # encoder "bert": the pretrained architecture (config.json fields), set by training
+class HeadConfig(Checked):
+    SECTION = "head"
+    encoder: str = choice("seq2seq", "seq2seq", "lesson", "bert")  # seq2seq: the encoder of model.family
+    pooling: str = choice("mean", "mean", "attention")  # attention: learned weights over tokens
+    dropout: float = num(0.1, 0.0, 1.0, hi_open=True)
+    hidden: int = num(0, 0, MAX_WIDTH, note="0 = none")  # units of a ReLU layer before the output layer
+    max_length: int = num(256, 2, 100_000)  # tokens per text; longer texts are truncated
+    mask_padding: bool = flag(True)  # lesson only: False = the lesson's model (pad to max_length, attend to and average padding)
+    bert: dict | None = mapping()  # encoder "bert": the pretrained architecture (config.json fields), set by training
 
 
 @dataclass(frozen=True)
-class ClassifyTrainConfig:
-    batch_size: int = 64
-    epochs: float = 5.0
-    learning_rate: float = 1e-3
-    optimizer: str = "adam"  # adam | adamw
-    weight_decay: float = 0.01  # adamw only
-    schedule: str = "constant"  # constant | linear (warmup, then linear decay to 0 at the last step)
-    warmup_steps: int = 0
-    clip_norm: float = 1.0  # 0 = no clipping
-    label_smoothing: float = 0.0
-    head_epochs: float = 0.0  # first train only the pooling and output layers (encoder frozen) this long
-    head_learning_rate: float = 1e-3  # Adam, constant, for those head-only epochs
-    valid_fraction: float = 0.1  # held out of the training data when no validation file is given
-    time_budget: float = 0.0  # seconds of training, 0 = no limit
-    seed: int = 1234
-
-
-_SECTIONS = {"model": ModelConfig, "tokenizer": TokenizerConfig, "head": HeadConfig, "train": ClassifyTrainConfig}
+class ClassifyTrainConfig(Checked):
+    SECTION = "train"
+    batch_size: int = num(64, 1, 1_000_000)
+    epochs: float = num(5.0, 0.0, 1e6)
+    learning_rate: float = num(1e-3, 0.0, 10.0, lo_open=True)
+    optimizer: str = choice("adam", "adam", "adamw")
+    weight_decay: float = num(0.01, 0.0, 1.0)  # adamw only
+    schedule: str = choice("constant", "constant", "linear")  # linear: warmup, then linear decay to 0 at the last step
+    warmup_steps: int = num(0, 0, MAX_STEPS)
+    clip_norm: float = num(1.0, 0.0, 1e6, note="0 = off")
+    label_smoothing: float = num(0.0, 0.0, 1.0, hi_open=True)
+    head_epochs: float = num(0.0, 0.0, 1e6)  # first train only the pooling and output layers (encoder frozen) this long
+    head_learning_rate: float = num(1e-3, 0.0, 10.0, lo_open=True)  # Adam, constant, for those head-only epochs
+    valid_fraction: float = num(0.1, 0.0, 1.0, hi_open=True)  # held out of the training data when no validation file is given
+    time_budget: float = num(0.0, 0.0, 1e9, note="seconds, 0 = no limit; --minutes takes minutes")
+    seed: int = num(1234, 0, 2**31 - 1)
 
 
 @dataclass(frozen=True)
@@ -60,48 +60,27 @@ class ClassifyConfig:
         return {"task": "classification", **dataclasses.asdict(self)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ClassifyConfig":
-        data = {k: v for k, v in data.items() if k != "task"}
-        unknown = set(data) - set(_SECTIONS)
-        if unknown:
-            raise UserError(f"unknown classifier config section(s) {sorted(unknown)}; valid: {', '.join(_SECTIONS)}")
-        return cls(**{name: _build(sub, data.get(name, {}), name) for name, sub in _SECTIONS.items()})
+    def from_dict(cls, data: dict[str, Any], where: str = "") -> "ClassifyConfig":
+        return build_sections(cls, {k: v for k, v in data.items() if k != "task"}, where)
 
     def override(self, section: str, **values: Any) -> "ClassifyConfig":
         """A copy with explicit values (None = keep) set in one section."""
         return override_section(self, section, **values)
 
     def merge_file(self, path: str | Path) -> "ClassifyConfig":
-        merged = self
-        for section, values in read_mapping(path).items():
-            if section not in _SECTIONS or not isinstance(values, dict):
-                raise UserError(f"{path}: {section!r} is not a mapping of a classifier section ({', '.join(_SECTIONS)})")
-            merged = merged.override(section, **values)
-        return merged
+        return merge_sections(self, read_mapping(path), str(path))
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | Path) -> "ClassifyConfig":
-        return cls.from_dict(read_mapping(path))
+        return cls.from_dict(read_mapping(path), str(path))
 
     def validate(self) -> None:
-        h, t = self.head, self.train
-        if h.pooling not in ("mean", "attention"):
-            raise UserError(f"unknown pooling {h.pooling!r}; choose mean or attention")
-        if h.max_length < 2 or t.batch_size < 1 or h.hidden < 0:
-            raise UserError("max length must be at least 2, batch size at least 1 and hidden units at least 0")
-        if not 0 <= h.dropout < 1 or not 0 <= t.label_smoothing < 1:
-            raise UserError("dropout and label smoothing must be in [0, 1)")
-        if t.learning_rate <= 0 or t.epochs < 0 or t.time_budget < 0:
-            raise UserError("learning rate must be positive; epochs and time budget at least 0")
-        if t.head_epochs < 0 or t.head_learning_rate <= 0:
-            raise UserError("head epochs must be at least 0 and the head learning rate positive")
-        if t.epochs == 0 and t.time_budget == 0:
+        """What a training run needs beyond valid fields: a limit."""
+        if self.train.epochs == 0 and self.train.time_budget == 0:
             raise UserError("training needs a limit: give --epochs or --minutes")
-        if t.optimizer not in ("adam", "adamw") or t.schedule not in ("constant", "linear"):
-            raise UserError("optimizer must be adam or adamw, schedule constant or linear")
 
 
 # The lesson's model (a): a TokenAndPositionEmbedding (32) and one TransformerBlock (2 heads, feed-

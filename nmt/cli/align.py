@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from nmt.cli.common import read_text_input
+from nmt.cli.common import options_named, read_text_input
 
 
 def layer_head_options(f):
@@ -75,6 +75,8 @@ def align(model_dir, source_path, target_path, output_path, gold, layer, head, j
     translator = Translator.load(model_dir)
     layers, heads = translator.model.attention_layers, translator.model.attention_heads
     al.check_layer_head(layers, heads, layer, head)
+    with options_named("decode"):
+        translator.settings(beam_size=beam_size, batch_size=batch_size)
     if targets is not None:
         hyps = translator.align(sources, targets, batch_size=batch_size)
     else:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from nmt.cli.common import override
+
 log = logging.getLogger("nmt")
 
 
@@ -82,17 +84,20 @@ def train(model_dir, ag_news, split, data_file, text_column, label_column, valid
     from nmt.classification.data import stratified_split
     from nmt.classification.training import ClassifierTrainer
     from nmt.errors import UserError
+    from nmt.io import check_output_directory
 
     out = Path(model_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UserError(f"{out} already exists and is not empty; choose another --model-dir or remove it")
+    check_output_directory(out)  # a folder that cannot be written is refused before the budget is spent
     config = classify_preset(preset)
     if config_file:
         config = config.merge_file(config_file)
-    config = config.override("head", encoder=encoder, pooling=pooling, max_length=max_length)
-    config = config.override("model", family=family).override("tokenizer", vocab_size=vocab_size)
-    config = config.override("train", epochs=epochs, time_budget=None if minutes is None else minutes * 60,
-                             batch_size=batch_size, learning_rate=learning_rate, valid_fraction=valid_fraction, seed=seed)
+    config = override(config, "head", encoder=encoder, pooling=pooling, max_length=max_length)
+    config = override(override(config, "model", family=family), "tokenizer", vocab_size=vocab_size)
+    config = override(config, "train", {"time_budget": "minutes"}, epochs=epochs,
+                      time_budget=None if minutes is None else minutes * 60, batch_size=batch_size,
+                      learning_rate=learning_rate, valid_fraction=valid_fraction, seed=seed)
     if minutes is not None and epochs is None:
         config = config.override("train", epochs=0.0)
     config.validate()
@@ -123,7 +128,7 @@ def train(model_dir, ag_news, split, data_file, text_column, label_column, valid
 @_data_options("test")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the metrics (accuracy, macro-F1, confusion matrix, per class) as JSON.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Draw the confusion matrix (.png or .svg).")
-@click.option("--batch-size", type=int, default=128, show_default=True, help="Texts per batch.")
+@click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=128, show_default=True, help="Texts per batch.")
 def evaluate(model_dir, ag_news, split, data_file, text_column, label_column, json_path, plot_path, batch_size):
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on labelled data."""
     from nmt.classification import model_dir as cdir
@@ -151,7 +156,7 @@ def evaluate(model_dir, ag_news, split, data_file, text_column, label_column, js
 @click.argument("texts", nargs=-1)
 @click.option("-i", "--input", "input_path", type=click.Path(dir_okay=False, allow_dash=True), help="File with one text per line ('-' = stdin).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per text: label, probabilities and the tokens' pooling weights.")
-@click.option("--batch-size", type=int, default=128, show_default=True, help="Texts per batch.")
+@click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=128, show_default=True, help="Texts per batch.")
 def predict(model_dir, texts, input_path, as_json, batch_size):
     """Print each text's label and class probabilities (tab-separated, best first)."""
     from nmt.classification import model_dir as cdir

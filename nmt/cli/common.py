@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import re
 import sys
 
 import click
@@ -20,6 +22,32 @@ def load_plugins(modules) -> None:
             importlib.import_module(name)
         except ImportError as exc:
             raise UserError(f"cannot import plugin module {name!r} ({exc}); is it on PYTHONPATH?") from None
+
+
+def override(config, section: str, aliases: dict | None = None, **values):
+    """``config.override(section, **values)`` with errors that name the command-line option (see
+    :func:`options_named`)."""
+    with options_named(section, aliases):
+        return config.override(section, **values)
+
+
+@contextlib.contextmanager
+def options_named(section: str, aliases: dict | None = None):
+    """Errors of fields in ``section`` name the command-line option as well as the field: "--units
+    must be an integer in [1, 65,536]; got 0 (model.units)". ``aliases``: field -> the command's
+    parameter name where they differ (``--tokenizer-type`` sets ``tokenizer.model_type``)."""
+    try:
+        yield
+    except UserError as exc:
+        match = re.match(rf"^{section}\.(\w+) (must be .*)$", str(exc))
+        ctx = click.get_current_context(silent=True)
+        if not match or ctx is None:
+            raise
+        param = (aliases or {}).get(match.group(1), match.group(1))
+        flags = [p.opts[0] for p in ctx.command.params if p.name == param and p.opts]
+        if not flags:
+            raise
+        raise UserError(f"{flags[0]} {match.group(2)} ({section}.{match.group(1)})") from None
 
 
 def embedded_splits(max_words: int | None = None) -> dict:
@@ -67,8 +95,31 @@ def corpus_options(split: str, required: bool = False):
 
 def read_text_input(path) -> list[str]:
     """Sentences from a file (or stdin for '-' / None), one per line."""
-    from nmt.corpora.parallel import decode_text, read_lines, split_lines
+    return list(iter_text_input(path))
 
-    if path in (None, "-"):  # the same checks and line rule as a file: a U+2028 or form feed is no line break
-        return split_lines(decode_text(sys.stdin.buffer.read(), "standard input"))
-    return read_lines(path)
+
+def iter_text_input(path):
+    """Sentences from a file or standard input ('-' / None), one per line, read as they are needed:
+    the same line rule and checks for both (a U+2028 or form feed is no line break), and bounded
+    memory for endless input (a line of over 1 MiB is refused)."""
+    from nmt.corpora.parallel import read_lines, stream_lines
+
+    if path in (None, "-"):
+        yield from stream_lines(sys.stdin.buffer, "standard input")
+        return
+    if is_stream(path):  # a pipe or device (-i /dev/stdin, <(cmd), /dev/zero): never read whole
+        try:
+            with open(path, "rb") as f:
+                yield from stream_lines(f, str(path))
+        except PermissionError:
+            raise UserError(f"{path}: permission denied; make it readable") from None
+        return
+    yield from read_lines(path)
+
+
+def is_stream(path) -> bool:
+    from pathlib import Path
+
+    from nmt.io import is_special
+
+    return is_special(Path(path))

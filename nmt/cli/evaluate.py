@@ -29,7 +29,7 @@ def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, emb
     or score existing hypotheses:
       nmt evaluate --hyp test.hyp --ref test.de
     """
-    from nmt.cli.common import embedded_splits, read_text_input
+    from nmt.cli.common import embedded_splits, options_named, read_text_input
     from nmt.errors import UserError
     from nmt.evaluation import score
 
@@ -56,6 +56,9 @@ def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, emb
             raise UserError(f"{src_path} has {len(sources)} lines but {ref_path} has {len(references)}; they must be parallel")
         from nmt.translator import Translator
 
-        hypotheses = [h.text for h in Translator.load(model_dir).translate(sources, beam_size=beam_size, batch_size=batch_size)]
+        translator = Translator.load(model_dir)
+        with options_named("decode"):
+            translator.settings(beam_size=beam_size, batch_size=batch_size)
+        hypotheses = [h.text for h in translator.translate(sources, beam_size=beam_size, batch_size=batch_size)]
     scores = score(hypotheses, references, lowercase=lowercase, tokenize=tokenize or ("none" if embedded_test else "13a"))
     click.echo(json.dumps(scores.to_dict(), indent=2) if as_json else scores.summary())

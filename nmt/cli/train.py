@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from nmt.cli.common import corpus_options, embedded_splits, load_plugins, read_pairs
+from nmt.cli.common import corpus_options, embedded_splits, load_plugins, override, read_pairs
 
 log = logging.getLogger("nmt")
 # The built-in registry names, written out so that `nmt train --help` does not import TensorFlow (5 s)
@@ -68,7 +68,7 @@ MECHANISMS = ("none", "additive", "concat", "dot", "general", "scaled-dot", "mul
               help="tf.distribute: mirrored = every GPU of this machine; multiworker = the cluster in TF_CONFIG.")
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--beam-size", type=int, help="Default beam size saved for translation.")
-@click.option("--resume", is_flag=True, help="Continue the training in --model-dir from its last checkpoint.")
+@click.option("--resume", is_flag=True, help="Continue the training in --model-dir from its last checkpoint, with its saved configuration and data (only --steps, --epochs, --time-budget, --target-bleu and --patience may change).")
 @click.option("--plugin", multiple=True, help="Python module to import first (registers your own attention).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv, preset, config_file, family,
@@ -92,52 +92,42 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
     from nmt import model_dir as md
     from nmt.config import Config
     from nmt.config import preset as get_preset
-    from nmt.errors import UserError
     from nmt.training import Trainer
 
     load_plugins(plugin)
     given = data_record.from_options((train_src, train_tgt, train_tsv), (valid_src, valid_tgt, valid_tsv))
     embedded = given is None
-    config = get_preset(preset or ("small" if embedded else "base"))
+    resuming = resume and md.is_model_dir(model_dir)
+    # A resume starts from the saved configuration, so only the options given now can differ from it
+    # (and only the stopping limits may: nmt.training.resumed_config).
+    config = Config.load(Path(model_dir) / md.CONFIG) if resuming and not preset else get_preset(preset or ("small" if embedded else "base"))
     if config_file:
         config = config.merge_file(config_file)
-    config = config.override("model", family=family, attention=attention, placement=placement, input_feed=input_feed,
+    config = override(config, "model", family=family, attention=attention, placement=placement, input_feed=input_feed,
                              embedding_dim=embedding_dim, units=units, encoder_layers=encoder_layers,
                              decoder_layers=decoder_layers, attention_units=attention_units, heads=heads, dropout=dropout,
                              layers=layers, d_model=d_model, ff_dim=ff_dim, transformer_heads=transformer_heads,
                              pre_norm=pre_norm, positions=positions, attention_dropout=attention_dropout,
                              ffn_dropout=ffn_dropout)
-    config = config.override("tokenizer", vocab_size=vocab_size, model_type=tokenizer_type, joint=joint_vocab)
-    config = config.override("train", batch_tokens=batch_tokens, max_tokens=max_tokens, optimizer=optimizer,
+    config = override(config, "tokenizer", {"model_type": "tokenizer_type", "joint": "joint_vocab"},
+                      vocab_size=vocab_size, model_type=tokenizer_type, joint=joint_vocab)
+    config = override(config, "train", batch_tokens=batch_tokens, max_tokens=max_tokens, optimizer=optimizer,
                              learning_rate=learning_rate, schedule=schedule, warmup_steps=warmup_steps, adam_beta2=adam_beta2,
                              label_smoothing=label_smoothing, clip_norm=clip_norm, max_steps=max_steps, epochs=epochs,
                              time_budget=None if time_budget is None else time_budget * 60, eval_every=eval_every,
                              keep_checkpoints=keep_checkpoints, patience=patience, target_bleu=target_bleu,
                              accumulate=accumulate,
                              mixed_precision=mixed_precision, seed=seed)
-    config = config.override("decode", beam_size=beam_size)
+    config = override(config, "decode", beam_size=beam_size)
     models.MODELS.get(config.model.family)
     attention_lib.ATTENTION.get(config.model.attention)
-    for name in ("embedding_dim", "units", "encoder_layers", "decoder_layers", "attention_units", "heads",
-                 "layers", "d_model", "ff_dim", "transformer_heads"):
-        if getattr(config.model, name) < 1:
-            raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(config.model, name)}")
-    for name in ("dropout", "attention_dropout", "ffn_dropout"):
-        rate = getattr(config.model, name)
-        if rate is not None and not 0 <= rate < 1:
-            raise UserError(f"--{name.replace('_', '-')} must be in [0, 1), got {rate}")
-    if not 0 <= config.train.target_bleu <= 100:  # also false for NaN
-        raise UserError(f"--target-bleu must be between 0 and 100, got {config.train.target_bleu}")
-    if config.train.accumulate < 1:
-        raise UserError(f"--accumulate must be at least 1, got {config.train.accumulate}")
-    if config.train.batch_tokens < 1 or config.train.max_tokens < 2:
-        raise UserError("--batch-tokens must be positive and --max-tokens at least 2")
-    if config.model.attention == "multi-head" and config.model.attention_units % config.model.heads:
-        raise UserError(f"--attention-units ({config.model.attention_units}) must be divisible by --heads ({config.model.heads})")
+    # Every field was checked as it was set (nmt.checks); the model's size is checked against this
+    # machine's memory before the tokenizer trains or anything is allocated.
+    models.check_size(config.model, config.tokenizer.vocab_size, config.tokenizer.vocab_size, config.train.batch_tokens)
 
-    if resume and md.is_model_dir(model_dir):  # exactly the data it was trained on, or a one-line refusal
+    if resuming:  # exactly the data it was trained on, or a one-line refusal
         sources = data_record.resume_sources(model_dir, given)
-        max_words = Config.load(Path(model_dir) / md.CONFIG).train.max_words
+        max_words = config.train.max_words
     else:
         sources = given or data_record.embedded(config.train.max_words)
         max_words = config.train.max_words

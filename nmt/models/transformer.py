@@ -103,6 +103,21 @@ class TransformerSeq2Seq(Seq2Seq):
         self.dropout = fused.Dropout(config.dropout)
         self.output_bias = self.add_weight(shape=(tgt_vocab_size,), initializer="zeros", name="output_bias")
 
+    @staticmethod
+    def estimate(config, src_vocab_size: int, tgt_vocab_size: int) -> tuple[int, int]:
+        """(parameters, activation floats kept per target token in training) from the configuration
+        alone, before anything is allocated (``nmt.models.check_size``); tested against built models."""
+        d, f, n = config.d_model, config.ff_dim, config.layers
+        shared = config.share_embeddings and src_vocab_size == tgt_vocab_size
+        embeddings = (tgt_vocab_size if shared else src_vocab_size + tgt_vocab_size) * d
+        positions = config.max_positions * d if config.positions == "learned" else 0
+        ffn = 2 * d * f + f + d
+        encoder = n * (4 * d * d + 4 * d + ffn + 4 * d)
+        decoder = n * (8 * d * d + 8 * d + ffn + 6 * d)
+        params = embeddings + positions + encoder + decoder + 4 * d + tgt_vocab_size
+        per_token = n * (30 * d + 4 * f) + 4 * tgt_vocab_size
+        return params, per_token
+
     # ----- shared pieces ---------------------------------------------------------------------
     def _embed(self, embedding, ids, positions, training):
         """ids [B,T], positions [B|1,T] -> sqrt(D) * E[ids] + P[positions], dropped out: [B,T,D]."""
