@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
 
 from nmt.cli.align import layer_head_options
-from nmt.cli.common import read_text_input
+from nmt.cli.common import iter_text_input, options_named
+
+CHUNK = 10_000  # sentences read, translated and written at a time
 
 
 @click.command()
@@ -32,6 +35,8 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
       echo "the man sees the dog ." | nmt translate nmt-demo
       nmt translate runs/m30k -i test.en -o test.hyp --beam-size 4
     """
+    import itertools
+
     from tqdm.auto import tqdm
 
     from nmt.errors import UserError
@@ -41,10 +46,10 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
     to_stdout = output_path == "-"
     if not to_stdout:
         check_output_path(output_path, [] if input_path == "-" else [input_path])
-    sentences = read_text_input(input_path)
-    if not sentences:
-        raise UserError(f"no sentences to translate in {'standard input' if input_path == '-' else input_path}")
     translator = Translator.load(model_dir)
+    options = dict(beam_size=beam_size, n_best=n_best, length_penalty=length_penalty, batch_size=batch_size)
+    with options_named("decode"):
+        translator.settings(**options)  # every option checked before any input is read
     if alignments:
         from nmt import alignment as al
         from nmt import alignment_export as ax
@@ -57,20 +62,31 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
     else:
         def extra(h):
             return ""
+
+    def render(results, offset):
+        lines = []
+        for i, r in enumerate(results, offset):
+            if isinstance(r, list):
+                lines.extend(f"{i} ||| {h.text} ||| {h.score:.4f}{extra(h)}" for h in r)
+            else:
+                lines.append((f"{r.text} ||| {r.score:.4f}" if scores else r.text) + extra(r))
+        return lines_text(lines)  # one line per item, whatever the items hold
+
+    # The input is translated in chunks as it is read (length-sorted within a chunk), so an endless or
+    # very long stream needs memory for one chunk, not for all of it.
+    lines = iter_text_input(input_path)
+    chunk = list(itertools.islice(lines, CHUNK))  # read (and checked) before a progress bar is drawn
+    if not chunk:
+        raise UserError(f"no sentences to translate in {'standard input' if input_path == '-' else input_path}")
     show = (not to_stdout) if progress is None else progress
-    bar = tqdm(total=len(sentences), disable=not show, unit="sent", desc="translate", file=sys.stderr)
-    results = translator.translate(sentences, beam_size=beam_size, n_best=n_best, length_penalty=length_penalty,
-                                   batch_size=batch_size, progress=bar, return_attention=bool(alignments))
+    bar = tqdm(total=len(chunk) if len(chunk) < CHUNK else None, disable=not show, unit="sent", desc="translate",
+               file=sys.stderr)
+    done = 0
+    with contextlib.nullcontext(sys.stdout) if to_stdout else atomic_open(output_path) as out:
+        while chunk:
+            results = translator.translate(chunk, progress=bar, return_attention=bool(alignments), **options)
+            out.write(render(results, done))
+            out.flush()
+            done += len(chunk)
+            chunk = list(itertools.islice(lines, CHUNK))
     bar.close()
-    lines = []
-    for i, r in enumerate(results):
-        if isinstance(r, list):
-            lines.extend(f"{i} ||| {h.text} ||| {h.score:.4f}{extra(h)}" for h in r)
-        else:
-            lines.append((f"{r.text} ||| {r.score:.4f}" if scores else r.text) + extra(r))
-    text = lines_text(lines)  # one line per item, whatever the items hold
-    if to_stdout:
-        sys.stdout.write(text)
-    else:
-        with atomic_open(output_path) as f:
-            f.write(text)

@@ -14,10 +14,11 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 from nmt.errors import UserError
 
-__all__ = ["split_lines", "read_lines", "read_parallel", "read_tsv", "clean_pairs", "CleanStats", "load_corpus"]
+__all__ = ["split_lines", "stream_lines", "read_lines", "read_parallel", "read_tsv", "clean_pairs", "CleanStats", "load_corpus"]
 
 logger = logging.getLogger("nmt.data")
 
@@ -49,7 +50,8 @@ def _check_not_utf16(raw: bytes, path) -> None:
     if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
         raise UserError(f"{path} is UTF-32 encoded; convert it to UTF-8 (for example: iconv -f UTF-32 -t UTF-8)")
     head = raw[:400]
-    looks_utf16 = len(head) >= 4 and (head[0::2].count(0) > 0.4 * len(head) / 2 or head[1::2].count(0) > 0.4 * len(head) / 2)
+    even, odd = (half.count(0) > 0.4 * len(head) / 2 for half in (head[0::2], head[1::2]))
+    looks_utf16 = len(head) >= 4 and even != odd  # zeros in every other byte (all zeros: binary, not UTF-16)
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or looks_utf16:
         raise UserError(f"{path} is UTF-16 encoded; convert it to UTF-8 (for example: iconv -f UTF-16 -t UTF-8)")
 
@@ -97,6 +99,48 @@ def split_lines(text: str) -> list[str]:
     last = lines.pop()  # after the final \n: empty, or a last line without a terminator
     lines = [line[:-1] if line.endswith("\r") else line for line in lines]  # \r\n ends these
     return lines + [last] if last else lines
+
+
+MAX_LINE_BYTES = 1 << 20  # a longer "line" is not a sentence: an endless stream (/dev/zero) or a binary file
+
+
+def stream_lines(stream: BinaryIO, name: str, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[str]:
+    """The lines of a binary stream (a pipe, standard input, an endless device), read in blocks, split
+    exactly as :func:`split_lines` splits a whole text and checked as :func:`decode_text` checks one;
+    memory stays bounded by ``max_line_bytes`` whatever the stream's length (a longer line is a UserError)."""
+    pending, number, first = b"", 0, True
+    while True:
+        block = stream.read(1 << 16)
+        while first and block and len(block) < 4 and (more := stream.read(1 << 16)):
+            block += more  # a short first read (a pipe) still shows its byte-order mark whole
+        if first:
+            _check_not_utf16(block, name)
+            block = block[len(_UTF8_BOM):] if block.startswith(_UTF8_BOM) else block
+            first = False
+        if not block:
+            break
+        if b"\x00" in block:  # binary (or /dev/zero): said at once, not after a megabyte
+            line = number + 1 + (pending + block)[: (pending + block).index(b"\x00")].count(b"\n")
+            raise UserError(f"{name}: line {line} contains a NUL byte; the input is binary or not UTF-8 text, convert it to UTF-8 text")
+        *complete, pending = (pending + block).split(b"\n")
+        for raw in complete:
+            number += 1
+            yield _decode_line(raw[:-1] if raw.endswith(b"\r") else raw, name, number)
+        if len(pending) > max_line_bytes:
+            raise UserError(f"{name}: line {number + 1} is longer than {max_line_bytes:,} bytes without a line end; "
+                            "the input is not one sentence per line")
+    if pending:
+        yield _decode_line(pending, name, number + 1)
+
+
+def _decode_line(raw: bytes, name: str, number: int) -> str:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{name}: line {number} is not valid UTF-8; convert it to UTF-8 (for example with iconv)") from None
+    if "\x00" in line:
+        raise UserError(f"{name}: line {number} contains a NUL byte; the input is binary or not UTF-8 text, convert it to UTF-8 text")
+    return line
 
 
 def read_lines(path: str | os.PathLike) -> list[str]:

@@ -33,6 +33,10 @@ def env(tmp_path_factory):
     (d / "clean.txt").write_text("ab cd ef\ngh ij\n")
     (d / "bom_crlf.txt").write_bytes("\ufeffab cd ef\r\ngh ij\r\n".encode("utf-8"))
     (d / "bad.yaml").write_text("model: [unclosed\n")
+    (d / "string_lr.yaml").write_text("train:\n  learning_rate: 1e-3\n")  # PyYAML reads 1e-3 as text
+    (d / "list_section.json").write_text('{"model": [1, 2]}')
+    (d / "laughs.yaml").write_text("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+                                   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nmodel: [*c, *c, *c, *c, *c, *c, *c, *c]\n")
     code, _, err = run(["train", "--model-dir", str(d / "m"), "--train-src", str(d / "train.src"), "--train-tgt",
                         str(d / "train.tgt"), "--preset", "tiny", "--vocab-size", "30", "--steps", "150",
                         "--eval-every", "150", "--lr", "0.01", "--no-progress"])
@@ -66,6 +70,11 @@ def _broken_copies(d: Path):
     damaged = shutil.copytree(d / "m", d / "m_damaged")
     weights = damaged / "model.weights.h5"
     weights.write_bytes(weights.read_bytes()[:-100])
+    badconfig = shutil.copytree(d / "m", d / "m_badconfig")  # a config.json edited by hand, no manifest
+    config = json.loads((badconfig / "config.json").read_text())
+    config["model"]["units"] = 10**9
+    (badconfig / "config.json").write_text(json.dumps(config))
+    (badconfig / "manifest.json").unlink()
     newer = shutil.copytree(d / "m", d / "m_newer")
     manifest = json.loads((newer / "manifest.json").read_text())
     (newer / "manifest.json").write_text(json.dumps({**manifest, "version": 99}))
@@ -88,16 +97,18 @@ MISTAKES = [
     ("train: one side only", TRAIN + ["--train-src", "{d}/train.src"], "go together"),
     ("train: unknown attention", TRAIN + FILES + ["--attention", "psychic"], "unknown attention mechanism 'psychic'"),
     ("train: unknown model family", TRAIN + FILES + ["--model", "gru"], "unknown model family 'gru'"),
-    ("train: zero units", TRAIN + FILES + ["--units", "0"], "--units must be at least 1"),
-    ("train: negative layers", TRAIN + FILES + ["--layers", "-2"], "--layers must be at least 1"),
-    ("train: dropout of 1.5", TRAIN + FILES + ["--dropout", "1.5"], "--dropout must be in [0, 1)"),
-    ("train: zero batch tokens", TRAIN + FILES + ["--batch-tokens", "0"], "--batch-tokens must be positive"),
-    ("train: zero accumulation", TRAIN + FILES + ["--accumulate", "0"], "--accumulate must be at least 1"),
-    ("train: heads that do not divide", TRAIN + FILES + ["--attention", "multi-head", "--attention-units", "32", "--heads", "3"], "must be divisible by --heads"),
+    ("train: zero units", TRAIN + FILES + ["--units", "0"], "--units must be an integer in [1, 65,536]; got 0 (model.units)"),
+    ("train: negative layers", TRAIN + FILES + ["--layers", "-2"], "--layers must be an integer in [1, 64]; got -2"),
+    ("train: dropout of 1.5", TRAIN + FILES + ["--dropout", "1.5"], "--dropout must be a finite number in [0, 1); got 1.5"),
+    ("train: zero batch tokens", TRAIN + FILES + ["--batch-tokens", "0"], "--batch-tokens must be an integer in [1, 10,000,000]; got 0"),
+    ("train: zero accumulation", TRAIN + FILES + ["--accumulate", "0"], "--accumulate must be an integer in [1, 100,000]; got 0"),
+    ("train: heads that do not divide", TRAIN + FILES + ["--attention", "multi-head", "--attention-units", "32", "--heads", "3"], "model.attention_units (32) must be divisible by model.heads (3)"),
     ("train: no end", ["train", "--model-dir", "{t}/new", "--preset", "tiny", "--steps", "0", "--no-progress"] + FILES, "training has no end"),
     ("train: into an existing model", ["train", "--model-dir", "{d}/m", "--steps", "1"] + FILES, "already holds a model"),
     ("train: validation files alone", TRAIN + ["--valid-src", "{d}/train.src", "--valid-tgt", "{d}/train.tgt"], "validation files need training files too"),
     ("train: resume on other data", ["train", "--model-dir", "{d}/m", "--resume", "--no-progress", "--train-src", "{d}/three.txt", "--train-tgt", "{d}/three.txt"], "--resume continues on the same data"),
+    ("train: resume with another model size", ["train", "--model-dir", "{d}/m", "--resume", "--units", "64", "--steps", "200"], "model.units (32 -> 64). --resume continues the saved configuration"),
+    ("train: resume with another preset", ["train", "--model-dir", "{d}/m", "--resume", "--preset", "base"], "was trained with other settings"),
     ("train: resume nothing", ["train", "--model-dir", "{t}/nothing", "--resume", "--steps", "1"] + FILES, "cannot resume"),
     ("train: missing config file", TRAIN + FILES + ["--config", "{d}/nope.yaml"], "does not exist"),
     ("train: broken YAML", TRAIN + FILES + ["--config", "{d}/bad.yaml"], "cannot parse config file"),
@@ -113,9 +124,9 @@ MISTAKES = [
     ("translate: model from a newer nmt", ["translate", "{d}/m_newer", "-i", "{d}/clean.txt"], "written by a newer nmt"),
     ("translate: empty input", ["translate", "{d}/m", "-i", "{d}/empty.txt"], "no sentences to translate"),
     ("translate: invalid UTF-8 input", ["translate", "{d}/m", "-i", "{d}/bad_utf8.txt"], "not valid UTF-8"),
-    ("translate: beam size 0", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--beam-size", "0"], "beam size must be at least 1"),
-    ("translate: n-best above the beam", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--beam-size", "2", "--n-best", "5"], "n-best must be between 1 and the beam size"),
-    ("translate: batch size 0", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--batch-size", "0"], "batch size must be at least 1"),
+    ("translate: beam size 0", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--beam-size", "0"], "--beam-size must be an integer in [1, 1,024]; got 0 (decode.beam_size)"),
+    ("translate: n-best above the beam", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--beam-size", "2", "--n-best", "5"], "decode.n_best (5) must be at most decode.beam_size (2)"),
+    ("translate: batch size 0", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--batch-size", "0"], "--batch-size must be an integer in [1, 100,000]; got 0"),
     ("translate: output = input", ["translate", "{d}/m", "-i", "{d}/clean.txt", "-o", "{d}/clean.txt"], "is the same file as input"),
     ("translate: output in a missing folder", ["translate", "{d}/m", "-i", "{d}/clean.txt", "-o", "{t}/no/out.txt"], "does not exist"),
     ("translate: output is a folder", ["translate", "{d}/m", "-i", "{d}/clean.txt", "-o", "{d}"], "is a directory"),
@@ -140,11 +151,33 @@ MISTAKES = [
     ("demo: NaN minutes", ["demo", "--max-minutes", "nan", "--model-dir", "{t}/demo"], "--max-minutes must be above 0"),
     ("demo: target BLEU over 100", ["demo", "--target-bleu", "101", "--model-dir", "{t}/demo"], "--target-bleu must be above 0"),
     ("demo: unknown attention", ["demo", "--attention", "nope", "--model-dir", "{t}/demo"], "nope"),
-    ("train: negative target BLEU", ["train", "--model-dir", "{t}/m", "--target-bleu", "-1", "--steps", "1"], "--target-bleu must be between 0 and 100"),
+    ("train: negative target BLEU", ["train", "--model-dir", "{t}/m", "--target-bleu", "-1", "--steps", "1"], "--target-bleu must be a finite number in [0, 100]"),
     ("demo: over a model that is not a demo", ["demo", "--model-dir", "{d}/m"], "is not an earlier demo"),
     ("data: --from a missing folder", ["data", "fetch", "multi30k", "--from", "{t}/nowhere", "--out", "{t}/data"], "no such directory"),
     ("align: a negative number of plots", ["align", "{d}/m", "-s", "{d}/three.txt", "--plots", "-1"], "--plots must be 0 or more"),
     ("evaluate: embedded test and files at once", ["evaluate", "{d}/m", "--embedded-test", "--src", "{d}/three.txt"], "--embedded-test replaces"),
+    # Values checked before any work starts (nmt.checks): the option and its range in one line.
+    ("train: NaN learning rate", TRAIN + FILES + ["--lr", "nan"], "--lr must be a finite number in (0, 10]; got nan (train.learning_rate)"),
+    ("train: negative steps", TRAIN + FILES + ["--steps", "-5"], "--steps must be an integer in [0, 1,000,000,000,000]"),
+    ("train: label smoothing above 1", TRAIN + FILES + ["--label-smoothing", "1.5"], "--label-smoothing must be a finite number in [0, 1)"),
+    ("train: NaN epochs", TRAIN + FILES + ["--epochs", "nan"], "--epochs must be a finite number"),
+    ("train: validation every 0 steps", TRAIN + FILES + ["--eval-every", "0"], "--eval-every must be an integer in [1,"),
+    ("train: 0 checkpoints kept", TRAIN + FILES + ["--keep-checkpoints", "0"], "--keep-checkpoints must be an integer in [1, 1,000]"),
+    ("train: negative seed", TRAIN + FILES + ["--seed", "-1"], "--seed must be an integer in [0, 2,147,483,647]"),
+    ("train: a billion units", TRAIN + FILES + ["--units", "1000000000"], "--units must be an integer in [1, 65,536]"),
+    ("train: a model larger than memory", TRAIN + FILES + ["--units", "65536", "--embedding-dim", "65536"], "training this model would need about"),
+    ("train: a string where a number belongs", TRAIN + FILES + ["--config", "{d}/string_lr.yaml"], "train.learning_rate must be a finite number in (0, 10]; got '1e-3'"),
+    ("train: a config section that is not a mapping", TRAIN + FILES + ["--config", "{d}/list_section.json"], "section 'model' must be a mapping"),
+    ("train: YAML aliases", TRAIN + FILES + ["--config", "{d}/laughs.yaml"], "YAML aliases (*a) are not supported"),
+    ("translate: a million beams", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--beam-size", "1000000"], "--beam-size must be an integer in [1, 1,024]"),
+    ("translate: NaN length penalty", ["translate", "{d}/m", "-i", "{d}/clean.txt", "--length-penalty", "nan"], "--length-penalty must be a finite number in [0, 10]"),
+    ("translate: an endless input", ["translate", "{d}/m", "-i", "/dev/zero", "-o", "{t}/out.txt"], "/dev/zero: line 1 contains a NUL byte"),
+    ("translate: a model whose config.json is out of range", ["translate", "{d}/m_badconfig", "-i", "{d}/clean.txt"], "config.json: model.units must be an integer in [1, 65,536]"),
+    ("align: batch size 0", ["align", "{d}/m", "-s", "{d}/clean.txt", "--batch-size", "0"], "--batch-size must be an integer in [1, 100,000]; got 0 (decode.batch_size)"),
+    ("benchmark: a setting out of range", ["benchmark", "--set", "model.units=0", "--out", "{t}/bench"], "model.units must be an integer in [1, 65,536]; got 0"),
+    ("classify: negative validation fraction", ["classify", "train", "--model-dir", "{t}/c", "--data", "{d}/clf.csv", "--valid-fraction", "-0.1"], "--valid-fraction must be a finite number in [0, 1)"),
+    ("classify: into a folder that cannot be written", ["classify", "train", "--model-dir", "/sys/c", "--data", "{d}/clf.csv"], "is not a writable directory"),
+    ("classify: batch size 0", ["classify", "predict", "{d}/c", "some text", "--batch-size", "0"], "0 is not in the range"),
     ("classify: texts and --input at once", ["classify", "predict", "{d}/c", "some text", "--input", "{d}/clean.txt"], "not both"),
 ]
 
@@ -162,6 +195,18 @@ def test_a_mistake_is_one_line_and_exit_2(env, tmp_path, args, words):
 
 def test_the_catalogue_has_forty_mistakes():
     assert len(MISTAKES) >= 40 and len({c[0] for c in MISTAKES}) == len(MISTAKES)
+
+
+def test_a_resume_may_extend_the_step_limit_and_remembers_it(env, tmp_path):
+    from nmt import manifest
+
+    model = shutil.copytree(env / "m", tmp_path / "m")
+    code, out, err = run(["train", "--model-dir", str(model), "--resume", "--steps", "160", "--no-progress"])
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["steps"] == 160
+    saved = json.loads((model / "config.json").read_text())
+    assert saved["train"]["max_steps"] == 160 and saved["model"]["units"] == 32  # the rest as it was
+    manifest.verify(model)  # the rewritten config.json is checksummed
 
 
 def test_bom_and_crlf_are_read_as_clean_text(env):

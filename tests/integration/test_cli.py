@@ -205,7 +205,7 @@ def test_invalid_utf8_input(model, tmp_path):
 
 def test_bad_options(model, tmp_path):
     code, _, err = run(["translate", str(model / "m"), "--beam-size", "0"], input="ab\n")
-    one_line_error(code, err, "beam size")
+    one_line_error(code, err, "--beam-size must be an integer in [1, 1,024]; got 0")
     code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--units", "0", "--steps", "1"])
     one_line_error(code, err, "--units")
     code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--no-such-flag"])

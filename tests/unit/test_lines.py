@@ -90,3 +90,44 @@ def test_files_and_stdin_refuse_the_same_inputs_with_the_same_words(data, error)
 def test_a_byte_order_mark_and_crlf_read_the_same_from_both():
     data = b"\xef\xbb\xbfone\r\ntwo\rstill two\r\n"
     assert all(got == ["one", "two\rstill two"] for got in _paths("", data))
+
+
+class _Chunked(io.RawIOBase):
+    """A stream that hands out its bytes in the given chunk sizes, as a pipe may (short reads)."""
+
+    def __init__(self, data: bytes, sizes):
+        self.data, self.sizes, self.pos = data, list(sizes) or [1], 0
+
+    def read(self, n=-1):
+        size = self.sizes[self.pos % len(self.sizes)] if self.pos < len(self.data) else 0
+        out = self.data[self.pos:self.pos + min(size, n if n >= 0 else size)]
+        self.pos += len(out)
+        return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=LINES, crlf=st.booleans(), bom=st.booleans(), sizes=st.lists(st.integers(1, 7), min_size=1, max_size=5))
+def test_a_stream_read_in_any_chunks_splits_like_a_whole_text(lines, crlf, bom, sizes):
+    from nmt.corpora.parallel import decode_text, stream_lines
+
+    data = (b"\xef\xbb\xbf" if bom else b"") + "".join(line + ("\r\n" if crlf else "\n") for line in lines).encode("utf-8")
+    assert list(stream_lines(_Chunked(data, sizes), "pipe")) == split_lines(decode_text(data, "pipe")) == lines
+
+
+def test_an_endless_stream_is_read_lazily_and_a_line_without_end_is_refused():
+    from itertools import islice
+
+    from nmt.corpora.parallel import stream_lines
+
+    class Endless(io.RawIOBase):
+        def __init__(self, pattern):
+            self.pattern = pattern
+
+        def read(self, n=-1):
+            return (self.pattern * (n // len(self.pattern) + 1))[:n]
+
+    assert list(islice(stream_lines(Endless(b"ab cd\n"), "yes"), 3)) == ["ab cd"] * 3
+    with pytest.raises(UserError, match="line 1 is longer than 1,048,576 bytes without a line end"):
+        next(stream_lines(Endless(b"ab "), "endless"))
+    with pytest.raises(UserError, match="line 1 contains a NUL byte"):
+        next(stream_lines(Endless(b"\x00"), "/dev/zero"))
