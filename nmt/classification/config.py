@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nmt.checks import MAX_STEPS, MAX_WIDTH, Checked, choice, flag, mapping, num
+from nmt.checks import MAX_STEPS, MAX_WIDTH, Checked, choice, flag, mapping, name, num
 from nmt.config import ModelConfig, TokenizerConfig, build_sections, merge_sections, override_section, read_mapping
 from nmt.errors import UserError
 
@@ -21,7 +21,7 @@ from nmt.errors import UserError
 @dataclass(frozen=True)
 class HeadConfig(Checked):
     SECTION = "head"
-    encoder: str = choice("seq2seq", "seq2seq", "lesson", "bert")  # seq2seq: the encoder of model.family
+    encoder: str = name("seq2seq")  # CLASSIFIERS registry: seq2seq (the encoder of model.family) | lesson | bert
     pooling: str = choice("mean", "mean", "attention")  # attention: learned weights over tokens
     dropout: float = num(0.1, 0.0, 1.0, hi_open=True)
     hidden: int = num(0, 0, MAX_WIDTH, note="0 = none")  # units of a ReLU layer before the output layer

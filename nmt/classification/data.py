@@ -147,6 +147,8 @@ def read_table(path: str | os.PathLike, text_column: str = "text", label_column:
     for number, row in enumerate(body, 2 if header is not None else 1):
         if max(t, lab) >= len(row):
             raise UserError(f"{path}: row {number} has {len(row)} fields, fewer than the text and label columns need")
+        if not row[lab].strip():
+            raise UserError(f"{path}: row {number} has an empty label; give every row a class")
         texts.append(row[t])
         raw_labels.append(row[lab].strip())
     if not texts:
@@ -177,12 +179,21 @@ def stratified_folds(labels, folds: int = 5, seed: int = 0) -> list[tuple[np.nda
     return [(train, test) for train, test in splitter.split(np.zeros(len(labels)), labels)]
 
 
-def stratified_split(labels, test_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """One fixed stratified split: (train indices, test indices), each sorted."""
+def stratified_split(labels, test_fraction: float = 0.2, seed: int = 0, classes=()) -> tuple[np.ndarray, np.ndarray]:
+    """One fixed stratified split: (train indices, test indices), each sorted; ``classes`` names the
+    label numbers in errors."""
     from sklearn.model_selection import train_test_split
 
     if not 0 < test_fraction < 1:
         raise UserError(f"the held-out fraction must be between 0 and 1, got {test_fraction}")
     labels = np.asarray(labels)
-    train, test = train_test_split(np.arange(len(labels)), test_size=test_fraction, random_state=seed, stratify=labels)
+    values, counts = np.unique(labels, return_counts=True)
+    if len(counts) and counts.min() < 2:
+        rare = values[counts.argmin()]
+        raise UserError(f"class {classes[rare] if len(classes) > rare else rare!r} has only one example, and a stratified held-out share needs "
+                        "two of every class; add examples, give a validation file, or hold out nothing (fraction 0)")
+    try:
+        train, test = train_test_split(np.arange(len(labels)), test_size=test_fraction, random_state=seed, stratify=labels)
+    except ValueError as exc:  # e.g. a share too small to hold one example of every class
+        raise UserError(f"cannot hold out {test_fraction:g} of {len(labels)} examples stratified by class: {exc}") from None
     return np.sort(train), np.sort(test)

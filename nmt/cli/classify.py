@@ -105,7 +105,7 @@ def train(model_dir, ag_news, split, data_file, text_column, label_column, valid
     if valid_file:
         train_data, valid = data, _read(None, None, valid_file, text_column, label_column, classes=data.classes)
     elif config.train.valid_fraction > 0:
-        tr, va = stratified_split(data.labels, config.train.valid_fraction, config.train.seed)
+        tr, va = stratified_split(data.labels, config.train.valid_fraction, config.train.seed, data.classes)
         train_data, valid = data.subset(tr), data.subset(va)
     else:
         train_data, valid = data, None

@@ -33,21 +33,29 @@ def override(config, section: str, aliases: dict | None = None, **values):
 
 @contextlib.contextmanager
 def options_named(section: str, aliases: dict | None = None):
-    """Errors of fields in ``section`` name the command-line option as well as the field: "--units
-    must be an integer in [1, 65,536]; got 0 (model.units)". ``aliases``: field -> the command's
-    parameter name where they differ (``--tokenizer-type`` sets ``tokenizer.model_type``)."""
+    """Errors about fields of ``section`` name the command-line options, with the fields after them:
+    "--units must be an integer in [1, 65,536]; got 0 (model.units)", "--n-best (5) must be at most
+    --beam-size (2) (decode.n_best, decode.beam_size)". ``aliases``: field -> the command's parameter
+    name where they differ (``--tokenizer-type`` sets ``tokenizer.model_type``). Fields the command
+    has no option for keep their names."""
     try:
         yield
     except UserError as exc:
-        match = re.match(rf"^{section}\.(\w+) (must be .*)$", str(exc))
         ctx = click.get_current_context(silent=True)
-        if not match or ctx is None:
+        flags = {p.name: p.opts[0] for p in ctx.command.params if p.opts} if ctx else {}
+        named = []
+
+        def flag(match):
+            option = flags.get((aliases or {}).get(match.group(1), match.group(1)))
+            if option is None or not option.startswith("--"):
+                return match.group(0)
+            named.append(match.group(0))
+            return option
+
+        message = re.sub(rf"\b{section}\.(\w+)", flag, str(exc))
+        if not named:
             raise
-        param = (aliases or {}).get(match.group(1), match.group(1))
-        flags = [p.opts[0] for p in ctx.command.params if p.name == param and p.opts]
-        if not flags:
-            raise
-        raise UserError(f"{flags[0]} {match.group(2)} ({section}.{match.group(1)})") from None
+        raise UserError(f"{message} ({', '.join(named)})") from None
 
 
 def embedded_splits(max_words: int | None = None) -> dict:

@@ -39,6 +39,7 @@ def export(model_dir, out_dir, beam_size, n_best, length_penalty, alignments, la
       nmt export runs/agnews exported/agnews
       nmt export runs/m30k exported/m30k-ct2 --format ctranslate2 --quantization int8
     """
+    from nmt.cli.common import options_named
     from nmt.errors import UserError
     from nmt.export import export as run_export
 
@@ -53,8 +54,9 @@ def export(model_dir, out_dir, beam_size, n_best, length_penalty, alignments, la
         return
     if quantization:
         raise UserError("--quantization applies to --format ctranslate2 only")
-    info = run_export(model_dir, out_dir, beam_size=beam_size, n_best=n_best, length_penalty=length_penalty,
-                      alignments=alignments, layer=layer, head=head, overwrite=overwrite)
+    with options_named("decode"):
+        info = run_export(model_dir, out_dir, beam_size=beam_size, n_best=n_best, length_penalty=length_penalty,
+                          alignments=alignments, layer=layer, head=head, overwrite=overwrite)
     summary = {"export": str(out_dir), "task": info["task"], "outputs": info["outputs"]}
     if "decode" in info:
         summary["decode"] = info["decode"]

@@ -163,3 +163,17 @@ def test_report_from_a_summed_confusion_matrix_equals_the_report_of_all_predicti
     for c in "abcd":
         for key in ("precision", "recall", "f1", "support"):
             assert summed.per_class[c][key] == pytest.approx(whole.per_class[c][key])
+
+
+def test_an_empty_label_and_a_class_of_one_example_are_one_line_errors(tmp_path):
+    from nmt.classification.data import read_table, stratified_split
+    from nmt.errors import UserError
+
+    (tmp_path / "empty.csv").write_text("text,label\nsome words,World\nmore words, \n")
+    with pytest.raises(UserError, match="row 3 has an empty label"):
+        read_table(tmp_path / "empty.csv")
+    labels = [0] * 10 + [1] * 10 + [2]
+    with pytest.raises(UserError, match="class 'Sports' has only one example"):
+        stratified_split(labels, 0.1, 0, ("World", "Business", "Sports"))
+    with pytest.raises(UserError, match="cannot hold out 0.01 of 20 examples"):
+        stratified_split([0] * 10 + [1] * 10, 0.01)
