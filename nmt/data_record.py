@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 
 from nmt.errors import UserError
-from nmt.io import atomic_write_text
+from nmt.io import atomic_write_text, resolved
 from nmt.manifest import sha256
 
 DATA = "data.json"
@@ -38,7 +38,7 @@ def _files(role: str, src, tgt, tsv) -> dict | None:
         return None
     files = []
     for p in paths:
-        path = Path(p).resolve()
+        path = resolved(p)
         if not path.is_file():
             raise UserError(f"{p}: no such file; check the path")
         files.append({"path": str(path), "sha256": sha256(path), "bytes": path.stat().st_size})

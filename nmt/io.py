@@ -74,6 +74,15 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str = "utf-8
         raise
 
 
+def resolved(path: str | os.PathLike) -> Path:
+    """The absolute path without symbolic links; a link loop is a one-line UserError (Python raises
+    RuntimeError or OSError for it, depending on the version)."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):
+        raise UserError(f"{path}: a symbolic link points back to itself (a loop); fix or remove the link") from None
+
+
 def is_special(path: Path) -> bool:
     """An existing output that is not a regular file or folder: a device (``/dev/null``) or a pipe."""
     try:
@@ -90,7 +99,7 @@ def check_distinct_outputs(**outputs) -> None:
     for option, path in outputs.items():
         if path in (None, "-") or is_special(Path(path)):
             continue
-        key = Path(path).resolve()
+        key = resolved(path)
         if key in seen:
             raise UserError(f"--{seen[key].replace('_', '-')} and --{option.replace('_', '-')} both name {path}; "
                             "give each output its own file")
@@ -117,7 +126,7 @@ def check_output_directory(path: str | os.PathLike, overwrite: bool = False,
     path = Path(path)
     for inp in inputs:
         inp = Path(inp)
-        if _same_file(path, inp) or (inp.exists() and path.exists() and inp.resolve().is_relative_to(path.resolve())):
+        if _same_file(path, inp) or (inp.exists() and path.exists() and resolved(inp).is_relative_to(resolved(path))):
             raise UserError(f"output {path} would replace input {inp}; choose another output directory")
     if path.exists() and not (path.is_dir() and not any(path.iterdir())) and not overwrite:
         raise UserError(f"{path} already exists and is not empty; choose another path or pass --overwrite")
@@ -171,7 +180,7 @@ def _can_create_in(folder: Path) -> bool:
 def _same_file(a: Path, b: Path) -> bool:
     if a.exists() and b.exists():
         return os.path.samefile(a, b)
-    return a.resolve() == b.resolve()
+    return resolved(a) == resolved(b)
 
 
 def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:

@@ -115,9 +115,9 @@ class Tokenizer:
     def load(cls, directory: str | Path) -> "Tokenizer":
         directory = Path(directory)
         if (directory / "spm.model").is_file():
-            return cls((directory / "spm.model").read_bytes())
+            return cls(_model_bytes(directory / "spm.model"))
         if (directory / "src.spm.model").is_file() and (directory / "tgt.spm.model").is_file():
-            return cls((directory / "src.spm.model").read_bytes(), (directory / "tgt.spm.model").read_bytes())
+            return cls(_model_bytes(directory / "src.spm.model"), _model_bytes(directory / "tgt.spm.model"))
         raise UserError(f"{directory} holds no tokenizer (spm.model or src/tgt.spm.model); is it a model directory made by 'nmt train'?")
 
     # ----- in-graph ---------------------------------------------------------------------------
@@ -144,3 +144,17 @@ class Tokenizer:
         """Every piece of the ``src`` or ``tgt`` model, in id order (``<pad> <unk> <s> </s>`` first)."""
         size = self.src_vocab_size if side == "src" else self.tgt_vocab_size
         return [p.decode("utf-8") for p in self._run(side, "id_to_string", tf.range(size)).numpy()]
+
+
+def _model_bytes(path: Path) -> bytes:
+    """The bytes of a SentencePiece model file, checked by SentencePiece itself: a damaged file or
+    another file under the name is a one-line UserError, not an error inside a TensorFlow op."""
+    import sentencepiece as spm
+
+    data = path.read_bytes()
+    try:
+        spm.SentencePieceProcessor(model_proto=data)
+    except Exception:  # noqa: BLE001 - RuntimeError or OSError, by version: either way not a model
+        raise UserError(f"{path} is not a SentencePiece model (damaged, or another file under its name); "
+                        "restore the model directory from a copy") from None
+    return data

@@ -7,6 +7,7 @@ internal errors (bugs) one line and exit 1; Ctrl-C exits 130; nothing prints a t
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
@@ -113,13 +114,42 @@ def main(argv=None) -> None:
     except KeyboardInterrupt:
         click.echo("nmt: interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:
+        if debug or exc.errno not in _ENVIRONMENT:
+            raise _internal(exc, debug)
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror or exc}; {_ENVIRONMENT[exc.errno]}", err=True)
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - a bug, not the user's mistake: one line and exit 1
-        if debug:
-            raise
-        message = " ".join(str(exc).split())[:300]
-        click.echo(f"internal error: {type(exc).__name__}: {message} (a bug in nmt; NMT_DEBUG=1 shows the traceback)", err=True)
-        sys.exit(1)
+        raise _internal(exc, debug)
     sys.exit(0)
+
+
+# Errors of the machine rather than of nmt (a full disk, a symbolic-link loop, a permission): the
+# user's to fix, so one line and exit 2; the writers left nothing half-written behind (nmt.io).
+_ENVIRONMENT = {
+    errno.ENOSPC: "free some space or write somewhere else (nothing was left half-written)",
+    errno.EDQUOT: "your disk quota is used up; free some space or write somewhere else",
+    errno.EFBIG: "the file system does not take files this large; write somewhere else",
+    errno.EROFS: "that file system is read-only; write somewhere else",
+    errno.EACCES: "check the permissions",
+    errno.EPERM: "check the permissions",
+    errno.ELOOP: "a symbolic link points back to itself (a loop); fix or remove the link",
+    errno.ENAMETOOLONG: "use a shorter path",
+    errno.ENOENT: "check the path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; check the path",
+    errno.EISDIR: "that is a folder; give a file",
+    errno.EMFILE: "too many open files; raise the limit (ulimit -n)",
+    errno.EIO: "the device reported an input/output error",
+}
+
+
+def _internal(exc, debug):
+    if debug:
+        return exc
+    message = " ".join(str(exc).split())[:300]
+    click.echo(f"internal error: {type(exc).__name__}: {message} (a bug in nmt; NMT_DEBUG=1 shows the traceback)", err=True)
+    return SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -82,11 +82,13 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
     bar = tqdm(total=len(chunk) if len(chunk) < CHUNK else None, disable=not show, unit="sent", desc="translate",
                file=sys.stderr)
     done = 0
-    with contextlib.nullcontext(sys.stdout) if to_stdout else atomic_open(output_path) as out:
-        while chunk:
-            results = translator.translate(chunk, progress=bar, return_attention=bool(alignments), **options)
-            out.write(render(results, done))
-            out.flush()
-            done += len(chunk)
-            chunk = list(itertools.islice(lines, CHUNK))
-    bar.close()
+    try:  # the bar is closed (its line ended) before any error is printed
+        with contextlib.nullcontext(sys.stdout) if to_stdout else atomic_open(output_path) as out:
+            while chunk:
+                results = translator.translate(chunk, progress=bar, return_attention=bool(alignments), **options)
+                out.write(render(results, done))
+                out.flush()
+                done += len(chunk)
+                chunk = list(itertools.islice(lines, CHUNK))
+    finally:
+        bar.close()

@@ -72,8 +72,17 @@ def _validated(manifest: dict, where: str) -> dict:
             ok = has_checksum(e["archive"]) and e["archive"].get("member") and e.get("url")
         if not ok:
             raise UserError(f"manifest {where}: a file needs 'name' and 'sha256' or 'md5' (an archive also 'url', "
-                            f"'member' and a checksum); fix entry {e!r}")
+                            f"'member' and a checksum); fix entry {str(e)[:120]}")
+        for local in [e["name"], *e.get("local_names", [])]:
+            if not _plain_name(local):
+                raise UserError(f"manifest {where}: file name {local!r} is not a plain file name (no folders, no '..'); "
+                                "a fetch writes only inside its output folder")
     return manifest
+
+
+def _plain_name(name) -> bool:
+    """A file name that stays inside the folder it is joined to: one component, not . or .., no separator."""
+    return isinstance(name, str) and name not in ("", ".", "..") and not any(c in name for c in "/\\\0")
 
 
 class _Digest:
@@ -206,10 +215,20 @@ def fetch(name: str, out_dir: str | os.PathLike, from_dir: str | os.PathLike | N
     out_dir = Path(out_dir)
     if from_dir is not None and not Path(from_dir).is_dir():
         raise UserError(f"--from {from_dir}: no such directory; give the folder that holds the {name} files")
+    created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UserError(f"cannot create output directory {out_dir}: {e.strerror}; choose another one") from None
+    try:
+        return _fetch_into(out_dir, entries, name, manifest, from_dir, base_url, progress)
+    except BaseException:
+        if created and not any(out_dir.iterdir()):  # a failed fetch leaves no empty folder behind
+            out_dir.rmdir()
+        raise
+
+
+def _fetch_into(out_dir: Path, entries, name, manifest, from_dir, base_url, progress) -> dict[str, Path]:
     base = (base_url or manifest.get("base_url") or "").rstrip("/") + "/"
     if from_dir is None and base == "/":
         raise UserError(f"the {name} manifest has no base_url; give a base URL or use --from DIR with a local copy")

@@ -33,6 +33,8 @@ def env(tmp_path_factory):
     (d / "clean.txt").write_text("ab cd ef\ngh ij\n")
     (d / "bom_crlf.txt").write_bytes("\ufeffab cd ef\r\ngh ij\r\n".encode("utf-8"))
     (d / "bad.yaml").write_text("model: [unclosed\n")
+    (d / "loop1").symlink_to(d / "loop2")  # a symbolic-link loop
+    (d / "loop2").symlink_to(d / "loop1")
     (d / "string_lr.yaml").write_text("train:\n  learning_rate: 1e-3\n")  # PyYAML reads 1e-3 as text
     (d / "list_section.json").write_text('{"model": [1, 2]}')
     (d / "laughs.yaml").write_text("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
@@ -75,6 +77,9 @@ def _broken_copies(d: Path):
     config["model"]["units"] = 10**9
     (badconfig / "config.json").write_text(json.dumps(config))
     (badconfig / "manifest.json").unlink()
+    garbage = shutil.copytree(d / "m", d / "m_garbage_spm")  # another file under the tokenizer's name
+    (garbage / "spm.model").write_text("not a model\n")
+    (garbage / "manifest.json").unlink()
     newer = shutil.copytree(d / "m", d / "m_newer")
     manifest = json.loads((newer / "manifest.json").read_text())
     (newer / "manifest.json").write_text(json.dumps({**manifest, "version": 99}))
@@ -178,6 +183,11 @@ MISTAKES = [
     ("classify: negative validation fraction", ["classify", "train", "--model-dir", "{t}/c", "--data", "{d}/clf.csv", "--valid-fraction", "-0.1"], "--valid-fraction must be a finite number in [0, 1)"),
     ("classify: into a folder that cannot be written", ["classify", "train", "--model-dir", "/sys/c", "--data", "{d}/clf.csv"], "is not a writable directory"),
     ("classify: batch size 0", ["classify", "predict", "{d}/c", "some text", "--batch-size", "0"], "0 is not in the range"),
+    # The machine's errors (nmt/cli/main.py maps them): one line, exit 2, nothing half-written.
+    ("translate: a full disk", ["translate", "{d}/m", "-i", "{d}/clean.txt", "-o", "/dev/full", "--no-progress"], "No space left on device; free some space"),
+    ("translate: a symbolic-link loop as input", ["translate", "{d}/m", "-i", "{d}/loop1"], "a symbolic link points back to itself"),
+    ("train: a symbolic-link loop as corpus", TRAIN + ["--train-src", "{d}/loop1", "--train-tgt", "{d}/loop2"], "a symbolic link points back to itself"),
+    ("translate: another file under the tokenizer's name", ["translate", "{d}/m_garbage_spm", "-i", "{d}/clean.txt"], "spm.model is not a SentencePiece model"),
     ("classify: texts and --input at once", ["classify", "predict", "{d}/c", "some text", "--input", "{d}/clean.txt"], "not both"),
 ]
 
@@ -207,6 +217,43 @@ def test_a_resume_may_extend_the_step_limit_and_remembers_it(env, tmp_path):
     saved = json.loads((model / "config.json").read_text())
     assert saved["train"]["max_steps"] == 160 and saved["model"]["units"] == 32  # the rest as it was
     manifest.verify(model)  # the rewritten config.json is checksummed
+
+
+def test_a_disk_that_fills_up_mid_write_leaves_nothing_behind(env, tmp_path, monkeypatch):
+    """A fault-injecting writer: every file nmt writes through nmt.io fails with ENOSPC after 10 bytes."""
+    import errno
+    import os
+
+    import nmt.io
+
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, f):
+            self.f, self.written = f, 0
+
+        def write(self, data):
+            self.written += len(data)
+            if self.written > 10:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.f.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.f.__exit__(*exc)
+
+    monkeypatch.setattr(nmt.io.os, "fdopen", lambda *a, **k: Full(real_fdopen(*a, **k)))
+    for args in (["translate", str(env / "m"), "-i", str(env / "clean.txt"), "-o", str(tmp_path / "out.txt"), "--no-progress"],
+                 ["align", str(env / "m"), "-s", str(env / "three.txt"), "-t", str(env / "three.txt"), "-o",
+                  str(tmp_path / "links.txt")]):
+        code, _, err = run(args)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "No space left on device" in err, err
+        assert list(tmp_path.iterdir()) == []  # no output, no temporary file
 
 
 def test_bom_and_crlf_are_read_as_clean_text(env):

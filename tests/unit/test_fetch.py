@@ -91,7 +91,7 @@ def test_checksum_mismatch_raises_and_leaves_no_file(served, tmp_path):
         fetch("tiny", out, manifest=manifest, progress=False)
     msg = str(err.value)
     assert "a.en" in msg and wrong in msg and hashlib.sha256(b"hello\nworld\n").hexdigest() in msg
-    assert os.listdir(out) == []
+    assert not out.exists()  # nothing left: no file, no empty folder
 
 
 def test_archive_checksum_mismatch_leaves_no_file(served, tmp_path):
@@ -99,14 +99,31 @@ def test_archive_checksum_mismatch_leaves_no_file(served, tmp_path):
     manifest["files"][2]["archive"]["sha256"] = "1" * 64
     with pytest.raises(UserError, match=r"pairs\.zip: sha256 mismatch"):
         fetch("tiny", tmp_path / "out", manifest=manifest, progress=False, only=["pairs.tsv"])
-    assert os.listdir(tmp_path / "out") == []
+    assert not (tmp_path / "out").exists()
 
 
 def test_unreachable_server_is_a_user_error(served, tmp_path):
     _, manifest = served
     with pytest.raises(UserError, match=r"could not download http://127\.0\.0\.1:\d+/a\.en: .*use --from DIR"):
         fetch("tiny", tmp_path / "out", manifest=manifest, progress=False, base_url=f"http://127.0.0.1:{closed_port()}")
-    assert os.listdir(tmp_path / "out") == []
+    assert not (tmp_path / "out").exists()  # a failed fetch leaves no empty folder behind
+    (tmp_path / "mine").mkdir()  # ... but never removes a folder it did not create
+    with pytest.raises(UserError):
+        fetch("tiny", tmp_path / "mine", manifest=manifest, progress=False, base_url=f"http://127.0.0.1:{closed_port()}")
+    assert os.listdir(tmp_path / "mine") == []
+
+
+@pytest.mark.parametrize("name", ["../x", "/etc/x", "a/b", "..", ".", "", "a\\b", "x\0"])
+def test_a_manifest_name_cannot_leave_the_output_folder(served, tmp_path, name):
+    _, manifest = served
+    manifest["files"][0]["name"] = name
+    with pytest.raises(UserError, match="is not a plain file name|needs 'name'"):
+        fetch("tiny", tmp_path / "out", manifest=manifest, progress=False)
+    manifest["files"][0]["name"] = "a.en"
+    manifest["files"][0]["local_names"] = [name]
+    with pytest.raises(UserError, match="is not a plain file name|needs 'name'"):
+        fetch("tiny", tmp_path / "out", manifest=manifest, progress=False)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "x").exists()
 
 
 def test_http_404_is_a_user_error(served, tmp_path):
@@ -156,7 +173,7 @@ def test_from_dir_bad_copy_and_missing_file(served, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(UserError, match=r"local/a\.en: sha256 mismatch"):
         fetch("tiny", out, from_dir=local, manifest=manifest, only=["a.en"])
-    assert os.listdir(out) == []
+    assert not out.exists()
     with pytest.raises(UserError, match=r"no a\.de\.gz \(looked for a\.de\.gz\)"):
         fetch("tiny", out, from_dir=local, manifest=manifest, only=["a.de.gz"])
     with pytest.raises(UserError, match="no such directory"):
