@@ -21,6 +21,7 @@ def corpus_args(folder):
     return [a for split, (s, t) in files.items() for a in (f"--{split}-src", str(s), f"--{split}-tgt", str(t))]
 
 
+@pytest.mark.slow  # 64 s: two trainings and a report
 def test_two_families_same_tokenizer_one_report(tmp_path):
     args = corpus_args(tmp_path)
     out = tmp_path / "report"

@@ -17,6 +17,7 @@ def corpus(tmp_path_factory):
 
 
 # the first variant also has one SentencePiece model per language: sources must be cut with the source one
+@pytest.mark.slow  # 48 s and more: training, conversion and two decoders
 @pytest.mark.parametrize("variant", [["--pre-norm", "--lr", "0.003", "--separate-vocab"],
                                      pytest.param(["--post-norm", "--positions", "learned", "--lr", "0.001"], marks=pytest.mark.slow)],
                          ids=["pre-norm-sinusoidal", "post-norm-learned"])

@@ -35,7 +35,8 @@ def assert_same_updates(one, many, replicas):
     assert a[-1, 0] < a[0, 0] - 0.5  # and they are learning
 
 
-@pytest.mark.parametrize("family", [pytest.param("transformer", marks=pytest.mark.slow), "rnn"])
+@pytest.mark.slow  # 105 s for the LSTM alone: the default tier must stay near 6 minutes (docs/testing.md)
+@pytest.mark.parametrize("family", ["transformer", "rnn"])
 def test_mirrored_training_matches_one_device(family):
     """One process per family: a second MirroredStrategy in one process reuses collective keys."""
     runs = run("mirrored", family)

@@ -53,7 +53,8 @@ def _updater(accumulate, clip, dtype="float32"):
     return model, Updater(model, optimizer, loss_fn, accumulate=accumulate)
 
 
-@pytest.mark.parametrize("clip", [pytest.param(None, marks=pytest.mark.slow), 0.05])  # 0.05: clipping active, it must clip the summed gradient
+@pytest.mark.slow  # 35 s per case
+@pytest.mark.parametrize("clip", [None, 0.05])  # 0.05: clipping active, it must clip the summed gradient
 def test_accumulated_batches_equal_one_big_batch(clip):
     # In float64, so that the only difference between the two paths is the order in which the same
     # gradient terms are summed: that moves a weight by ~eps64 (1.1e-16) x a few hundred summed terms

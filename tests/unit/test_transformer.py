@@ -205,6 +205,7 @@ def test_registered_and_validates_its_options():
         make(positions="rotary")
 
 
+@pytest.mark.slow  # 41 s; the default tier trains Transformers through the CLI (tests/integration/test_cli.py)
 def test_tiny_transformer_learns_to_reverse(tmp_path):
     # Measured on 2 CPU cores (exact matches of 12 over training seeds): with the 300 pairs of
     # test_training the tiny Transformer memorises and fails on repeated words (6-10/12); with
