@@ -250,13 +250,26 @@ class Trainer:
         if resume and self.manager.latest_checkpoint is None:  # stopped before its first checkpoint
             log.info("%s has no checkpoint yet: starting at step 0 with its saved configuration and tokenizer", self.dir)
         elif resume:
-            self._restore(self.manager.latest_checkpoint)
-            log.info("resumed from %s at step %d", self.manager.latest_checkpoint, self.step)
+            prefix = self._restore_newest_readable()
+            log.info("resumed from %s at step %d", prefix, self.step)
         self.updater = steps.Updater(self.model, self.optimizer, partial(self._loss, training=True), self.strategy,
                                      tc.accumulate)
         self._eval_step = tf.function(self._loss, input_signature=self._signature(), reduce_retracing=True,
                                       autograph=steps.AUTOGRAPH)
         self._translator = None
+
+    def _restore_newest_readable(self) -> str:
+        """Restore the newest checkpoint that reads completely: a damaged one (a disk that filled up, a
+        copy cut short) is skipped with a warning, and the run resumes exactly from the one before."""
+        for prefix in reversed(self.manager.checkpoints):
+            try:
+                self._restore(prefix)
+                return prefix
+            except (tf.errors.OpError, IndexError, ValueError, OSError) as exc:
+                reason = " ".join(str(exc).split())[:120]
+                log.warning("%s is damaged (%s); trying the checkpoint before it", prefix, reason)
+        raise UserError(f"every checkpoint in {self.dir / md.CHECKPOINTS} is damaged; restore the folder from a copy "
+                        "or train a new --model-dir")
 
     def _restore(self, prefix: str) -> None:
         try:

@@ -84,3 +84,39 @@ def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_
     assert resumed.step == 5  # the checkpoint before the NaN
     md.load(tmp_path / "m")  # weights intact
     resumed.lock.release()
+
+
+@pytest.mark.slow  # two trainings
+def test_a_damaged_newest_checkpoint_resumes_exactly_from_the_one_before(tmp_path, caplog):
+    """A checkpoint cut short (a full disk, a copy interrupted) is skipped with a warning; the run
+    resumes from the previous checkpoint and repeats the uninterrupted losses from there."""
+    pairs = _pairs()
+    config = preset("tiny").override("tokenizer", vocab_size=30)
+    config = config.override("train", max_steps=20, eval_every=5, batch_tokens=240, learning_rate=0.003, eval_sentences=10)
+    straight = Trainer(config, tmp_path / "a", pairs, pairs[:10], progress=False)
+    expected = _record(straight)
+    straight.run()
+    interrupted = Trainer(config, tmp_path / "b", pairs, pairs[:10], progress=False)
+    _record(interrupted, stop_at=12)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.run()
+    newest = tmp_path / "b" / "checkpoints" / "ckpt-10.data-00000-of-00001"
+    newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])
+    resumed = Trainer(config, tmp_path / "b", pairs, pairs[:10], progress=False, resume=True)
+    assert resumed.step == 5 and "ckpt-10 is damaged" in caplog.text
+    got = _record(resumed)
+    resumed.run()
+    assert got == expected[5:]
+
+
+def test_every_checkpoint_damaged_is_one_line(tmp_path):
+    from nmt.errors import UserError
+
+    pairs = _pairs()
+    config = preset("tiny").override("tokenizer", vocab_size=30)
+    config = config.override("train", max_steps=5, eval_every=5, batch_tokens=240, eval_sentences=10)
+    Trainer(config, tmp_path / "m", pairs, pairs[:10], progress=False).run()
+    for index in (tmp_path / "m" / "checkpoints").glob("*.index"):
+        index.write_bytes(b"not an index")
+    with pytest.raises(UserError, match="every checkpoint in .* is damaged"):
+        Trainer(config.override("train", max_steps=10), tmp_path / "m", pairs, pairs[:10], progress=False, resume=True)
