@@ -102,8 +102,8 @@ def benchmark(models, minutes, multi30k, pair, train_src, train_tgt, train_tsv, 
         raise UserError("--models is empty; name at least one, e.g. --models lstm-additive,transformer")
     if len(set(names)) != len(names):
         raise UserError(f"--models names a model twice: {models}")
-    if minutes <= 0:
-        raise UserError(f"--minutes must be positive, got {minutes}")
+    if not 0 < minutes <= 10**6:  # also false for NaN; infinity is no budget
+        raise UserError(f"--minutes must be positive and at most 1,000,000, got {minutes}")
     if batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {batch_size}")
     data, description = _data_spec(multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv,

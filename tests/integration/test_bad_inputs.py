@@ -150,6 +150,7 @@ MISTAKES = [
     ("average: more checkpoints than kept", ["average", "{d}/m", "{t}/avg", "--last", "9"], "fewer than --last 9"),
     ("data: unknown corpus", ["data", "fetch", "wikipedia", "--out", "{t}/data"], "unknown dataset 'wikipedia'"),
     ("benchmark: zero minutes", ["benchmark", "--minutes", "0", "--out", "{t}/bench"], "--minutes must be positive"),
+    ("benchmark: NaN minutes", ["benchmark", "--minutes", "nan", "--out", "{t}/bench"], "--minutes must be positive"),
     ("benchmark: no models", ["benchmark", "--models", "", "--out", "{t}/bench"], "--models is empty"),
     ("benchmark: a model twice", ["benchmark", "--models", "transformer,transformer", "--out", "{t}/bench"], "names a model twice"),
     ("demo: zero minutes", ["demo", "--max-minutes", "0", "--model-dir", "{t}/demo"], "--max-minutes must be above 0"),
