@@ -82,7 +82,7 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
     bar = tqdm(total=len(chunk) if len(chunk) < CHUNK else None, disable=not show, unit="sent", desc="translate",
                file=sys.stderr)
     done = 0
-    try:  # the bar is closed (its line ended) before any error is printed
+    try:
         with contextlib.nullcontext(sys.stdout) if to_stdout else atomic_open(output_path) as out:
             while chunk:
                 results = translator.translate(chunk, progress=bar, return_attention=bool(alignments), **options)
@@ -90,5 +90,8 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
                 out.flush()
                 done += len(chunk)
                 chunk = list(itertools.islice(lines, CHUNK))
+    except BaseException:
+        bar.leave = False  # the bar clears its line, so the error that follows is the one line shown
+        raise
     finally:
         bar.close()
