@@ -68,6 +68,41 @@ def provenance(root=None) -> dict:
             "commit": git("rev-parse", "HEAD"), "clean_tree": None if status is None else status == ""}
 
 
+def start(allow_dirty: bool = False, root=None) -> dict:
+    """Call first in a benchmark: the report's header (UTC date, commit, clean-tree flag, command,
+    machine, versions). A checkout with uncommitted changes is refused unless ``allow_dirty`` (the
+    report then says so), and the ``nmt`` package is copied aside for the run: child processes import
+    the copy (``PYTHONPATH``) and so do this process' later imports, so commits made while a benchmark
+    runs cannot change the code it measures. Outside a git checkout (an installed package) the commit
+    and flag are null and nothing is refused."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import nmt
+    from nmt.errors import UserError
+
+    info = provenance(root)
+    if info["clean_tree"] is False and not allow_dirty:
+        raise UserError("the checkout has uncommitted changes, so no commit holds the code this benchmark would "
+                        "measure; commit them first, or pass --allow-dirty (the report records clean_tree: false)")
+    package = Path(nmt.__file__).resolve().parent
+    snapshot = Path(tempfile.mkdtemp(prefix="nmt-code-"))
+    shutil.copytree(package, snapshot / "nmt", ignore=shutil.ignore_patterns("__pycache__"))
+    atexit.register(shutil.rmtree, snapshot, True)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(snapshot), os.environ.get("PYTHONPATH")]))
+    nmt.__path__[:] = [str(snapshot / "nmt")]  # modules imported from now on come from the copy
+    return {**info, "command": command(), "machine": machine(), "versions": versions(), "code_snapshot": True}
+
+
+def markdown_header(report: dict) -> str:
+    """One Markdown line of a report's provenance."""
+    clean = {True: "clean tree", False: "UNCOMMITTED CHANGES", None: "not a git checkout"}[report.get("clean_tree")]
+    return f"Date (UTC): {report.get('utc_date')}; commit `{report.get('commit')}` ({clean})."
+
+
 def peak_memory_mib() -> float:
     """Peak resident memory of this process (Linux ru_maxrss is in KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -24,6 +24,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _start(args) -> dict:
+    from nmt import benchinfo
+    from nmt.errors import UserError
+
+    try:
+        return benchinfo.start(args.allow_dirty)
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", default="lstm-additive,lstm-dot,lstm-general,transformer")
@@ -33,7 +43,10 @@ def main(argv=None):
     p.add_argument("--out", default=str(ROOT / "results"))
     p.add_argument("--work", default=str(ROOT / "runs" / "alignment"))
     p.add_argument("--sentence", type=int, default=None, help="test sentence to plot [default: a long one with crossing links]")
+    p.add_argument("--allow-dirty", action="store_true",
+        help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
+    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
     sys.path.insert(0, str(ROOT))
     from nmt import alignment as al
     from nmt import benchinfo
@@ -81,13 +94,13 @@ def main(argv=None):
                              for layer in range(layers)])  # [L,H,T,S] words
             plot_grid(grid, al.words(h.source_tokens), al.words(h.tokens), out / f"{args.name}_{name}_grid.png")
             grids.append(name)
-    report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
+    report = {**header,
               "benchmark_command": " ".join(["nmt", *cmd[3:]]), "minutes": args.minutes, "test_sentences": len(test),
               "gold_links": {"sure": sum(len(g.sure) for g in gold), "possible": sum(len(g.possible) for g in gold)},
               "plotted_sentence": sentence, "rows": rows}
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [f"# Alignment error rate of attention on the embedded corpus ({args.name})", "",
-             f"Command: `{report['command']}`", "",
+             f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
              f"Models trained by `{report['benchmark_command']}` (BLEU report: [{args.name}_bleu/report.md]({args.name}_bleu/report.md)); "
              f"the {len(test):,} test pairs force-aligned (teacher forcing on the reference), hard links = each target word's "
              "most-attended source word after merging pieces to words, `</s>` excluded. Gold: "

@@ -21,13 +21,26 @@ sys.path.insert(0, str(ROOT))
 M30K = ROOT.parent / "shared" / "data" / "multi30k"
 
 
+def _start(args) -> dict:
+    from nmt import benchinfo
+    from nmt.errors import UserError
+
+    try:
+        return benchinfo.start(args.allow_dirty)
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a trained model directory with several checkpoints")
     p.add_argument("--source", default=str(M30K / "test_2016_flickr.en.gz"))
     p.add_argument("--reference", default=str(M30K / "test_2016_flickr.de.gz"))
     p.add_argument("--name", default="average")
+    p.add_argument("--allow-dirty", action="store_true",
+        help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
+    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
     if not Path(args.source).is_file():
         sys.exit(f"skipped: {args.source} not found (the real corpora live in ../shared/data)")
 
@@ -60,12 +73,11 @@ def main(argv=None):
             evaluate(f"mean of the last {n} checkpoints (steps {', '.join(map(str, summary['steps']))})",
                      Translator.load(Path(tmp) / f"avg{n}"))
     d = translator.decode_config
-    result = {"name": args.name, "command": benchinfo.command(), "machine": benchinfo.machine(),
-              "versions": benchinfo.versions(), "model": args.model, "source": args.source, "sentences": len(sources),
+    result = {"name": args.name, **header, "model": args.model, "source": args.source, "sentences": len(sources),
               "decode": {"beam_size": d.beam_size, "length_penalty": d.length_penalty}, "rows": rows}
     out = ROOT / "results" / args.name
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
-    lines = ["# Checkpoint averaging (`nmt average`)", "", f"Command: `{result['command']}`", "",
+    lines = ["# Checkpoint averaging (`nmt average`)", "", f"Command: `{result['command']}`", benchinfo.markdown_header(result), "",
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
              + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
              f"Model: `{args.model}`; {len(sources):,} sentences of `{args.source}`, beam {d.beam_size}, "

@@ -157,7 +157,9 @@ def confusion_plots(result, out: Path) -> None:
 
 
 def markdown(result) -> str:
-    lines = [f"# {result['title']}", "", f"Command: `{result['command']}`", "",
+    from nmt import benchinfo
+
+    lines = [f"# {result['title']}", "", f"Command: `{result['command']}`", benchinfo.markdown_header(result), "",
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
              + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
              f"Data: {result['data']} ({result['examples']:,} texts, "
@@ -192,6 +194,16 @@ def markdown(result) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _start(args) -> dict:
+    from nmt import benchinfo
+    from nmt.errors import UserError
+
+    try:
+        return benchinfo.start(args.allow_dirty)
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ag-news", default=str(ROOT.parent / "shared" / "data" / "ag_news"), help="AG News directory")
@@ -206,7 +218,10 @@ def main(argv=None):
     parser.add_argument("--no-holdout", action="store_true",
                         help="train neural models on the whole training part (no 10%% validation; last epoch kept)")
     parser.add_argument("--replot", metavar="JSON", help="only redraw the confusion plots and Markdown of an earlier run")
+    parser.add_argument("--allow-dirty", action="store_true",
+        help="run on a checkout with uncommitted changes (the report says so)")
     args = parser.parse_args(argv)
+    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
     if args.replot:
         out = Path(args.replot).with_suffix("")
         result = json.loads(Path(args.replot).read_text())
@@ -219,7 +234,6 @@ def main(argv=None):
         out.with_suffix(".md").write_text(markdown(result))
         return
 
-    from nmt import benchinfo
     from nmt.classification.data import read_ag_news_dir, stratified_folds
     from nmt.classification.metrics import report
 
@@ -240,8 +254,7 @@ def main(argv=None):
         except json.JSONDecodeError:
             value = raw
         overrides.setdefault(target, {})[key] = value
-    result = {"title": args.title, "name": args.name, "command": benchinfo.command(), "machine": benchinfo.machine(),
-              "versions": benchinfo.versions(), "data": f"{args.ag_news} ({args.split})", "examples": len(data),
+    result = {"title": args.title, "name": args.name, **header, "data": f"{args.ag_news} ({args.split})", "examples": len(data),
               "folds": args.folds, "holdout": not args.no_holdout, "models": {}}
     out = ROOT / "results" / args.name
     names = args.models.split(",")

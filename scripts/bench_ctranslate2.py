@@ -37,6 +37,16 @@ def timed(fn, sources, repeats):
     return out, sorted(seconds)[len(seconds) // 2]
 
 
+def _start(args) -> dict:
+    from nmt import benchinfo
+    from nmt.errors import UserError
+
+    try:
+        return benchinfo.start(args.allow_dirty)
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a trained Transformer model directory")
@@ -46,7 +56,10 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--name", default="ctranslate2_decoding")
+    p.add_argument("--allow-dirty", action="store_true",
+        help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
+    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
     if not Path(args.source).is_file():
         sys.exit(f"skipped: {args.source} not found (the real corpora live in ../shared/data)")
 
@@ -88,14 +101,13 @@ def main(argv=None):
     for row in rows:
         base = next(r for r in rows if r["search"] == row["search"] and r["engine"] == "nmt (TensorFlow)")
         row["speed_ratio"] = round(row["sentences_per_second"] / base["sentences_per_second"], 2)
-    result = {"name": args.name, "command": benchinfo.command(), "machine": benchinfo.machine(),
-              "versions": {**benchinfo.versions(), "ctranslate2": __import__("ctranslate2").__version__},
+    result = {"name": args.name, **header, "versions": {**header["versions"], "ctranslate2": __import__("ctranslate2").__version__},
               "model": args.model, "source": args.source, "sentences": len(sources), "batch_size": args.batch_size,
               "threads": threads, "repeats": args.repeats, "rows": rows}
     out = ROOT / "results" / args.name
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     lines = ["# Decoding speed: nmt (TensorFlow) and CTranslate2 on the same Transformer", "",
-             f"Command: `{result['command']}`", "",
+             f"Command: `{result['command']}`", benchinfo.markdown_header(result), "",
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
              + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
              f"Model: `{args.model}`; {len(sources):,} sentences of `{args.source}`, batches of {args.batch_size}, "

@@ -54,6 +54,16 @@ def described(path: Path) -> str:
     return f"{path} (commit {rev.stdout.strip()}{' + uncommitted changes' if dirty.stdout.strip() else ''})"
 
 
+def _start(args) -> dict:
+    from nmt import benchinfo
+    from nmt.errors import UserError
+
+    try:
+        return benchinfo.start(args.allow_dirty)
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", action="append", required=True, help="trained model directory (repeatable)")
@@ -63,7 +73,10 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=3, help="timed passes over the source; the median counts")
     p.add_argument("--name", default="decoding")
     p.add_argument("--out", default=str(ROOT / "results"))
+    p.add_argument("--allow-dirty", action="store_true",
+        help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
+    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
     sys.path.insert(0, str(ROOT))
     from nmt import benchinfo
 
@@ -91,13 +104,13 @@ def main(argv=None):
             row[f"{kind}_ratio"] = round(row[f"{kind}_sentences_per_second"] / ref[f"{kind}_sentences_per_second"], 2)
             row[f"{kind}_same_output"] = outputs[(row["model"], row["batch_size"], row["code"], kind)] == \
                 outputs[(row["model"], row["batch_size"], base, kind)]
-    report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
+    report = {**header,
               "source": args.source, "codes": {k: described(v) for k, v in codes}, "rows": rows}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]
-    lines = [f"# Translation speed: {args.name}", "", f"Command: `{report['command']}`", "",
+    lines = [f"# Translation speed: {args.name}", "", f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
              f"Machine: {m['cpu']}, {m['cores']} cores. Source: {args.source}. Every row in a fresh process, one untimed "
              f"batch first, then the median of {args.repeats} timed passes. Code versions: " + ", ".join(f"`{k}` = {v}" for k, v in report["codes"].items()) + ".", "",
              f"| model | batch | code | greedy sent/s | × {base} | beam 4 sent/s | × {base} | same translations as {base} |",

@@ -103,6 +103,8 @@ def main(argv=None):
     p.add_argument("--conditions", default="2cores,slow", help="comma-separated: 2cores, slow")
     p.add_argument("--compare-small", action="store_true", help="also train the previous recipe to the same target")
     p.add_argument("--small-steps", type=int, default=2000, help="step limit of the previous recipe")
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
     conditions = [c for c in args.conditions.split(",") if c]
     if not set(conditions) <= {"2cores", "slow"}:
@@ -110,15 +112,17 @@ def main(argv=None):
 
     from nmt import benchinfo
     from nmt.config import preset
+    from nmt.errors import UserError
 
-    provenance = benchinfo.provenance(ROOT)  # before this run replaces its own earlier outputs
+    try:  # before this run replaces its own earlier outputs; the demos then run a copy of the code
+        header = benchinfo.start(args.allow_dirty)
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
     out = ROOT / "results" / args.name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = {"name": args.name, **provenance, "command": benchinfo.command(),
-              "machine": benchinfo.machine(), "versions": benchinfo.versions(),
-              "demo_preset": preset("demo").to_dict(), "runs": []}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}  # PYTHONPATH: the copy benchinfo.start made
+    result = {"name": args.name, **header, "demo_preset": preset("demo").to_dict(), "runs": []}
     for condition in conditions:
         result["runs"].append(_condition(condition, condition == "slow", out, env))
         print(json.dumps(result["runs"][-1]), flush=True)

@@ -22,6 +22,16 @@ sys.path.insert(0, str(ROOT))
 M30K = ROOT.parent / "shared" / "data" / "multi30k"
 
 
+def _start(args) -> dict:
+    from nmt import benchinfo
+    from nmt.errors import UserError
+
+    try:
+        return benchinfo.start(args.allow_dirty)
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train-src", default=str(M30K / "train.en.gz"))
@@ -30,7 +40,10 @@ def main(argv=None):
     p.add_argument("--attention", default="additive")
     p.add_argument("--steps", type=int, default=40, help="timed steps per placement (after 5 untimed)")
     p.add_argument("--out", default=str(ROOT / "results"))
+    p.add_argument("--allow-dirty", action="store_true",
+        help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
+    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
 
     import keras
     import tensorflow as tf
@@ -74,13 +87,13 @@ def main(argv=None):
         print(rows[-1], flush=True)
     for r in rows:
         r["ratio_to_luong"] = round(r["target_tokens_per_second"] / rows[0]["target_tokens_per_second"], 2)
-    report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
+    report = {**header,
               "config": base.to_dict(), "steps": args.steps, "rows": rows}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "placement.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]
-    md_lines = ["# Attention placement: training throughput", "", f"Command: `{report['command']}`", "",
+    md_lines = ["# Attention placement: training throughput", "", f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
                 f"Machine: {m['cpu']}, {m['cores']} cores. Same {args.steps} batches of Multi30k en->de for each row, "
                 f"preset `{args.preset}`, attention `{args.attention}`.", "",
                 "| placement | input feed | target tokens/s | ratio to luong |", "|---|---|---|---|",

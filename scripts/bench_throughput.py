@@ -70,6 +70,16 @@ print(json.dumps({"target_tokens_per_second": round(tokens / seconds, 1), "targe
 """
 
 
+def _start(args) -> dict:
+    from nmt import benchinfo
+    from nmt.errors import UserError
+
+    try:
+        return benchinfo.start(args.allow_dirty)
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train-src", default=str(M30K / "train.en.gz"))
@@ -82,7 +92,10 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--name", default="throughput")
     p.add_argument("--out", default=str(ROOT / "results"))
+    p.add_argument("--allow-dirty", action="store_true",
+        help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
+    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
     sys.path.insert(0, str(ROOT))
     from nmt import benchinfo
     from nmt.benchmark import parse_override
@@ -127,14 +140,14 @@ def main(argv=None):
     for row in rows:
         ref = next((r for r in rows if r["variant"] == row["variant"] and r["code"] == codes[-1][0]), None)
         row["ratio_to_" + codes[-1][0]] = round(row["target_tokens_per_second"] / ref["target_tokens_per_second"], 2) if ref else None
-    report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
+    report = {**header,
               "preset": args.preset, "steps": args.steps, "codes": dict(codes), "rows": rows, "not_run": missing}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]
     ratio = "ratio_to_" + codes[-1][0]
-    lines = [f"# Training throughput: {args.name}", "", f"Command: `{report['command']}`", "",
+    lines = [f"# Training throughput: {args.name}", "", f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
              f"Machine: {m['cpu']}, {m['cores']} cores. The first {args.steps} timed batches of the corpus (after "
              f"{args.warmup} untimed; seed 0, each code version's own batching) for every row, preset `{args.preset}`, each row in a fresh process. "
              f"Code versions: " + ", ".join(f"`{k}` = {v}" for k, v in codes) + ".", "",

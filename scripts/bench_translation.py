@@ -37,15 +37,27 @@ def parse_args(argv=None):
     p.add_argument("--out", default=str(ROOT / "results"))
     p.add_argument("--work", default=str(ROOT / "runs" / "bench"), help="where model directories go")
     p.add_argument("--batch-size", type=int, default=64, help="translation batch size")
+    p.add_argument("--allow-dirty", action="store_true",
+        help="run on a checkout with uncommitted changes (the report says so)")
     return p.parse_args(argv)
+
+
+def _start(args) -> dict:
+    from nmt import benchinfo
+    from nmt.errors import UserError
+
+    try:
+        return benchinfo.start(args.allow_dirty)
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
 
 
 def main(argv=None):
     args = parse_args(argv)
+    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    from nmt import benchinfo
     from nmt.benchmark import parse_override
     from nmt.benchmark.run import load_data, run_job
     from nmt.config import preset
@@ -74,7 +86,7 @@ def main(argv=None):
     tokenizer.save(work / "tokenizer")
     result = run_job({"name": name, "config": config.to_dict(), "data": files, "tokenizer": str(work / "tokenizer"),
                       "model_dir": str(work / "model"), "batch_size": args.batch_size}, progress=sys.stderr.isatty())
-    report = {"command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
+    report = {**header,
               **result, "data": {"files": files}}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -84,10 +96,12 @@ def main(argv=None):
 
 
 def markdown(r: dict) -> str:
+    from nmt import benchinfo
+
     t, tr, m = r["training"], r["translation"], r["machine"]
     lines = [
         f"# {r['name']}", "",
-        f"Command: `{r['command']}`", "",
+        f"Command: `{r['command']}`", benchinfo.markdown_header(r), "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; " + ", ".join(f"{k} {v}" for k, v in r["versions"].items()), "",
         "| metric | value |", "|---|---|",
         f"| test BLEU, beam 4 | {r['test']['beam4']['bleu']} |",

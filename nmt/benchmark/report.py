@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from nmt.benchinfo import markdown_header
 from nmt.io import atomic_open, atomic_write_text
 
 FILES = {"json": "report.json", "markdown": "report.md", "length": "bleu_by_length.png",
@@ -49,6 +50,7 @@ def markdown(report: dict) -> str:
     lines = [
         f"# {report['title']}", "",
         f"Command: `{report['command']}`", "",
+        markdown_header(report), "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; "
         + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".",
         f"Measured float32 matmul peak: {report['matmul_peak']['peak_gflops']:,} GFLOP/s "

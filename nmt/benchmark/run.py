@@ -12,6 +12,7 @@ family it runs.
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from nmt import benchinfo
 from nmt.errors import UserError
+from nmt.io import lines_text
 
 
 def load_data(data: dict) -> dict:
@@ -69,6 +71,8 @@ def run_job(job: dict, progress: bool = False) -> dict:
     greedy, greedy_s = timed_translate(translator, sources, 1, batch)
     beam, beam_s = timed_translate(translator, sources, 4, batch)
     beam_text, greedy_text = [h.text for h in beam], [h.text for h in greedy]
+    for kind, texts in (("beam4", beam_text), ("greedy", greedy_text)):  # kept with the report: re-scorable
+        (Path(job["model_dir"]) / f"test.{kind}.hyp.gz").write_bytes(gzip.compress(lines_text(texts).encode("utf-8"), mtime=0))
     return {
         "name": job["name"],
         "config": config.to_dict(),
@@ -96,6 +100,7 @@ def run_job(job: dict, progress: bool = False) -> dict:
             "beam4_sentences_per_second": round(len(sources) / beam_s, 1),
         },
         "peak_memory_mib": benchinfo.peak_memory_mib(),
+        "hypotheses": {kind: f"hypotheses/{job['name']}.{kind}.hyp.gz" for kind in ("beam4", "greedy")},
     }
 
 

@@ -46,6 +46,24 @@ def _data_spec(multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid
     return spec, description
 
 
+def _code_root() -> str:
+    """The folder holding the ``nmt`` package this process imports (after benchinfo.start: its copy)."""
+    import nmt
+
+    return str(Path(nmt.__path__[0]).parent)
+
+
+def _keep_hypotheses(work_dir: Path, out_dir: Path, names) -> None:
+    """The models' test translations (gzip), next to the report, so that BLEU can be re-scored."""
+    import shutil
+
+    folder = out_dir / "hypotheses"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        for kind in ("beam4", "greedy"):
+            shutil.copyfile(work_dir / name / f"test.{kind}.hyp.gz", folder / f"{name}.{kind}.hyp.gz")
+
+
 def _check_out_dir(out_dir: Path) -> None:
     """The report folder is made at the end; check now that it can be."""
     from nmt.errors import UserError
@@ -78,8 +96,9 @@ def _check_out_dir(out_dir: Path) -> None:
 @click.option("--work", type=click.Path(file_okay=False), help="Keep the model directories here [default: a temporary folder, removed].")
 @click.option("--batch-size", type=int, default=64, show_default=True, help="Translation batch size for the speed figures.")
 @click.option("--title", default=None, help="Report title.")
+@click.option("--allow-dirty", is_flag=True, help="Run on a checkout with uncommitted changes (the report says so).")
 def benchmark(models, minutes, multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv,
-              test_src, test_tgt, test_tsv, preset, vocab_size, overrides, out, work, batch_size, title):
+              test_src, test_tgt, test_tsv, preset, vocab_size, overrides, out, work, batch_size, title, allow_dirty):
     """Benchmark models on the same data, tokenizer, budget and metrics.
 
     Trains each model for --minutes in its own process, one after the other, then scores the test
@@ -120,6 +139,7 @@ def benchmark(models, minutes, multi30k, pair, train_src, train_tgt, train_tsv, 
     configs = {name: variant_config(base, name, per_model[name]) for name in names}  # validates everything first
     out_dir = Path(out)
     _check_out_dir(out_dir)
+    header = benchinfo.start(allow_dirty)  # refuses a dirty checkout; the models' processes run a copy of the code
 
     work_dir = Path(work) if work else Path(tempfile.mkdtemp(prefix="nmt-benchmark-"))
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -142,7 +162,7 @@ def benchmark(models, minutes, multi30k, pair, train_src, train_tgt, train_tsv, 
             click.echo(f"[{i}/{len(names)}] {name}: training {minutes:g} min, then translating the test set ...", err=True)
             start = time.time()
             code = subprocess.call([sys.executable, "-m", "nmt.benchmark.run", str(job_file), str(result_file)],
-                                   env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")]))})
+                                   env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_code_root(), os.environ.get("PYTHONPATH")]))})
             if code != 0 or not result_file.is_file():
                 raise UserError(f"benchmark model {name} failed (exit {code}); its messages are above")
             results.append(json.loads(result_file.read_text(encoding="utf-8")))
@@ -151,7 +171,7 @@ def benchmark(models, minutes, multi30k, pair, train_src, train_tgt, train_tsv, 
                        f"{r['training']['target_tokens_per_second']:,.0f} target tokens/s, {time.time() - start:.0f} s", err=True)
         full = {
             "title": title or f"Benchmark: {', '.join(names)}, {minutes:g} min each",
-            "command": benchinfo.command(), "machine": benchinfo.machine(), "versions": benchinfo.versions(),
+            **header,
             "matmul_peak": peak, "budget_minutes": minutes,
             "data": {"description": description, "files": data,
                      "train_pairs": len(pairs["train"]), "valid_pairs": len(pairs["valid"]), "test_pairs": len(pairs["test"])},
@@ -159,6 +179,7 @@ def benchmark(models, minutes, multi30k, pair, train_src, train_tgt, train_tsv, 
             "models": results,
         }
         paths = report.write(out_dir, full)
+        _keep_hypotheses(work_dir, out_dir, names)
     finally:
         if not work:
             import shutil

@@ -21,12 +21,38 @@ def corpus_args(folder):
     return [a for split, (s, t) in files.items() for a in (f"--{split}-src", str(s), f"--{split}-tgt", str(t))]
 
 
+@pytest.fixture
+def restored(monkeypatch):
+    """benchinfo.start points this process' later nmt imports and PYTHONPATH at a copy of the code:
+    undo that after the test (a benchmark process ends there)."""
+    import os
+
+    import nmt
+
+    monkeypatch.setattr(nmt, "__path__", list(nmt.__path__))
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+
+
+def test_a_dirty_checkout_is_refused_before_any_work(tmp_path, monkeypatch, restored):
+    from nmt import benchinfo
+
+    monkeypatch.setattr(benchinfo, "provenance", lambda root=None: {"utc_date": "now", "commit": "abc", "clean_tree": False})
+    code, _, err = run(["benchmark", "--models", "lstm-additive", "--minutes", "0.1", "--out", str(tmp_path / "r"),
+                        "--work", str(tmp_path / "work"), *corpus_args(tmp_path)])
+    assert code == 2 and "uncommitted changes" in err and "--allow-dirty" in err, err
+    assert not (tmp_path / "work").exists() and not (tmp_path / "r").exists()
+
+
 @pytest.mark.slow  # 64 s: two trainings and a report
-def test_two_families_same_tokenizer_one_report(tmp_path):
+def test_two_families_same_tokenizer_one_report(tmp_path, restored):
+    import gzip
+
+    import sacrebleu
+
     args = corpus_args(tmp_path)
     out = tmp_path / "report"
     code, stdout, err = run(["benchmark", "--models", "lstm-additive,transformer", "--minutes", "0.15", "--preset", "tiny",
-                             "--vocab-size", "30", "--set", "train.eval_every=50",
+                             "--vocab-size", "30", "--set", "train.eval_every=50", "--allow-dirty",
                              "--set", "transformer:model.layers=1", "--out", str(out), "--work", str(tmp_path / "work"), *args])
     assert code == 0, err
     report = json.loads((out / "report.json").read_text())
@@ -54,6 +80,14 @@ def test_two_families_same_tokenizer_one_report(tmp_path):
     for png in ("bleu_by_length.png", "learning_curves.png", "speed.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "report.md" in stdout
+    # Re-checkable: when and from what code, and the hypotheses that re-score to the reported BLEU.
+    assert report["utc_date"].endswith("Z") and "clean_tree" in report and report["code_snapshot"] is True
+    assert "Date (UTC): " in markdown
+    references = [line.split("\t")[1] if "\t" in line else line for line in (tmp_path / "test.tgt").read_text().splitlines()]
+    for m in models.values():
+        hyps = gzip.decompress((out / m["hypotheses"]["beam4"]).read_bytes()).decode("utf-8").splitlines()
+        assert len(hyps) == 40
+        assert round(sacrebleu.corpus_bleu(hyps, [references]).score, 2) == m["test"]["beam4"]["bleu"]
 
 
 @pytest.mark.parametrize("extra, needle", [
