@@ -43,18 +43,49 @@ def score(hypotheses: Sequence[str], references: Sequence[str], lowercase: bool 
     return Scores(round(b.score, 2), round(c.score, 2), str(bleu.get_signature()), str(chrf.get_signature()), len(references))
 
 
+def length_buckets(lengths: Sequence[int], edges: Sequence[int] = (10, 20, 30, 40, 50),
+                   min_sentences: int = 30) -> list[tuple[int, int, list[int]]]:
+    """Sentence indices by length, in buckets bounded by ``edges`` (lo < length <= hi); a bucket with
+    fewer than ``min_sentences`` sentences is merged into its neighbour (the shorter one, or the longer
+    one for the first bucket), so that no point rests on a handful of sentences. Depends on the lengths
+    only, so every system scored on one test set gets the same buckets. Returns (lo, hi, indices)."""
+    bounds = [0, *edges, 10**9]
+    buckets = [[lo, hi, [i for i, n in enumerate(lengths) if lo < n <= hi]] for lo, hi in zip(bounds[:-1], bounds[1:])]
+    buckets = [b for b in buckets if b[2]]
+    i = len(buckets) - 1
+    while len(buckets) > 1 and i >= 0:
+        if len(buckets[i][2]) >= min_sentences:
+            i -= 1
+            continue
+        j = i - 1 if i > 0 else i + 1  # merge with the shorter neighbour (the first bucket: the longer)
+        lo, hi = min(buckets[i][0], buckets[j][0]), max(buckets[i][1], buckets[j][1])
+        merged = [lo, hi, sorted(buckets[i][2] + buckets[j][2])]
+        k = min(i, j)
+        buckets[k:k + 2] = [merged]
+        i = min(k, len(buckets) - 1)
+    return [(lo, hi, idx) for lo, hi, idx in buckets]
+
+
 def bleu_by_length(sources: Sequence[str], hypotheses: Sequence[str], references: Sequence[str],
-                   edges: Sequence[int] = (10, 20, 30, 40, 50)) -> list[dict]:
-    """Corpus BLEU per source-length bucket (words), as in Bahdanau et al. 2015, Fig. 2."""
+                   edges: Sequence[int] = (10, 20, 30, 40, 50), min_sentences: int = 30, resamples: int = 1000,
+                   seed: int = 0) -> list[dict]:
+    """Corpus BLEU per source-length bucket (words), as in Bahdanau et al. 2015, Fig. 2, with each
+    bucket's sentence count and a 95% bootstrap confidence interval (``resamples`` resamplings of the
+    bucket's sentences, seeded; sacreBLEU's sentence statistics, as its paired bootstrap uses).
+    Buckets under ``min_sentences`` are merged (:func:`length_buckets`)."""
+    import numpy as np
     from sacrebleu.metrics import BLEU
 
-    buckets: list[dict] = []
-    bounds = [0, *edges, 10**9]
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        idx = [i for i, s in enumerate(sources) if lo < len(s.split()) <= hi]
-        if not idx:
-            continue
-        b = BLEU().corpus_score([hypotheses[i] for i in idx], [[references[i] for i in idx]])
+    metric = BLEU()
+    rng = np.random.default_rng(seed)
+    out = []
+    for lo, hi, idx in length_buckets([len(s.split()) for s in sources], edges, min_sentences):
+        hyps, refs = [hypotheses[i] for i in idx], [references[i] for i in idx]
+        stats = np.asarray(metric._extract_corpus_statistics(hyps, [refs]), dtype=np.int64)  # [n, 2 + 2 * 4]
+        draws = rng.integers(0, len(idx), size=(resamples, len(idx)))
+        scores = [metric._compute_score_from_stats(stats[d].sum(0).tolist()).score for d in draws]
+        low, high = np.percentile(scores, [2.5, 97.5])
         label = f"{lo + 1}-{hi}" if hi < 10**9 else f">{lo}"
-        buckets.append({"bucket": label, "sentences": len(idx), "bleu": round(b.score, 2)})
-    return buckets
+        out.append({"bucket": label, "sentences": len(idx), "bleu": round(metric.corpus_score(hyps, [refs]).score, 2),
+                    "ci95": [round(float(low), 2), round(float(high), 2)]})
+    return out

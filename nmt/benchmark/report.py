@@ -80,8 +80,12 @@ def markdown(report: dict) -> str:
         "|---|---|" + "---|" * len(models),
     ]
     for i, bucket in enumerate(models[0]["test"]["bleu_by_length_beam4"]):
-        cells = [str(r["test"]["bleu_by_length_beam4"][i]["bleu"]) for r in models]
+        cells = [_with_interval(r["test"]["bleu_by_length_beam4"][i]) for r in models]
         lines.append(f"| {bucket['bucket']} | {bucket['sentences']} | " + " | ".join(cells) + " |")
+    if "ci95" in models[0]["test"]["bleu_by_length_beam4"][0]:
+        lines += ["", "Buckets of fewer than 30 sentences are merged into their neighbour; brackets: 95% bootstrap "
+                  "confidence interval (1,000 resamplings of the bucket's sentences). Intervals that overlap do not "
+                  "show a difference."]
     lines += ["", "## Learning curves", "", f"![Learning curves]({FILES['curves']})", "",
               f"![Speed]({FILES['speed']})", ""]
     for r in models:
@@ -125,10 +129,32 @@ def _line_plot(path: Path, lines: list, xlabel: str, ylabel: str, title: str, ma
     plt.close(fig)
 
 
+def _with_interval(bucket: dict) -> str:
+    return f"{bucket['bleu']} [{bucket['ci95'][0]}, {bucket['ci95'][1]}]" if "ci95" in bucket else str(bucket["bleu"])
+
+
 def _plot_lengths(report: dict, path: Path) -> None:
-    lines = [(r["name"], [b["bucket"] for b in r["test"]["bleu_by_length_beam4"]],
-              [b["bleu"] for b in r["test"]["bleu_by_length_beam4"]]) for r in report["models"]]
-    _line_plot(path, lines, "source sentence length (words)", "test BLEU (beam 4)", "BLEU by sentence length", "o")
+    """BLEU by source length, one line per model, each bucket's sentence count under its label and, where
+    the report has them, 95% bootstrap bands (the lesson's Fig. 2, with how much each point rests on)."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    first = report["models"][0]["test"]["bleu_by_length_beam4"]
+    xs = list(range(len(first)))
+    for r in report["models"]:
+        buckets = r["test"]["bleu_by_length_beam4"]
+        line, = ax.plot(xs, [b["bleu"] for b in buckets], marker="o", label=r["name"])
+        if all("ci95" in b for b in buckets):
+            ax.fill_between(xs, [b["ci95"][0] for b in buckets], [b["ci95"][1] for b in buckets],
+                            color=line.get_color(), alpha=0.15, linewidth=0)
+    ax.set_xticks(xs, [f"{b['bucket']}\n({b['sentences']:,})" for b in first])
+    ax.set_xlabel("source sentence length in words (test sentences)")
+    ax.set_ylabel("test BLEU (beam 4)")
+    banded = all("ci95" in b for b in first)
+    ax.set_title("BLEU by sentence length" + (", 95% bootstrap bands" if banded else ""))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    _save(fig, path)
+    plt.close(fig)
 
 
 def _plot_curves(report: dict, path: Path) -> None:
