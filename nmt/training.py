@@ -261,7 +261,8 @@ class Trainer:
     def _restore_newest_readable(self) -> str:
         """Restore the newest checkpoint that reads completely: a damaged one (a disk that filled up, a
         copy cut short) is skipped with a warning, and the run resumes exactly from the one before."""
-        for prefix in reversed(self.manager.checkpoints):
+        latest = self.manager.latest_checkpoint  # the state file's newest (its list may lack older ones' times)
+        for prefix in [latest] + [p for p in reversed(self.manager.checkpoints) if p != latest]:
             try:
                 self._restore(prefix)
                 return prefix
