@@ -97,6 +97,35 @@ def start(allow_dirty: bool = False, root=None) -> dict:
     return {**info, "command": command(), "machine": machine(), "versions": versions(), "code_snapshot": True}
 
 
+def shown_path(path, root=None) -> str:
+    """A path as a report should name it: relative to the repository, or to its sibling ``shared``
+    folder as ``../shared/...``; other paths as given (a report must not name a temporary folder it
+    ran in, which means nothing to a reader)."""
+    from pathlib import Path
+
+    root = Path(root or Path(__file__).resolve().parents[1])
+    full = Path(path).resolve()
+    for base, shown in ((root, ""), (root.parent / "shared", "../shared/")):
+        if full.is_relative_to(base.resolve()):
+            return shown + full.relative_to(base.resolve()).as_posix()
+    return str(path)
+
+
+def keep_hypotheses(path, texts) -> str:
+    """Write translations (one per line, gzip, reproducible bytes) where a report keeps them; returns the
+    path as the report should name it."""
+    import gzip
+    from pathlib import Path
+
+    from nmt.io import atomic_open, lines_text
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(path, "wb") as f:
+        f.write(gzip.compress(lines_text(texts).encode("utf-8"), mtime=0))
+    return shown_path(path)
+
+
 def markdown_header(report: dict) -> str:
     """One Markdown line of a report's provenance."""
     clean = {True: "clean tree", False: "UNCOMMITTED CHANGES", None: "not a git checkout"}[report.get("clean_tree")]

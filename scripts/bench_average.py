@@ -56,9 +56,11 @@ def main(argv=None):
     rows = []
 
     def evaluate(label, translator):
-        hyps = translator.translate(sources)
-        s = score([h.text for h in hyps], references)
-        rows.append({"weights": label, "bleu": s.bleu, "chrf": s.chrf, "bleu_signature": s.bleu_signature})
+        hyps = [h.text for h in translator.translate(sources)]
+        s = score(hyps, references)
+        kept_at = benchinfo.keep_hypotheses(ROOT / "results" / f"{args.name}_hypotheses" / f"{len(rows)}.hyp.gz", hyps)
+        rows.append({"weights": label, "bleu": s.bleu, "chrf": s.chrf, "bleu_signature": s.bleu_signature,
+                     "hypotheses": kept_at})
         print(json.dumps(rows[-1]), flush=True)
 
     translator = Translator.load(args.model)
@@ -73,14 +75,14 @@ def main(argv=None):
             evaluate(f"mean of the last {n} checkpoints (steps {', '.join(map(str, summary['steps']))})",
                      Translator.load(Path(tmp) / f"avg{n}"))
     d = translator.decode_config
-    result = {"name": args.name, **header, "model": args.model, "source": args.source, "sentences": len(sources),
+    result = {"name": args.name, **header, "model": benchinfo.shown_path(args.model), "source": benchinfo.shown_path(args.source), "sentences": len(sources),
               "decode": {"beam_size": d.beam_size, "length_penalty": d.length_penalty}, "rows": rows}
     out = ROOT / "results" / args.name
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     lines = ["# Checkpoint averaging (`nmt average`)", "", f"Command: `{result['command']}`", benchinfo.markdown_header(result), "",
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
              + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
-             f"Model: `{args.model}`; {len(sources):,} sentences of `{args.source}`, beam {d.beam_size}, "
+             f"Model: `{benchinfo.shown_path(args.model)}` ({_described(args.model)}); {len(sources):,} sentences of `{benchinfo.shown_path(args.source)}`, beam {d.beam_size}, "
              f"length penalty {d.length_penalty}.", "", "| weights | BLEU | chrF |", "|---|---|---|"]
     lines += [f"| {r['weights']} | {r['bleu']:.2f} | {r['chrf']:.2f} |" for r in rows]
     lines += ["", f"BLEU signature: `{rows[0]['bleu_signature']}`", ""]
@@ -96,3 +98,13 @@ def translator_config(path):
 
 if __name__ == "__main__":
     main()
+
+
+def _described(model_dir) -> str:
+    """What the model is, from its config.json: a report outlives the folder it ran on."""
+    from nmt.config import Config
+
+    m = Config.load(Path(model_dir) / "config.json").model
+    if m.family == "transformer":
+        return f"Transformer, {m.layers} layers, width {m.d_model}, feed-forward {m.ff_dim}, {m.transformer_heads} heads"
+    return f"LSTM, {m.attention} attention, {m.units} units, embeddings {m.embedding_dim}"

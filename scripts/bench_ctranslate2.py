@@ -102,7 +102,7 @@ def main(argv=None):
         base = next(r for r in rows if r["search"] == row["search"] and r["engine"] == "nmt (TensorFlow)")
         row["speed_ratio"] = round(row["sentences_per_second"] / base["sentences_per_second"], 2)
     result = {"name": args.name, **header, "versions": {**header["versions"], "ctranslate2": __import__("ctranslate2").__version__},
-              "model": args.model, "source": args.source, "sentences": len(sources), "batch_size": args.batch_size,
+              "model": benchinfo.shown_path(args.model), "source": benchinfo.shown_path(args.source), "sentences": len(sources), "batch_size": args.batch_size,
               "threads": threads, "repeats": args.repeats, "rows": rows}
     out = ROOT / "results" / args.name
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
@@ -110,7 +110,7 @@ def main(argv=None):
              f"Command: `{result['command']}`", benchinfo.markdown_header(result), "",
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
              + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
-             f"Model: `{args.model}`; {len(sources):,} sentences of `{args.source}`, batches of {args.batch_size}, "
+             f"Model: `{benchinfo.shown_path(args.model)}` ({_described(args.model)}); {len(sources):,} sentences of `{benchinfo.shown_path(args.source)}`, batches of {args.batch_size}, "
              f"no length penalty, at most ceil({decode.max_length_a}·(S+1)+{decode.max_length_b}) tokens; "
              f"CTranslate2 with {threads} threads; median of {args.repeats} timed passes.", "",
              "| search | engine | sentences/s | × nmt | BLEU | chrF | identical to nmt |", "|---|---|---|---|---|---|---|"]
@@ -124,3 +124,13 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
+
+
+def _described(model_dir) -> str:
+    """What the model is, from its config.json: a report outlives the folder it ran on."""
+    from nmt.config import Config
+
+    m = Config.load(Path(model_dir) / "config.json").model
+    if m.family == "transformer":
+        return f"Transformer, {m.layers} layers, width {m.d_model}, feed-forward {m.ff_dim}, {m.transformer_heads} heads"
+    return f"LSTM, {m.attention} attention, {m.units} units, embeddings {m.embedding_dim}"

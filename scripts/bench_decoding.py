@@ -105,13 +105,13 @@ def main(argv=None):
             row[f"{kind}_same_output"] = outputs[(row["model"], row["batch_size"], row["code"], kind)] == \
                 outputs[(row["model"], row["batch_size"], base, kind)]
     report = {**header,
-              "source": args.source, "codes": {k: described(v) for k, v in codes}, "rows": rows}
+              "source": benchinfo.shown_path(args.source), "codes": {k: described(v) for k, v in codes}, "rows": rows}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]
     lines = [f"# Translation speed: {args.name}", "", f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
-             f"Machine: {m['cpu']}, {m['cores']} cores. Source: {args.source}. Every row in a fresh process, one untimed "
+             f"Machine: {m['cpu']}, {m['cores']} cores. Source: {benchinfo.shown_path(args.source)}. Every row in a fresh process, one untimed "
              f"batch first, then the median of {args.repeats} timed passes. Code versions: " + ", ".join(f"`{k}` = {v}" for k, v in report["codes"].items()) + ".", "",
              f"| model | batch | code | greedy sent/s | × {base} | beam 4 sent/s | × {base} | same translations as {base} |",
              "|---|---|---|---|---|---|---|---|",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def main(argv=None):
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from nmt import benchinfo
     from nmt.benchmark import parse_override
     from nmt.benchmark.run import load_data, run_job
     from nmt.config import preset
@@ -78,18 +80,21 @@ def main(argv=None):
     name = args.name or f"{config.model.family}_{config.model.attention}_{args.minutes:g}min"
     work = Path(args.work) / name
     if work.exists():
-        import shutil
-
         shutil.rmtree(work)
     work.mkdir(parents=True)
     tokenizer = Tokenizer.from_config(load_data(files)["train"], config.tokenizer)
     tokenizer.save(work / "tokenizer")
     result = run_job({"name": name, "config": config.to_dict(), "data": files, "tokenizer": str(work / "tokenizer"),
                       "model_dir": str(work / "model"), "batch_size": args.batch_size}, progress=sys.stderr.isatty())
-    report = {**header,
-              **result, "data": {"files": files}}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    kept = out / f"{name}_hypotheses"  # the test translations, so that BLEU can be re-scored
+    kept.mkdir(exist_ok=True)
+    for kind in ("beam4", "greedy"):
+        shutil.copyfile(work / "model" / f"test.{kind}.hyp.gz", kept / f"{kind}.hyp.gz")
+    result["hypotheses"] = {kind: benchinfo.shown_path(kept / f"{kind}.hyp.gz") for kind in ("beam4", "greedy")}
+    report = {**header, **result,
+              "data": {"files": {split: [benchinfo.shown_path(f) for f in pair] for split, pair in files.items()}}}
     (out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / f"{name}.md").write_text(markdown(report))
     print(markdown(report))
