@@ -107,11 +107,15 @@ class _Chunked(io.RawIOBase):
 
 @settings(max_examples=150, deadline=None)
 @given(lines=LINES, crlf=st.booleans(), bom=st.booleans(), sizes=st.lists(st.integers(1, 7), min_size=1, max_size=5))
+@example(lines=["\r"], crlf=False, bom=False, sizes=[1])  # found with one thread: "\r" + "\n" is a CRLF
 def test_a_stream_read_in_any_chunks_splits_like_a_whole_text(lines, crlf, bom, sizes):
     from nmt.corpora.parallel import decode_text, stream_lines
 
     data = (b"\xef\xbb\xbf" if bom else b"") + "".join(line + ("\r\n" if crlf else "\n") for line in lines).encode("utf-8")
-    assert list(stream_lines(_Chunked(data, sizes), "pipe")) == split_lines(decode_text(data, "pipe")) == lines
+    whole = split_lines(decode_text(data, "pipe"))
+    assert list(stream_lines(_Chunked(data, sizes), "pipe")) == whole
+    if crlf or not any(line.endswith("\r") for line in lines):  # a line ending in \r before \n wrote a CRLF
+        assert whole == lines
 
 
 def test_an_endless_stream_is_read_lazily_and_a_line_without_end_is_refused():
