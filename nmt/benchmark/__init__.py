@@ -43,6 +43,36 @@ def variant_config(base: Config, name: str, overrides: dict | None = None) -> Co
     return config
 
 
+def parse_steps(text: str, names: list[str]) -> dict[str, int]:
+    """``--steps``: ``N`` for every model, or ``MODEL=N,MODEL=N`` naming each of ``names`` once."""
+    from nmt.config import MAX_STEPS
+
+    def count(raw: str, label: str) -> int:
+        try:
+            steps = int(raw.replace("_", ""))
+        except ValueError:
+            raise UserError(f"--steps {label}: expected a whole number of training steps, got {raw!r}") from None
+        if not 0 < steps <= MAX_STEPS:
+            raise UserError(f"--steps {label}: must be between 1 and {MAX_STEPS:,}, got {steps:,}")
+        return steps
+
+    if "=" not in text:
+        return {name: count(text.strip(), text.strip()) for name in names}
+    steps: dict[str, int] = {}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        name, _, raw = item.partition("=")
+        name = name.strip()
+        if name not in names:
+            raise UserError(f"--steps names model {name!r}, which is not in --models ({', '.join(names)})")
+        if name in steps:
+            raise UserError(f"--steps names model {name!r} twice")
+        steps[name] = count(raw.strip(), item)
+    missing = [n for n in names if n not in steps]
+    if missing:
+        raise UserError(f"--steps gives no budget for {', '.join(missing)}; name every model, e.g. {names[0]}=2000")
+    return steps
+
+
 def parse_override(text: str) -> tuple[str | None, str, str, object]:
     """``[MODEL:]SECTION.KEY=VALUE`` -> (model or None for all, section, key, value parsed as JSON or kept as text)."""
     import json

@@ -24,6 +24,20 @@ def model_flops_utilisation(result: dict, peak_gflops: float) -> float:
     return flops / (peak_gflops * 1e9)
 
 
+def training_flops(result: dict) -> float:
+    """The model's training arithmetic: 6 FLOPs per matmul weight per trained target token (a budget that,
+    unlike minutes, means the same on every machine)."""
+    return 6.0 * result["matmul_parameters"] * result["training"]["target_tokens"]
+
+
+def budget_text(train: dict | object) -> str:
+    """A model's training budget from its train section: '2,070 steps', '15 min' or '2,070 steps or 15 min'."""
+    get = train.get if isinstance(train, dict) else lambda key: getattr(train, key)
+    parts = [f"{get('max_steps'):,} steps"] if get("max_steps") else []
+    parts += [f"{get('time_budget') / 60:g} min"] if get("time_budget") else []
+    return " or ".join(parts) + (" (whichever ends first)" if len(parts) == 2 else "")
+
+
 def significant(value: float, digits: int = 3) -> float:
     """``value`` rounded to ``digits`` significant digits: a small model's MFU (4e-4 for a tiny LSTM on
     a busy CPU) keeps its size where rounding to 3 decimals would report 0."""
@@ -57,18 +71,19 @@ def markdown(report: dict) -> str:
         f"({', '.join(f'{n}: {g}' for n, g in report['matmul_peak']['gflops_by_size'].items())}).", "",
         f"Data: {report['data']['description']}. One {report['tokenizer']['model_type']} SentencePiece model of "
         f"{report['tokenizer']['vocab_size']:,} pieces (joint: {report['tokenizer']['joint']}) shared by every model. "
-        f"Training budget {report['budget_minutes']:g} min per model (validation not counted); each model ran in "
-        "its own process, one after the other.", "",
-        "| model | parameters | test BLEU beam 4 | chrF | BLEU greedy | BLEU lowercased | steps | epochs | "
-        "target tokens/s | MFU | greedy sent/s | beam 4 sent/s | peak MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"{_budgets(models)}; each model ran in its own process, one after the other. Steps and training FLOPs "
+        "(6 per matmul weight per target token) are the budget another machine reproduces; minutes buy more or "
+        "fewer of them with the machine's matmul peak.", "",
+        "| model | parameters | test BLEU beam 4 | chrF | BLEU greedy | BLEU lowercased | steps | training PFLOP | "
+        "minutes | epochs | target tokens/s | MFU | greedy sent/s | beam 4 sent/s | peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in models:
         t, tr, s = r["training"], r["translation"], r["test"]
         lines.append(
             f"| {r['name']} | {r['parameters']:,} | {s['beam4']['bleu']} | {s['beam4']['chrf']} | {s['greedy']['bleu']} | "
-            f"{s['beam4_lowercase']['bleu']} | {t['steps']:,} | {t['epochs']} | {t['target_tokens_per_second']:,.0f} | "
-            f"{r['mfu']:.0%} | {tr['greedy_sentences_per_second']} | {tr['beam4_sentences_per_second']} | "
+            f"{s['beam4_lowercase']['bleu']} | {t['steps']:,} | {t['flops'] / 1e15:,.2f} | {t['train_seconds'] / 60:.1f} | "
+            f"{t['epochs']} | {t['target_tokens_per_second']:,.0f} | {_percent(r['mfu'])} | {tr['greedy_sentences_per_second']} | {tr['beam4_sentences_per_second']} | "
             f"{r['peak_memory_mib']:,.0f} |")
     lines += [
         "", f"BLEU signature: `{first['bleu_signature']}`; lowercased: `{models[0]['test']['beam4_lowercase']['bleu_signature']}`; "
@@ -98,6 +113,19 @@ def markdown(report: dict) -> str:
     for r in models:
         lines += [f"- **{r['name']}**: `{json.dumps({k: r['config'][k] for k in ('model', 'train')}, separators=(',', ':'))}`"]
     return "\n".join(lines) + "\n"
+
+
+def _budgets(models: list) -> str:
+    """'Training budget 15 min per model (validation not counted)' or each model's own, e.g. steps."""
+    texts = {r["name"]: budget_text(r["config"]["train"]) for r in models}
+    if len(set(texts.values())) == 1:
+        return f"Training budget {next(iter(texts.values()))} per model (validation not counted)"
+    return "Training budgets (validation not counted): " + ", ".join(f"{n} {t}" for n, t in texts.items())
+
+
+def _percent(share: float) -> str:
+    """67% or, below 1%, two significant digits (0.042%): a busy machine's tiny model is not '0%'."""
+    return f"{share:.0%}" if share >= 0.01 else f"{share * 100:.2g}%"
 
 
 def _figure():

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from nmt import benchinfo
+from nmt.benchmark.report import budget_text, significant, training_flops
 from nmt.errors import UserError
 from nmt.io import lines_text
 
@@ -73,11 +74,12 @@ def run_job(job: dict, progress: bool = False) -> dict:
     beam_text, greedy_text = [h.text for h in beam], [h.text for h in greedy]
     for kind, texts in (("beam4", beam_text), ("greedy", greedy_text)):  # kept with the report: re-scorable
         (Path(job["model_dir"]) / f"test.{kind}.hyp.gz").write_bytes(gzip.compress(lines_text(texts).encode("utf-8"), mtime=0))
-    return {
+    out = {
         "name": job["name"],
         "config": config.to_dict(),
         "training": {
-            "budget_minutes": round(config.train.time_budget / 60, 2), "steps": result.steps,
+            "budget_minutes": round(config.train.time_budget / 60, 2), "budget": budget_text(config.train),
+            "steps": result.steps,
             "train_seconds": round(result.train_seconds, 1), "wall_seconds_with_validation": round(wall, 1),
             "target_tokens": result.target_tokens, "target_tokens_per_second": round(result.tokens_per_second, 1),
             "epochs": round(result.target_tokens / trainer.train_data.target_tokens, 2),
@@ -102,6 +104,8 @@ def run_job(job: dict, progress: bool = False) -> dict:
         "peak_memory_mib": benchinfo.peak_memory_mib(),
         "hypotheses": {kind: f"hypotheses/{job['name']}.{kind}.hyp.gz" for kind in ("beam4", "greedy")},
     }
+    out["training"]["flops"] = significant(training_flops(out))
+    return out
 
 
 def main(argv=None) -> int:

@@ -80,7 +80,11 @@ def _check_out_dir(out_dir: Path) -> None:
 @click.command()
 @click.option("--models", default="lstm-none,lstm-additive,lstm-dot,transformer", show_default=True,
               help="Comma-separated benchmark models (docs/benchmarking.md gives each one's configuration).")
-@click.option("--minutes", type=float, default=30.0, show_default=True, help="Training budget per model (validation not counted).")
+@click.option("--minutes", type=float, default=None,
+              help="Training budget per model in minutes, validation not counted [default: 30 without --steps].")
+@click.option("--steps", "steps_text", metavar="N | MODEL=N,...",
+              help="Training budget in steps, for every model or per model (e.g. lstm-additive=2070,transformer=1640): "
+                   "a budget another machine reproduces. With --minutes too, whichever ends first.")
 @click.option("--multi30k", type=click.Path(file_okay=False), help="Folder of the Multi30k files (train/val/test_2016_flickr.LANG.gz).")
 @click.option("--pair", default="en-de", show_default=True, help="Language pair for --multi30k, SRC-TGT.")
 @corpus_options("train")
@@ -97,7 +101,7 @@ def _check_out_dir(out_dir: Path) -> None:
 @click.option("--batch-size", type=int, default=64, show_default=True, help="Translation batch size for the speed figures.")
 @click.option("--title", default=None, help="Report title.")
 @click.option("--allow-dirty", is_flag=True, help="Run on a checkout with uncommitted changes (the report says so).")
-def benchmark(models, minutes, multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv,
+def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv,
               test_src, test_tgt, test_tsv, preset, vocab_size, overrides, out, work, batch_size, title, allow_dirty):
     """Benchmark models on the same data, tokenizer, budget and metrics.
 
@@ -111,7 +115,7 @@ def benchmark(models, minutes, multi30k, pair, train_src, train_tgt, train_tsv, 
       nmt benchmark --multi30k ../shared/data/multi30k --minutes 30 --out results/lstm_vs_transformer_30min
     """
     from nmt import benchinfo
-    from nmt.benchmark import parse_override, report, run, variant_config
+    from nmt.benchmark import parse_override, parse_steps, report, run, variant_config
     from nmt.config import preset as get_preset
     from nmt.errors import UserError
     from nmt.tokenization import Tokenizer
@@ -121,14 +125,17 @@ def benchmark(models, minutes, multi30k, pair, train_src, train_tgt, train_tsv, 
         raise UserError("--models is empty; name at least one, e.g. --models lstm-additive,transformer")
     if len(set(names)) != len(names):
         raise UserError(f"--models names a model twice: {models}")
-    if not 0 < minutes <= 10**6:  # also false for NaN; infinity is no budget
+    steps = parse_steps(steps_text, names) if steps_text is not None else None
+    if minutes is None and steps is None:
+        minutes = 30.0
+    if minutes is not None and not 0 < minutes <= 10**6:  # also false for NaN; infinity is no budget
         raise UserError(f"--minutes must be positive and at most 1,000,000, got {minutes}")
     if batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {batch_size}")
     data, description = _data_spec(multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv,
                                    test_src, test_tgt, test_tsv)
     base = get_preset(preset or ("small" if data.get("embedded") else "base"))
-    base = base.override("tokenizer", vocab_size=vocab_size).override("train", time_budget=minutes * 60)
+    base = base.override("tokenizer", vocab_size=vocab_size).override("train", time_budget=(minutes or 0) * 60)
     per_model: dict = {name: {} for name in names}
     for text in overrides:
         target, section, key, value = parse_override(text)
@@ -136,6 +143,9 @@ def benchmark(models, minutes, multi30k, pair, train_src, train_tgt, train_tsv, 
             raise UserError(f"--set {text!r} names model {target!r}, which is not in --models ({', '.join(names)})")
         for name in ([target] if target else names):
             per_model[name].setdefault(section, {})[key] = value
+    if steps:
+        for name in names:
+            per_model[name].setdefault("train", {})["max_steps"] = steps[name]
     configs = {name: variant_config(base, name, per_model[name]) for name in names}  # validates everything first
     out_dir = Path(out)
     _check_out_dir(out_dir)
@@ -159,7 +169,8 @@ def benchmark(models, minutes, multi30k, pair, train_src, train_tgt, train_tsv, 
                    "model_dir": str(model_dir), "batch_size": batch_size}
             job_file, result_file = work_dir / f"{name}.job.json", work_dir / f"{name}.result.json"
             job_file.write_text(json.dumps(job, indent=2) + "\n", encoding="utf-8")
-            click.echo(f"[{i}/{len(names)}] {name}: training {minutes:g} min, then translating the test set ...", err=True)
+            click.echo(f"[{i}/{len(names)}] {name}: training {report.budget_text(configs[name].train)}, "
+                       "then translating the test set ...", err=True)
             start = time.time()
             code = subprocess.call([sys.executable, "-m", "nmt.benchmark.run", str(job_file), str(result_file)],
                                    env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_code_root(), os.environ.get("PYTHONPATH")]))})
@@ -170,9 +181,9 @@ def benchmark(models, minutes, multi30k, pair, train_src, train_tgt, train_tsv, 
             click.echo(f"[{i}/{len(names)}] {name}: test BLEU {r['test']['beam4']['bleu']} (beam 4), "
                        f"{r['training']['target_tokens_per_second']:,.0f} target tokens/s, {time.time() - start:.0f} s", err=True)
         full = {
-            "title": title or f"Benchmark: {', '.join(names)}, {minutes:g} min each",
+            "title": title or f"Benchmark: {', '.join(names)}, " + (f"{minutes:g} min each" if minutes else "fixed steps"),
             **header,
-            "matmul_peak": peak, "budget_minutes": minutes,
+            "matmul_peak": peak, "budget_minutes": minutes, "budget_steps": steps,
             "data": {"description": description, "files": data,
                      "train_pairs": len(pairs["train"]), "valid_pairs": len(pairs["valid"]), "test_pairs": len(pairs["test"])},
             "tokenizer": {**base.tokenizer.__dict__, "vocab_size": tokenizer.tgt_vocab_size},

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from nmt.benchmark import VARIANTS, parse_override, variant_config
-from nmt.benchmark.report import model_flops_utilisation, significant
+from nmt.benchmark import VARIANTS, parse_override, parse_steps, variant_config
+from nmt.benchmark.report import budget_text, model_flops_utilisation, significant
 from nmt.config import preset
 from nmt.errors import UserError
 from tests.integration.test_cli import one_line_error, run, write_corpus
@@ -51,7 +51,8 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
 
     args = corpus_args(tmp_path)
     out = tmp_path / "report"
-    code, stdout, err = run(["benchmark", "--models", "lstm-additive,transformer", "--minutes", "0.15", "--preset", "tiny",
+    code, stdout, err = run(["benchmark", "--models", "lstm-additive,transformer", "--minutes", "5", "--preset", "tiny",
+                             "--steps", "lstm-additive=30,transformer=20",
                              "--vocab-size", "30", "--set", "train.eval_every=50", "--allow-dirty",
                              "--set", "transformer:model.layers=1", "--out", str(out), "--work", str(tmp_path / "work"), *args])
     assert code == 0, err
@@ -62,13 +63,15 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
     assert models["lstm-additive"]["config"]["model"]["layers"] == 3  # untouched
     for m in models.values():
         assert m["config"]["train"]["eval_every"] == 50  # --set for all models
-        assert m["config"]["train"]["time_budget"] == pytest.approx(9.0)
+        assert m["config"]["train"]["time_budget"] == pytest.approx(300.0)
+        # the step budget ends first, exactly, and the report states it with the FLOPs it bought
+        assert m["training"]["steps"] == m["config"]["train"]["max_steps"] == {"lstm-additive": 30, "transformer": 20}[m["name"]]
+        assert m["training"]["flops"] == pytest.approx(6 * m["matmul_parameters"] * m["training"]["target_tokens"], rel=1e-3)
         assert 0 <= m["test"]["beam4"]["bleu"] <= 100
         assert m["test"]["beam4"]["bleu_signature"].startswith("nrefs:1|case:mixed")
         assert "case:lc" in m["test"]["beam4_lowercase"]["bleu_signature"]
         assert sum(b["sentences"] for b in m["test"]["bleu_by_length_beam4"]) == 40
         assert 0 < m["matmul_parameters"] <= m["parameters"]
-        assert m["training"]["steps"] > 0 and m["training"]["history"][-1]["train_seconds"] >= 9.0
         assert m["translation"]["greedy_sentences_per_second"] > 0 and 0 < m["mfu"] < 1
         assert (tmp_path / "work" / m["name"] / "model.weights.h5").is_file()
     # One tokenizer for both: the models' vocabularies are the shared SentencePiece model's.
@@ -79,6 +82,8 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
         assert f"| {name} | {models[name]['parameters']:,} | {models[name]['test']['beam4']['bleu']} |" in markdown
     for png in ("bleu_by_length.png", "learning_curves.png", "speed.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Training budgets (validation not counted): lstm-additive 30 steps or 5 min (whichever ends first), " in markdown
+    assert report["budget_steps"] == {"lstm-additive": 30, "transformer": 20} and report["budget_minutes"] == 5
     assert "report.md" in stdout
     # Re-checkable: when and from what code, and the hypotheses that re-score to the reported BLEU.
     assert report["utc_date"].endswith("Z") and "clean_tree" in report and report["code_snapshot"] is True
@@ -96,6 +101,11 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
     (["--models", "lstm-additive", "--set", "train.nope=1"], "unknown train option"),
     (["--models", "lstm-additive", "--set", "tokenizer.vocab_size=99"], "tokenizer is shared"),
     (["--minutes", "0"], "--minutes must be positive"),
+    (["--steps", "0"], "--steps 0: must be between 1"),
+    (["--steps", "ten"], "expected a whole number"),
+    (["--models", "lstm-additive,transformer", "--steps", "transformer=20"], "no budget for lstm-additive"),
+    (["--models", "lstm-additive", "--steps", "lstm-dot=20"], "not in --models"),
+    (["--models", "lstm-additive", "--steps", "lstm-additive=2,lstm-additive=3"], "twice"),
     (["--multi30k", "no-such-folder"], "does not exist"),
     (["--train-src", "a.txt"], "all six corpus files"),
 ])
@@ -125,3 +135,11 @@ def test_flops_utilisation_is_six_flops_per_weight_per_token():
     assert model_flops_utilisation(result, peak_gflops=60.0) == pytest.approx(6 * 1e6 * 5e3 / 60e9)
     # the report keeps 3 significant digits: a tiny LSTM's 4.16e-4 on a busy CPU is not reported as 0
     assert [significant(x) for x in (0.000416284, 0.0512345, 0.5)] == [0.000416, 0.0512, 0.5]
+
+
+def test_step_budgets_and_their_wording():
+    assert parse_steps("2_000", ["a", "b"]) == {"a": 2000, "b": 2000}
+    assert parse_steps(" a=5, b=7 ", ["a", "b"]) == {"a": 5, "b": 7}
+    assert budget_text({"max_steps": 2070, "time_budget": 0.0}) == "2,070 steps"
+    assert budget_text({"max_steps": 0, "time_budget": 900.0}) == "15 min"
+    assert budget_text(preset("base").train.__class__(max_steps=10, time_budget=90.0)) == "10 steps or 1.5 min (whichever ends first)"
