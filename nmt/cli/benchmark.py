@@ -17,6 +17,7 @@ from nmt.cli.common import corpus_options
 
 def _data_spec(multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv, test_src, test_tgt, test_tsv):
     """The job's data section and a one-line description; checks that every file exists."""
+    from nmt.benchinfo import shown_path
     from nmt.errors import UserError
 
     if any((train_tsv, valid_tsv, test_tsv)):
@@ -31,12 +32,12 @@ def _data_spec(multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid
         folder = Path(multi30k)
         spec = {split: [str(folder / f"{stem}.{src}.gz"), str(folder / f"{stem}.{tgt}.gz")]
                 for split, stem in (("train", "train"), ("valid", "val"), ("test", "test_2016_flickr"))}
-        description = f"Multi30k {src}→{tgt} from {folder} (train, val, test2016)"
+        description = f"Multi30k {src}→{tgt} from {shown_path(folder)} (train, val, test2016)"
     elif any(given):
         if not all(given):
             raise UserError("give all six corpus files: --train-src/--train-tgt, --valid-src/--valid-tgt, --test-src/--test-tgt")
         spec = {"train": [train_src, train_tgt], "valid": [valid_src, valid_tgt], "test": [test_src, test_tgt]}
-        description = f"train {train_src} / {train_tgt}, valid {valid_src}, test {test_src}"
+        description = f"train {shown_path(train_src)} / {shown_path(train_tgt)}, valid {shown_path(valid_src)}, test {shown_path(test_src)}"
     else:
         return {"embedded": True}, "the embedded synthetic English→Synthdeutsch corpus (train 20,000, valid 500, test 1,000)"
     for files in spec.values():
@@ -184,7 +185,8 @@ def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt,
             "title": title or f"Benchmark: {', '.join(names)}, " + (f"{minutes:g} min each" if minutes else "fixed steps"),
             **header,
             "matmul_peak": peak, "budget_minutes": minutes, "budget_steps": steps,
-            "data": {"description": description, "files": data,
+            "data": {"description": description,  # files as a reader can find them: relative to the repository or ../shared
+                     "files": {k: [benchinfo.shown_path(f) for f in v] for k, v in data.items()} if "train" in data else data,
                      "train_pairs": len(pairs["train"]), "valid_pairs": len(pairs["valid"]), "test_pairs": len(pairs["test"])},
             "tokenizer": {**base.tokenizer.__dict__, "vocab_size": tokenizer.tgt_vocab_size},
             "models": results,

@@ -76,6 +76,7 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
         assert (tmp_path / "work" / m["name"] / "model.weights.h5").is_file()
     # One tokenizer for both: the models' vocabularies are the shared SentencePiece model's.
     assert report["tokenizer"]["vocab_size"] == 30
+    assert report["data"]["files"]["test"] == [str(tmp_path / "test.src"), str(tmp_path / "test.tgt")]  # outside the repo: as given
     assert report["data"]["test_pairs"] == 40 and report["matmul_peak"]["peak_gflops"] > 0
     markdown = (out / "report.md").read_text()
     for name in models:

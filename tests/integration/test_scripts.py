@@ -28,3 +28,74 @@ def test_bench_translation_writes_a_recheckable_report(tmp_path):
     hyps = gzip.decompress(Path(report["hypotheses"]["beam4"]).read_bytes()).decode("utf-8").split("\n")[:-1]
     assert len(hyps) == len(src) == report["test"]["sentences"]
     assert sum(b["sentences"] for b in report["test"]["bleu_by_length_beam4"]) == len(src)
+
+
+def _fake_run(folder: Path, refs_file: Path, seed: int, systems: dict, title="t", attention="additive") -> None:
+    """A report folder as nmt benchmark writes it, for the systems {name: translations}."""
+    import sacrebleu
+
+    refs = refs_file.read_text().splitlines()
+    models = []
+    for name, hyps in systems.items():
+        (folder / "hypotheses").mkdir(parents=True, exist_ok=True)
+        (folder / "hypotheses" / f"{name}.beam4.hyp.gz").write_bytes(gzip.compress(("\n".join(hyps) + "\n").encode()))
+        bleu = round(sacrebleu.corpus_bleu(hyps, [refs]).score, 2)
+        models.append({"name": name, "config": {"model": {"attention": attention}, "train": {"seed": seed}},
+                       "training": {"steps": 100}, "hypotheses": {"beam4": f"hypotheses/{name}.beam4.hyp.gz"},
+                       "test": {"beam4": {"bleu": bleu, "chrf": round(sacrebleu.corpus_chrf(hyps, [refs]).score, 2)},
+                                "greedy": {"bleu": bleu}, "beam4_lowercase": {"bleu": bleu}}})
+    report = {"title": title, "models": models, "tokenizer": {"vocab_size": 8},
+              "data": {"description": "generated", "files": {"test": ["src.txt", str(refs_file)]}}}
+    (folder / "report.json").write_text(json.dumps(report))
+
+
+def _corrupted(refs: list, share: float, seed: int) -> list:
+    import random
+
+    rng = random.Random(seed)
+    return [" ".join(w if rng.random() > share else "zzz" for w in r.split()) for r in refs]
+
+
+def test_bench_seeds_finds_a_real_difference_and_not_a_random_one(tmp_path):
+    import random
+    import statistics
+
+    import sacrebleu
+
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(300)]
+    refs = [" ".join(rng.choice(words) for _ in range(rng.randint(5, 20))) for _ in range(300)]
+    refs_file = tmp_path / "refs.txt"
+    refs_file.write_text("\n".join(refs) + "\n")
+    seeds = (7, 8, 9)
+    for s in seeds:  # 'good' loses 10% of its words, 'bad' 40%, 'good-too' is 'good' with other random draws
+        _fake_run(tmp_path / f"seed_{s}", refs_file, s, {"good": _corrupted(refs, 0.1, s), "bad": _corrupted(refs, 0.4, s),
+                                                         "good-too": _corrupted(refs, 0.1, 100 + s)})
+    script = [sys.executable, str(ROOT / "scripts" / "bench_seeds.py"), "--samples", "300", "--allow-dirty"]
+    done = subprocess.run([*script, *(str(tmp_path / f"seed_{s}") for s in seeds), "--out", str(tmp_path / "summary")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["seeds"] == list(seeds) and summary["utc_date"].endswith("Z")
+    good = [sacrebleu.corpus_bleu(_corrupted(refs, 0.1, s), [refs]).score for s in seeds]
+    assert summary["models"]["good"]["BLEU beam 4"]["mean"] == round(statistics.fmean(round(g, 2) for g in good), 2)
+    assert summary["models"]["good"]["BLEU beam 4"]["sd"] == round(statistics.stdev(round(g, 2) for g in good), 2)
+    pairs = {(p["baseline"], p["system"]): p for p in summary["pairs"]}
+    real = pairs[("good", "bad")]
+    assert real["mean"] < 0 and max(real["p_values"]) < 0.05 and real["larger_than_noise"] is True
+    same = pairs[("good", "good-too")]
+    assert same["larger_than_noise"] is False and max(same["p_values"]) > 0.05
+    assert "| bad − good |" in (tmp_path / "summary.md").read_text()
+
+    # refused: runs that differ in more than the seed, the same seed twice, translations that do not re-score
+    _fake_run(tmp_path / "other", refs_file, 10, {"good": refs, "bad": refs, "good-too": refs}, attention="dot")
+    _fake_run(tmp_path / "again", refs_file, 7, {"good": refs, "bad": refs, "good-too": refs})
+    for runs, needle in (([tmp_path / "seed_7", tmp_path / "other"], "differ in more than their seed"),
+                         ([tmp_path / "seed_7", tmp_path / "again"], "same seed")):
+        done = subprocess.run([*script, *map(str, runs), "--out", str(tmp_path / "x")], capture_output=True, text=True)
+        assert done.returncode != 0 and needle in done.stderr and not (tmp_path / "x.json").exists(), done.stderr
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text("\n".join(reversed(refs)) + "\n")
+    done = subprocess.run([*script, str(tmp_path / "seed_7"), str(tmp_path / "seed_8"), "--refs", str(wrong),
+                           "--out", str(tmp_path / "x")], capture_output=True, text=True)
+    assert done.returncode != 0 and "wrong references?" in done.stderr, done.stderr
