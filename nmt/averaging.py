@@ -54,7 +54,8 @@ def read_weights(model, config: Config, prefix: str, reader: tf.train.Checkpoint
 def weights_reader(model, config: Config) -> tf.train.Checkpoint:
     """The Trainer's checkpoint layout around ``model`` and a fresh optimizer (without the RNG state,
     so checkpoints of every age read)."""
-    from nmt.training import checkpoint, make_optimizer
+    from nmt.optimizers import make_optimizer
+    from nmt.training import checkpoint
 
     optimizer = make_optimizer(config.train)
     optimizer.build(model.trainable_variables)

@@ -1,4 +1,5 @@
-"""Adam and AdamW whose per-variable update is TensorFlow's one fused kernel.
+"""Optimizers: Adam and AdamW whose per-variable update is TensorFlow's one fused kernel, the
+inverse-square-root schedule, and :func:`make_optimizer` from a train section.
 
 Keras 3's Adam updates each variable with about ten separate element-wise operations (two
 ``assign_add``, a square, a square root, divisions...), each a full pass over the variable; a
@@ -6,14 +7,18 @@ Transformer step then spends more time in the optimizer than in its layer norms.
 keep Keras' variables, schedule, clipping, weight decay (AdamW's decay is applied by the Keras base
 class before the update) and checkpoint layout, and replace only :meth:`update_step` with
 ``ResourceApplyAdam``, which computes the same update (Kingma & Ba 2015, with the bias correction
-folded into the step size, exactly as Keras writes it) in one pass; equal to Keras' update to
-float32 rounding (tested).
+folded into the step size, exactly as Keras writes it) in one pass. Equal to Keras' update to
+float32 rounding when the betas are exact in float32 (tested); with others, such as beta_2 = 0.98,
+the two round ``1 - beta`` differently (Keras in Python before casting, the kernel after), about
+1e-6 relative in the moment updates: the same formula, not bit-identical results.
 """
 
 from __future__ import annotations
 
 import keras
 import tensorflow as tf
+
+from nmt.errors import UserError
 
 
 def _handle(variable):
@@ -44,3 +49,36 @@ class Adam(_FusedAdamUpdate, keras.optimizers.Adam):
 
 class AdamW(_FusedAdamUpdate, keras.optimizers.AdamW):
     """``keras.optimizers.AdamW`` with the fused update; see the module."""
+
+
+class InverseSqrt(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warmup to ``peak`` over ``warmup`` steps, then ``peak * sqrt(warmup / step)``."""
+
+    def __init__(self, peak: float, warmup: int):
+        self.peak, self.warmup = peak, max(1, warmup)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32) + 1.0
+        return self.peak * tf.minimum(step / self.warmup, tf.sqrt(self.warmup / step))
+
+    def get_config(self):
+        return {"peak": self.peak, "warmup": self.warmup}
+
+
+def make_optimizer(tc):
+    if tc.schedule == "constant":
+        lr = tc.learning_rate
+    elif tc.schedule == "inverse-sqrt":
+        lr = InverseSqrt(tc.learning_rate, tc.warmup_steps)
+    else:
+        raise UserError(f"unknown schedule {tc.schedule!r}; choose constant or inverse-sqrt")
+    clip = tc.clip_norm if tc.clip_norm > 0 else None
+    if tc.optimizer == "adam":
+        optimizer = Adam(lr, beta_2=tc.adam_beta2, global_clipnorm=clip)
+    elif tc.optimizer == "adamw":
+        optimizer = AdamW(lr, weight_decay=tc.weight_decay, beta_2=tc.adam_beta2, global_clipnorm=clip)
+    else:
+        raise UserError(f"unknown optimizer {tc.optimizer!r}; choose adam or adamw")
+    if tc.mixed_precision == "float16":  # dynamic loss scaling; bfloat16 has float32's range and needs none
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer

@@ -22,76 +22,20 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from nmt import data_record, manifest, model_dir as md, optimizers, steps
+from nmt import data_record, manifest, model_dir as md, steps
 from nmt.config import Config
 from nmt.errors import UserError
 from nmt.evaluation import score
 from nmt.lock import TrainingLock
+from nmt.losses import smoothed_loss
 from nmt.models import check_size
+from nmt.optimizers import make_optimizer
 from nmt.pipeline import encode_pairs, eval_batches, make_dataset
 from nmt.progress import TrainingBar, clock
 from nmt.tokenization import Tokenizer
 from nmt.translator import Translator
 
 log = logging.getLogger("nmt.train")
-
-
-def _smoothed_cross_entropy(logits, labels, smoothing: float):
-    """Per-row cross-entropy against the label-smoothed target, logits [N,V], labels [N] -> [N].
-
-    ``loss = logsumexp(z) - (1-e) z_y - e mean_v(z_v)`` computed from sparse labels, with the
-    gradient ``softmax(z) - e/V - (1-e) onehot(y)`` written by hand from the exponentials the
-    forward pass already holds. TensorFlow's fused kernel would need the dense [N,V] target (a
-    one-hot tensor as large as the logits) and recompute the softmax.
-    """
-    vocab = tf.cast(tf.shape(logits)[-1], logits.dtype)
-
-    @tf.custom_gradient
-    def xent(z):
-        top = tf.reduce_max(z, axis=-1, keepdims=True)  # [N,1]
-        exp = tf.exp(z - top)  # [N,V]
-        total = tf.reduce_sum(exp, axis=-1, keepdims=True)  # [N,1]
-        picked = tf.gather(z, labels[:, None], batch_dims=1)  # [N,1]
-        loss = top + tf.math.log(total) - (1.0 - smoothing) * picked - smoothing * tf.reduce_mean(z, -1, keepdims=True)
-
-        def grad(upstream):  # [N]
-            up = upstream[:, None]  # [N,1]
-            dz = exp * (up / total) - up * (smoothing / vocab)  # [N,V]
-            where = tf.stack([tf.range(tf.shape(labels)[0]), labels], axis=1)  # [N,2]
-            return tf.tensor_scatter_nd_sub(dz, where, upstream * (1.0 - smoothing))  # [N,V]
-
-        return loss[:, 0], grad  # [N]
-
-    return xent(logits)
-
-
-def smoothed_loss(logits, labels, smoothing: float):
-    """Masked cross-entropy with label smoothing. logits [B,T,V], labels [B,T] (0 = padding).
-
-    Returns (sum of token losses, number of tokens). The target distribution puts ``1 - e + e/V``
-    on the label and ``e/V`` elsewhere, so a token's loss is ``(1-e) * nll + e * mean_v(-log p_v)``
-    (see :func:`_smoothed_cross_entropy` for how it is computed).
-    """
-    logits = tf.cast(logits, tf.float32)  # [B,T,V]
-    flat = tf.reshape(logits, tf.stack([-1, tf.shape(logits)[-1]]))  # [B*T,V]
-    labels = tf.reshape(labels, [-1])  # [B*T]
-    loss = _smoothed_cross_entropy(flat, labels, float(smoothing))  # [B*T]
-    mask = tf.cast(tf.not_equal(labels, 0), tf.float32)  # [B*T]
-    return tf.reduce_sum(loss * mask), tf.reduce_sum(mask)
-
-
-class InverseSqrt(keras.optimizers.schedules.LearningRateSchedule):
-    """Linear warmup to ``peak`` over ``warmup`` steps, then ``peak * sqrt(warmup / step)``."""
-
-    def __init__(self, peak: float, warmup: int):
-        self.peak, self.warmup = peak, max(1, warmup)
-
-    def __call__(self, step):
-        step = tf.cast(step, tf.float32) + 1.0
-        return self.peak * tf.minimum(step / self.warmup, tf.sqrt(self.warmup / step))
-
-    def get_config(self):
-        return {"peak": self.peak, "warmup": self.warmup}
 
 
 def _build_in_precision(config: Config, tokenizer: Tokenizer):
@@ -144,25 +88,6 @@ def checkpoint(model, optimizer, rng: bool = True, **state) -> tf.train.Checkpoi
     the masks the uninterrupted run would have; checkpoints from before they were saved lack them."""
     extra = {"rng": list(model.non_trainable_variables)} if rng else {}
     return tf.train.Checkpoint(model=model, optimizer=optimizer, **extra, **state)
-
-
-def make_optimizer(tc):
-    if tc.schedule == "constant":
-        lr = tc.learning_rate
-    elif tc.schedule == "inverse-sqrt":
-        lr = InverseSqrt(tc.learning_rate, tc.warmup_steps)
-    else:
-        raise UserError(f"unknown schedule {tc.schedule!r}; choose constant or inverse-sqrt")
-    clip = tc.clip_norm if tc.clip_norm > 0 else None
-    if tc.optimizer == "adam":
-        optimizer = optimizers.Adam(lr, beta_2=tc.adam_beta2, global_clipnorm=clip)
-    elif tc.optimizer == "adamw":
-        optimizer = optimizers.AdamW(lr, weight_decay=tc.weight_decay, beta_2=tc.adam_beta2, global_clipnorm=clip)
-    else:
-        raise UserError(f"unknown optimizer {tc.optimizer!r}; choose adam or adamw")
-    if tc.mixed_precision == "float16":  # dynamic loss scaling; bfloat16 has float32's range and needs none
-        return keras.optimizers.LossScaleOptimizer(optimizer)
-    return optimizer
 
 
 @dataclass

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from nmt import optimizers
 from nmt.layers import fused
-from nmt.training import smoothed_loss
+from nmt.losses import smoothed_loss
 
 
 def _grads(fn, *tensors):

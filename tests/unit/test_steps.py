@@ -11,7 +11,7 @@ from nmt.config import preset
 from nmt.errors import UserError
 from nmt.models import build_model
 from nmt.steps import Updater, is_chief, make_strategy, set_precision
-from nmt.training import _smoothed_cross_entropy
+from nmt.losses import smoothed_cross_entropy
 
 
 def _model(seed=0, dtype="float32"):
@@ -46,7 +46,7 @@ def _updater(accumulate, clip, dtype="float32"):
     def loss_fn(src, tgt_in, tgt_out):  # training.smoothed_loss, in the model's dtype (it casts to float32)
         logits, _ = model.forward(src, tgt_in, training=True)
         labels = tf.reshape(tgt_out, [-1])
-        loss = _smoothed_cross_entropy(tf.reshape(logits, tf.stack([-1, tf.shape(logits)[-1]])), labels, 0.1)
+        loss = smoothed_cross_entropy(tf.reshape(logits, tf.stack([-1, tf.shape(logits)[-1]])), labels, 0.1)
         mask = tf.cast(tf.not_equal(labels, 0), loss.dtype)
         return tf.reduce_sum(loss * mask), tf.reduce_sum(mask)
 

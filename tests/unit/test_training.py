@@ -10,7 +10,8 @@ import tensorflow as tf
 from nmt import model_dir as md
 from nmt.config import preset
 from nmt.errors import UserError
-from nmt.training import Trainer, smoothed_loss
+from nmt.losses import smoothed_loss
+from nmt.training import Trainer
 from nmt.translator import Translator
 
 WORDS = "ab cd ef gh ij kl mn op".split()
