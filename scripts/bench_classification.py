@@ -11,7 +11,10 @@ Models: ``tfidf`` (word 1-2-gram TF-IDF + logistic regression, the honesty check
 Keras example's model, trained as in the lesson; ``lesson-masked``: the same with a padding mask), ``lstm`` and ``transformer`` (the translation
 encoders with a pooling head), ``minilm-frozen`` (MiniLM-L6 mean-pooled embeddings + logistic
 regression) and ``minilm`` (MiniLM-L6 fine-tuned, head first; expensive: use ``--max-folds 1`` or
-``--split-80-20``). Writes results/NAME.json and results/NAME.md.
+``--split-80-20``). Writes results/NAME.json and results/NAME.md (``--out`` another folder), and keeps every
+model's predictions, one test text a line, in results/NAME_MODEL_predictions.tsv.gz (gzip; columns
+``row`` (the text's 0-based row in the split file), ``fold``, ``label``, ``predicted``), so each fold's
+accuracy can be re-scored from them.
 
     python scripts/bench_classification.py --ag-news ../shared/data/ag_news --name ag_news_cv
 """
@@ -156,6 +159,17 @@ def confusion_plots(result, out: Path) -> None:
                        title=f"{name}: accuracy {100 * rep.accuracy:.1f}%, {rep.examples:,} test predictions")
 
 
+def keep_predictions(path: Path, runs: list, classes) -> str:
+    """The predictions of every fold as a gzip TSV (header ``row fold label predicted``, class names);
+    returns the path as the report names it."""
+    from nmt import benchinfo
+
+    lines = ["row\tfold\tlabel\tpredicted"]
+    for fold, rows, labels, predicted in runs:
+        lines += [f"{r}\t{fold}\t{classes[t]}\t{classes[p]}" for r, t, p in zip(rows, labels, predicted)]
+    return benchinfo.keep_hypotheses(path, lines)
+
+
 def markdown(result) -> str:
     from nmt import benchinfo
 
@@ -191,6 +205,10 @@ def markdown(result) -> str:
     if "classes" in result:
         lines += ["", "Confusion matrices (summed over folds): " + " ".join(
             f"![{n}]({result['name']}_{n}_confusion.png)" for n in result["models"]), ""]
+    kept = [f"`{m['predictions']}`" for m in result["models"].values() if "predictions" in m]
+    if kept:
+        lines += ["Predictions, every test text of every fold (gzip TSV: row, fold, label, predicted): "
+                  + ", ".join(kept) + ".", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -214,6 +232,7 @@ def main(argv=None):
     parser.add_argument("--split-80-20", action="store_true", help="one fixed stratified 80/20 split instead of folds")
     parser.add_argument("--set", action="append", default=[], metavar="MODEL:SECTION.KEY=VALUE")
     parser.add_argument("--name", default="ag_news_cv")
+    parser.add_argument("--out", default=str(ROOT / "results"), help="folder of the report (NAME.json, NAME.md, ...)")
     parser.add_argument("--title", default="AG News, stratified 5-fold cross-validation over the 7,600 test rows")
     parser.add_argument("--no-holdout", action="store_true",
                         help="train neural models on the whole training part (no 10%% validation; last epoch kept)")
@@ -256,13 +275,14 @@ def main(argv=None):
         overrides.setdefault(target, {})[key] = value
     result = {"title": args.title, "name": args.name, **header, "data": f"{args.ag_news} ({args.split})", "examples": len(data),
               "folds": args.folds, "holdout": not args.no_holdout, "models": {}}
-    out = ROOT / "results" / args.name
+    out = Path(args.out) / args.name
+    out.parent.mkdir(parents=True, exist_ok=True)
     names = args.models.split(",")
     unknown = [n for n in names if n not in ("tfidf", "minilm-frozen", *NEURAL)]
     if unknown:
         sys.exit(f"unknown model(s) {unknown}; choose from tfidf, minilm-frozen, {', '.join(NEURAL)}")
     for name in names:
-        runs = []
+        runs, kept = [], []
         for i, (train_idx, test_idx) in enumerate(folds):
             train, test = data.subset(train_idx), data.subset(test_idx)
             if name == "tfidf":
@@ -272,10 +292,12 @@ def main(argv=None):
             else:
                 predicted, seconds, per_second, extra = run_neural(name, train, test, overrides.get(name, {}), holdout=not args.no_holdout)
             rep = report(test.labels, predicted, data.classes)
+            kept.append((i, test_idx, test.labels, np.asarray(predicted)))
             runs.append({"fold": i, "accuracy": rep.accuracy, "macro_f1": rep.macro_f1, "confusion": rep.confusion,
                          "train_seconds": round(seconds, 1), "examples_per_second": round(per_second, 1), **extra})
             print(f"{name} fold {i}: accuracy {100 * rep.accuracy:.2f}%, {seconds:.0f} s", flush=True)
-        result["models"][name] = {"summary": summarise(runs), "folds": runs}
+        result["models"][name] = {"summary": summarise(runs), "folds": runs, "predictions": keep_predictions(
+            out.parent / f"{out.name}_{name}_predictions.tsv.gz", kept, data.classes)}
         result["classes"] = list(data.classes)
         out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
         confusion_plots(result, out)

@@ -12,7 +12,10 @@ a reader can place the condition against their own machine. ``--compare-small`` 
 demo's previous recipe (preset ``small``: the whole corpus with sentences up to 94 words, vocabulary
 1,000, dropout 0.1, batches of 3,072 tokens at 3e-3) towards the same validation BLEU target on
 2 cores, for its steps and seconds. Writes results/NAME.json and .md and keeps each run's test
-hypotheses (gzip) and demo output in results/NAME/.
+hypotheses (gzip) and demo output in results/NAME/ (``--out`` another folder than results/).
+``--target-bleu`` and ``--max-minutes`` are passed to ``nmt demo`` (defaults: the demo's own, its
+preset's target and 15 minutes); the report records both. A smoke test runs it cheaply with
+``--conditions 2cores --max-minutes 0.001 --peak-seconds 0.05``.
 
     python scripts/bench_demo.py --name demo --compare-small
 """
@@ -44,21 +47,24 @@ def _python(args, core, env, timeout=3600):
                           preexec_fn=_pin(core), timeout=timeout)
 
 
-def _condition(name, slow: bool, out: Path, env: dict) -> dict:
+def _condition(name, slow: bool, out: Path, env: dict, demo_args: list, peak_seconds: float) -> dict:
+    from nmt.benchinfo import shown_path
+
     core = min(os.sched_getaffinity(0)) if slow else None
     env = {**env, "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"} if slow else env
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=_pin(core)) if slow else None
     try:
-        peak = _python(["-c", "import json; from nmt.benchinfo import matmul_peak_gflops as m; print(json.dumps(m()))"],
-                       core, env)
+        peak = _python(["-c", "import json; from nmt.benchinfo import matmul_peak_gflops as m; "
+                        f"print(json.dumps(m(seconds={peak_seconds!r})))"], core, env)
         gflops = json.loads(peak.stdout.strip().splitlines()[-1])
         with tempfile.TemporaryDirectory() as tmp:
             start = time.time()
-            demo = _python(["-m", "nmt", "demo", "--model-dir", f"{tmp}/demo", "--no-progress"], core, env)
+            demo = _python(["-m", "nmt", "demo", "--model-dir", f"{tmp}/demo", "--no-progress", *demo_args], core, env)
             wall = time.time() - start
             hyp = Path(tmp, "demo", "test.hyp")
             if hyp.is_file():
                 (out / f"{name}.test.hyp.gz").write_bytes(gzip.compress(hyp.read_bytes(), mtime=0))
+            kept = shown_path(out / f"{name}.test.hyp.gz") if hyp.is_file() else None
             metrics = [json.loads(line) for line in Path(tmp, "demo", "metrics.jsonl").read_text().splitlines()
                        if line.strip()] if Path(tmp, "demo", "metrics.jsonl").is_file() else []
     finally:
@@ -77,7 +83,7 @@ def _condition(name, slow: bool, out: Path, env: dict) -> dict:
             "training_seconds": metrics[-1]["train_seconds"] if metrics else None,
             "validations": len(metrics), "test_bleu": float(test.group(1)), "test_chrf": float(test.group(3)),
             "bleu_signature": test.group(2), "wall_seconds": round(wall, 1),
-            "hypotheses": f"results/{out.name}/{name}.test.hyp.gz"}
+            "hypotheses": kept}
 
 
 def _small_recipe(env: dict, target: float, max_steps: int) -> dict:
@@ -103,6 +109,11 @@ def main(argv=None):
     p.add_argument("--conditions", default="2cores,slow", help="comma-separated: 2cores, slow")
     p.add_argument("--compare-small", action="store_true", help="also train the previous recipe to the same target")
     p.add_argument("--small-steps", type=int, default=2000, help="step limit of the previous recipe")
+    p.add_argument("--target-bleu", type=float, default=None,
+                   help="passed to nmt demo: its validation BLEU target (default: the demo preset's)")
+    p.add_argument("--max-minutes", type=float, default=15.0, help="passed to nmt demo: its safety limit (default 15)")
+    p.add_argument("--peak-seconds", type=float, default=2.0, help="seconds per size of the matmul peak measurement")
+    p.add_argument("--out", default=str(ROOT / "results"), help="folder of the report (NAME.json, NAME.md, NAME/)")
     p.add_argument("--allow-dirty", action="store_true",
                    help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
@@ -118,16 +129,19 @@ def main(argv=None):
         header = benchinfo.start(args.allow_dirty)
     except UserError as exc:
         sys.exit(f"error: {exc}")
-    out = ROOT / "results" / args.name
+    out = Path(args.out) / args.name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}  # PYTHONPATH: the copy benchinfo.start made
-    result = {"name": args.name, **header, "demo_preset": preset("demo").to_dict(), "runs": []}
+    target = preset("demo").train.target_bleu if args.target_bleu is None else args.target_bleu
+    demo_args = ["--target-bleu", repr(target), "--max-minutes", repr(args.max_minutes)]
+    result = {"name": args.name, **header, "demo_preset": preset("demo").to_dict(), "demo_target_bleu": target,
+              "demo_max_minutes": args.max_minutes, "matmul_peak_seconds_per_size": args.peak_seconds, "runs": []}
     for condition in conditions:
-        result["runs"].append(_condition(condition, condition == "slow", out, env))
+        result["runs"].append(_condition(condition, condition == "slow", out, env, demo_args, args.peak_seconds))
         print(json.dumps(result["runs"][-1]), flush=True)
     if args.compare_small:
-        result["previous_recipe"] = _small_recipe(env, preset("demo").train.target_bleu, args.small_steps)
+        result["previous_recipe"] = _small_recipe(env, target, args.small_steps)
         print(json.dumps(result["previous_recipe"]), flush=True)
     Path(out.with_suffix(".json")).write_text(json.dumps(result, indent=1) + "\n")
     out.with_suffix(".md").write_text(_markdown(result))
@@ -135,13 +149,17 @@ def main(argv=None):
 
 
 def _markdown(r: dict) -> str:
-    target = r["demo_preset"]["train"]["target_bleu"]
+    from nmt.benchinfo import markdown_header
+
+    target = r.get("demo_target_bleu", r["demo_preset"]["train"]["target_bleu"])
+    limit = r.get("demo_max_minutes", 15.0)
     lines = [f"# `nmt demo` on this machine and on a simulated slow one ({r['utc_date']})", "",
-             f"Command: `{r['command']}`  ", f"Commit: `{r['commit']}` (clean tree: {r['clean_tree']})  ",
+             f"Command: `{r['command']}`  ", markdown_header(r) + "  ",
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB  ".format(**r["machine"]),
              "Versions: " + ", ".join(f"{k} {v}" for k, v in r["versions"].items()), "",
              f"The demo trains until its validation BLEU (greedy, 200 sentences of at most "
-             f"{r['demo_preset']['train']['max_words']} words) reaches {target:g}, then translates the test "
+             f"{r['demo_preset']['train']['max_words']} words) reaches {target:g} (or its safety limit of "
+             f"{limit:g} minutes of training stops it), then translates the test "
              "sentences of at most that length with beam 4. `slow`: pinned to one core shared with a busy "
              "process, one intra-op thread. `load after`: the 1-minute load average when the run ended (the busy "
              "process counts 1; more means other work shared the machine).", "",

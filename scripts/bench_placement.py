@@ -4,7 +4,8 @@
 Same data (the first batches of a corpus), tokenizer, model size and steps for each placement:
 ``luong`` (attend after the recurrence; the LSTM runs over the whole target sequence at once),
 ``luong`` with input feeding, and ``bahdanau`` (context fed into the recurrence). Reports target
-tokens/s and the ratio to ``luong``. Writes results/placement.json and results/placement.md.
+tokens/s (the timed target tokens over the timed seconds, both kept) and the ratio to ``luong``.
+Writes results/placement.json and results/placement.md (``--out`` another folder).
 
     python scripts/bench_placement.py --steps 40
 """
@@ -54,13 +55,17 @@ def main(argv=None):
     from nmt.corpora.parallel import clean_pairs, read_parallel
     from nmt.pipeline import encode_pairs, make_dataset
     from nmt.tokenization import Tokenizer
-    from nmt.training import make_optimizer, smoothed_loss
+    from nmt.losses import smoothed_loss
+    from nmt.optimizers import make_optimizer
 
     base = preset(args.preset).override("model", attention=args.attention)
     pairs, _ = clean_pairs(read_parallel(args.train_src, args.train_tgt), base.train.max_words)
     tokenizer = Tokenizer.from_config(pairs, base.tokenizer)
     data = encode_pairs(pairs, tokenizer, base.train.max_tokens)
     batches = list(make_dataset(data, base.train.batch_tokens, base.train.max_tokens, seed=0).take(args.steps + 5))
+    if len(batches) < args.steps + 5:
+        sys.exit(f"error: the corpus makes {len(batches)} batches of preset {args.preset!r}; --steps {args.steps} "
+                 f"needs {args.steps + 5} (5 untimed): give a larger corpus or fewer --steps")
     rows = []
     for placement, feed in (("luong", False), ("luong", True), ("bahdanau", False)):
         keras.utils.set_random_seed(0)
@@ -83,18 +88,20 @@ def main(argv=None):
         for b in batches[5:]:
             tokens += float(step(*b))
         seconds = time.perf_counter() - start
-        rows.append({"placement": placement, "input_feed": feed, "target_tokens_per_second": round(tokens / seconds, 1)})
+        rows.append({"placement": placement, "input_feed": feed, "target_tokens_per_second": round(tokens / seconds, 1),
+                     "timed_target_tokens": int(tokens), "timed_seconds": round(seconds, 4)})
         print(rows[-1], flush=True)
     for r in rows:
         r["ratio_to_luong"] = round(r["target_tokens_per_second"] / rows[0]["target_tokens_per_second"], 2)
-    report = {**header,
-              "config": base.to_dict(), "steps": args.steps, "rows": rows}
+    report = {**header, "data": [benchinfo.shown_path(args.train_src), benchinfo.shown_path(args.train_tgt)],
+              "sentences": len(pairs), "config": base.to_dict(), "steps": args.steps, "rows": rows}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "placement.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]
     md_lines = ["# Attention placement: training throughput", "", f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
-                f"Machine: {m['cpu']}, {m['cores']} cores. Same {args.steps} batches of Multi30k en->de for each row, "
+                f"Machine: {m['cpu']}, {m['cores']} cores. Same {args.steps} batches of "
+                f"`{report['data'][0]}` -> `{report['data'][1]}` for each row, "
                 f"preset `{args.preset}`, attention `{args.attention}`.", "",
                 "| placement | input feed | target tokens/s | ratio to luong |", "|---|---|---|---|",
                 *[f"| {r['placement']} | {r['input_feed']} | {r['target_tokens_per_second']:,} | {r['ratio_to_luong']} |" for r in rows], ""]

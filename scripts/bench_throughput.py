@@ -6,7 +6,8 @@ timed) in a fresh process, so configurations and code versions do not share stat
 each code version's own input pipeline, so a change in batching shows in its figures. ``--code DIR``
 also runs every configuration with the ``nmt`` package of another checkout (for example the commit
 before a speed change, made with ``git worktree add``), so before/after ratios come from one run on
-one machine. Writes results/NAME.json and results/NAME.md.
+one machine. Writes results/NAME.json and results/NAME.md (``--out`` another folder; the shared tokenizer
+goes to runs/throughput/, ``--work`` another folder).
 
     git worktree add /tmp/before f9acba1~1
     python scripts/bench_throughput.py --code /tmp/before --name throughput_speedups \\
@@ -34,7 +35,11 @@ from nmt.config import preset
 from nmt.corpora.parallel import clean_pairs, read_parallel
 from nmt.pipeline import encode_pairs, make_dataset
 from nmt.tokenization import Tokenizer
-from nmt.training import make_optimizer, smoothed_loss
+try:
+    from nmt.losses import smoothed_loss
+    from nmt.optimizers import make_optimizer
+except ImportError:  # a --code checkout from before they left nmt.training
+    from nmt.training import make_optimizer, smoothed_loss
 
 config = preset(spec["preset"])
 for key, value in spec["set"].items():
@@ -44,6 +49,8 @@ pairs, _ = clean_pairs(read_parallel(*spec["train"]), config.train.max_words)
 tokenizer = Tokenizer.load(spec["tokenizer"])
 data = encode_pairs(pairs, tokenizer, config.train.max_tokens)
 batches = list(make_dataset(data, config.train.batch_tokens, config.train.max_tokens, seed=0).take(spec["steps"] + spec["warmup"]))
+if len(batches) < spec["steps"] + spec["warmup"]:
+    sys.exit(f"the corpus makes {len(batches)} batches; --steps and --warmup need {spec['steps'] + spec['warmup']}")
 keras.utils.set_random_seed(0)
 model = md.build(config, tokenizer)
 optimizer = make_optimizer(config.train)
@@ -65,7 +72,8 @@ for b in batches[spec["warmup"]:]:
 seconds = time.perf_counter() - start
 real = sum(float(tf.reduce_sum(tf.cast(b[2] > 0, tf.float32))) for b in batches)
 padded = sum(float(tf.size(b[2])) for b in batches)
-print(json.dumps({"target_tokens_per_second": round(tokens / seconds, 1), "target_fill": round(real / padded, 3),
+print(json.dumps({"target_tokens_per_second": round(tokens / seconds, 1), "timed_target_tokens": int(tokens),
+                  "timed_seconds": round(seconds, 4), "batches": len(batches), "target_fill": round(real / padded, 3),
                   "parameters": int(sum(int(w.numpy().size) for w in model.trainable_weights))}))
 """
 
@@ -92,6 +100,7 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--name", default="throughput")
     p.add_argument("--out", default=str(ROOT / "results"))
+    p.add_argument("--work", default=str(ROOT / "runs" / "throughput"), help="folder for the shared tokenizer")
     p.add_argument("--allow-dirty", action="store_true",
         help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
@@ -111,7 +120,7 @@ def main(argv=None):
             _, section, key, value = parse_override(item)
             settings[f"{section}.{key}"] = value
         variants[name] = settings
-    work = ROOT / "runs" / "throughput"
+    work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     base = preset(args.preset)
     Tokenizer.from_config(clean_pairs(read_parallel(args.train_src, args.train_tgt), base.train.max_words)[0],
@@ -120,13 +129,19 @@ def main(argv=None):
         rev = subprocess.run(["git", "-C", str(path), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
         return f"{path} (commit {rev.stdout.strip()})" if rev.returncode == 0 else str(path)
 
-    codes = [("current", described(ROOT))] + [(Path(c).name, described(Path(c).resolve())) for c in args.code]
+    import nmt
+
+    # (label, description, the folder whose nmt package a child imports): the current code runs from the copy
+    # benchinfo.start made, so a commit made during the run cannot change what is measured.
+    snapshot = str(Path(nmt.__path__[0]).parent)
+    others = [Path(c).resolve() for c in args.code]
+    codes = [("current", described(ROOT), snapshot)] + [(c.name, described(c), str(c)) for c in others]
     rows, missing = [], []
     for name, settings in variants.items():
-        for label, code in codes:
+        for label, _, code in codes:
             spec = {"preset": args.preset, "set": settings, "train": [args.train_src, args.train_tgt],
                     "tokenizer": str(work / "tokenizer"), "steps": args.steps, "warmup": args.warmup}
-            done = subprocess.run([sys.executable, "-c", CHILD, code.split(" (commit")[0], json.dumps(spec)],
+            done = subprocess.run([sys.executable, "-c", CHILD, code, json.dumps(spec)],
                                   capture_output=True, text=True)
             if done.returncode != 0 and "unknown model option" in done.stderr + done.stdout and label != "current":
                 print(f"{name}: not available in {label} (an option it does not know)", flush=True)
@@ -141,7 +156,8 @@ def main(argv=None):
         ref = next((r for r in rows if r["variant"] == row["variant"] and r["code"] == codes[-1][0]), None)
         row["ratio_to_" + codes[-1][0]] = round(row["target_tokens_per_second"] / ref["target_tokens_per_second"], 2) if ref else None
     report = {**header,
-              "preset": args.preset, "steps": args.steps, "codes": dict(codes), "rows": rows, "not_run": missing}
+              "preset": args.preset, "steps": args.steps, "codes": {k: v for k, v, _ in codes}, "rows": rows,
+              "not_run": missing}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -150,7 +166,7 @@ def main(argv=None):
     lines = [f"# Training throughput: {args.name}", "", f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
              f"Machine: {m['cpu']}, {m['cores']} cores. The first {args.steps} timed batches of the corpus (after "
              f"{args.warmup} untimed; seed 0, each code version's own batching) for every row, preset `{args.preset}`, each row in a fresh process. "
-             f"Code versions: " + ", ".join(f"`{k}` = {v}" for k, v in codes) + ".", "",
+             f"Code versions: " + ", ".join(f"`{k}` = {v}" for k, v, _ in codes) + ".", "",
              f"| variant | code | target tokens/s | target positions holding tokens | {ratio.replace('_', ' ')} |",
              "|---|---|---|---|---|",
              *[f"| {r['variant']} | {r['code']} | {r['target_tokens_per_second']:,.0f} | {r['target_fill']:.1%} | {r[ratio] or '—'} |"
