@@ -23,22 +23,33 @@ class Aligned:
     index: int
     source_pieces: list[str]
     target_pieces: list[str]
-    source_words: list[str]
-    target_words: list[str]
+    source_map: al.WordMap  # the source's words and the word of each source piece
+    target_map: al.WordMap
     subword: np.ndarray  # [T,S] target pieces x source pieces (</s> column kept)
     word: np.ndarray  # [Tw,Sw] target words x source words (</s> dropped, rows renormalised)
     links: list[tuple[int, int]]  # (source word, target word)
     attention: np.ndarray  # [L,H,T,S] every layer and head, unreduced
 
+    @property
+    def source_words(self) -> list[str]:
+        return list(self.source_map.words)
+
+    @property
+    def target_words(self) -> list[str]:
+        return list(self.target_map.words)
+
 
 def reduce_all(hyps: Sequence, layer="mean", head="mean") -> list[Aligned]:
-    """Reduce each hypothesis' attention [L,H,T,S] to [T,S] (``layer``/``head``: number or 'mean'), merge to words, link."""
+    """Reduce each hypothesis' attention [L,H,T,S] to [T,S] (``layer``/``head``: number or 'mean'), merge to
+    words (the hypothesis' word maps: given tokens; without one, the pieces' ``▁`` marks), link."""
     out = []
     for i, h in enumerate(hyps):
+        src = h.source_words or al.marked_words(h.source_tokens)
+        tgt = h.target_words or al.marked_words(h.tokens)
         sub = al.reduce(h.attention, layer, head)  # [T,S]
-        word = al.to_words(sub, h.source_tokens, h.tokens)  # [Tw,Sw]
-        out.append(Aligned(i, list(h.source_tokens), list(h.tokens), al.words(h.source_tokens), al.words(h.tokens),
-                           sub, word, al.hard_links(word), np.asarray(h.attention)))
+        word = al.to_words(sub, src, tgt)  # [Tw,Sw]
+        out.append(Aligned(i, list(h.source_tokens), list(h.tokens), src, tgt, sub, word, al.hard_links(word),
+                           np.asarray(h.attention)))
     return out
 
 
@@ -94,7 +105,7 @@ def write_plots(directory, aligned: Sequence[Aligned], level: str = "word", fmt:
         if a.attention.shape[:2] != (1, 1):
             grid = a.attention
             if level == "word":
-                grid = np.array([[al.to_words(grid[l, h], a.source_pieces, a.target_pieces) for h in range(grid.shape[1])]
+                grid = np.array([[al.to_words(grid[l, h], a.source_map, a.target_map) for h in range(grid.shape[1])]
                                  for l in range(grid.shape[0])])
             paths.append(heatmap.plot_grid(grid, src, tgt, directory / f"sentence_{a.index:04d}_grid.{fmt}"))
     return paths

@@ -60,15 +60,34 @@ def word_index(pieces: tf.Tensor) -> tf.Tensor:
     return tf.where(special, -1, word)  # [B,S]
 
 
-def hard_alignments(attention: tf.Tensor, src_pieces: tf.Tensor, tgt_pieces: tf.Tensor) -> tf.Tensor:
+def piece_tokens(texts: tf.Tensor, starts: tf.RaggedTensor, ends: tf.RaggedTensor, special: tf.RaggedTensor) -> tf.RaggedTensor:
+    """In-graph :func:`nmt.alignment.piece_tokens` for whitespace-normalised texts (tokens joined by one
+    space): texts [B], starts and ends [B,(S)] (UTF-8 byte offsets of the pieces), special [B,(S)] bool
+    -> the token of ``split()`` each piece comes from [B,(S)] int32, -1 for special pieces. The token
+    holding a byte is the number of spaces at or before it (at most the last token)."""
+    spaces = tf.cast(tf.equal(tf.strings.bytes_split(texts), " "), tf.int32)  # [B,(L)]
+    total = tf.reduce_sum(spaces, axis=1)  # [B] spaces per text
+    before = tf.concat([tf.cumsum(spaces.to_tensor(0), axis=1), total[:, None]], axis=1)  # [B,L+1] spaces at or before a byte
+    starts, ends = (tf.cast(x.to_tensor(0), tf.int32) for x in (starts, ends))  # [B,S] each
+    last = tf.where(ends > starts, ends - 1, starts)  # [B,S] a piece's last byte; where a zero-width piece sits
+    last = tf.minimum(last, tf.shape(before)[1] - 1)  # [B,S] (an offset past the end counts every space)
+    final = tf.where(tf.strings.length(texts) > 0, total, -1)  # [B] number of the last token (-1: none)
+    found = tf.minimum(tf.gather(before, last, batch_dims=1), final[:, None])  # [B,S]
+    found = tf.RaggedTensor.from_tensor(found, lengths=special.row_lengths())  # [B,(S)]
+    return tf.where(special, -1, found)  # [B,(S)]
+
+
+def hard_alignments(attention: tf.Tensor, src_words: tf.Tensor, tgt_pieces: tf.Tensor) -> tf.Tensor:
     """In-graph ``format_pharaoh(hard_links(to_words(...)))`` for a batch.
 
     attention [B,T,S] (target pieces x source pieces, rows and columns beyond a sentence are 0),
-    src_pieces [B,S], tgt_pieces [B,T] (``<pad>`` beyond a sentence) -> Pharaoh strings [B]. Row means
+    src_words [B,S] int32 (the source word of each piece, :func:`piece_tokens`; -1 for ``</s>`` and
+    beyond a sentence), tgt_pieces [B,T] (``<pad>`` beyond a sentence) -> Pharaoh strings [B]. Row means
     and renormalisation scale whole rows, so they do not change the argmax and are left out."""
-    s, t = tf.shape(src_pieces)[1], tf.shape(tgt_pieces)[1]
+    t = tf.shape(tgt_pieces)[1]
     # one spare (always empty) source word, so argmax has a column even for an empty batch
-    src_words = tf.one_hot(word_index(src_pieces), s + 1, dtype=tf.float64)  # [B,S,Sw] (-1 -> zero row)
+    depth = tf.maximum(tf.reduce_max(src_words), -1) + 2  # [] source words (the largest number + 1) + the spare
+    src_words = tf.one_hot(src_words, depth, dtype=tf.float64)  # [B,S,Sw] (-1 -> zero row)
     tgt_words = tf.one_hot(word_index(tgt_pieces), t, dtype=tf.float64)  # [B,T,Tw]
     words = tf.matmul(tgt_words, tf.matmul(tf.cast(attention, tf.float64), src_words), transpose_a=True)  # [B,Tw,Sw]
     has_piece = tf.reduce_sum(tgt_words, axis=1) > 0  # [B,Tw]
@@ -115,7 +134,8 @@ class TranslationExport(tf.Module):
         from nmt.decoding import decode
         from nmt.translator import cut_sources
 
-        src = self.src_tokenizer.tokenize(normalise_whitespace(texts))  # [B,(S)] ending with EOS
+        texts = normalise_whitespace(texts)  # [B]
+        src, starts, ends = self.src_tokenizer.tokenize_with_offsets(texts)  # [B,(S)] each, ids ending with EOS
         src_ids = cut_sources(src, self._limit, self._ids[1]).to_tensor(0)  # [B,S], cut as nmt translate cuts
         out = decode(self._model, src_ids, self._options, *self._ids)  # ids [B,N,T], lengths/scores [B,N]
         b, n = tf.shape(out.ids)[0], tf.shape(out.ids)[1]
@@ -126,9 +146,10 @@ class TranslationExport(tf.Module):
             result.update(nbest_translations=nbest, nbest_scores=out.scores)  # [B,N] both
         if self._options.return_attention:
             attention = _reduce_heads(out.attention[:, 0], *self._layer_head)  # [B,T,S]
-            src_pieces = self.src_tokenizer.id_to_string(src_ids)  # [B,S] (<pad> beyond the sentence)
+            words = piece_tokens(texts, starts, ends, tf.equal(src, self._ids[1]))  # [B,(S)] source token of each piece
+            src_words = cut_sources(words, self._limit, -1).to_tensor(-1)  # [B,S], cut as the ids are
             tgt_pieces = self.tgt_tokenizer.id_to_string(out.ids[:, 0])  # [B,T]
-            result["alignments"] = hard_alignments(attention, src_pieces, tgt_pieces)  # [B]
+            result["alignments"] = hard_alignments(attention, src_words, tgt_pieces)  # [B]
         return result
 
 

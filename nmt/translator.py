@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from nmt import model_dir
+from nmt.alignment import WordMap, given_words
 from nmt.config import DecodeConfig
 from nmt.decoding import DecodeOptions, make_decode_fn
 from nmt.errors import UserError
@@ -40,13 +41,18 @@ def cut_sources(src: tf.RaggedTensor, limit: int, eos_id: int = EOS_ID) -> tf.Ra
 class Hypothesis:
     """One translation: detokenized ``text``, target ``tokens`` (pieces, EOS excluded), ``score``
     (length-normalised log-probability), source ``source_tokens`` (pieces, EOS included), and
-    ``attention`` [L,H,T,S] over those tokens when requested (None otherwise)."""
+    ``attention`` [L,H,T,S] over those tokens when requested (None otherwise). With attention,
+    ``source_words`` maps the source pieces to the source's whitespace tokens (``text.split()``, by
+    byte offsets), and after forced alignment of a given sentence ``target_words`` does the same for
+    the target (None: words from the pieces' ``▁`` marks); see :mod:`nmt.alignment`."""
 
     text: str
     tokens: list[str]
     score: float
     source_tokens: list[str]
     attention: np.ndarray | None = None
+    source_words: WordMap | None = None
+    target_words: WordMap | None = None
 
 
 class Translator:
@@ -90,13 +96,17 @@ class Translator:
         if not sentences:
             return []
         fn = self._fn(options)
-        src = self._cut(self.tokenizer.encode_source(tf.constant(sentences)))  # [N,(S)]
+        if return_attention:  # the source's words, to merge its pieces' attention into
+            src, words = self._encode_words("src", sentences)  # [N,(S)]
+        else:
+            src, words = self.tokenizer.encode_source(tf.constant(sentences)), None  # [N,(S)]
+        src = self._cut(src)  # [N,(S)]
         lengths = src.row_lengths().numpy()
         results: list = [None] * len(sentences)
         for idx in length_sorted_batches(lengths, batch_size):
             batch = tf.gather(src, idx).to_tensor(0)  # [B,S]
             out = fn(batch)
-            self._collect(out, src, idx, options, results)
+            self._collect(out, src, idx, options, results, words)
             if progress is not None:
                 progress.update(len(idx))
         return results if options.n_best > 1 else [r[0] for r in results]
@@ -120,7 +130,15 @@ class Translator:
                     long, limit, limit)
         return cut_sources(src, limit)
 
-    def _collect(self, out, src, idx, options, results):
+    def _encode_words(self, side: str, sentences: list[str]) -> tuple[tf.RaggedTensor, list[WordMap]]:
+        """Ids [N,(S)] of whitespace-normalised ``sentences`` and each one's :class:`WordMap`: its
+        ``split()`` tokens, and the token each piece comes from (by byte offsets; ``</s>`` -1)."""
+        ids, starts, ends = self.tokenizer.encode_with_offsets(side, tf.constant(sentences))  # [N,(S)] each
+        maps = [given_words(text, s, e, [i == EOS_ID for i in row])
+                for text, s, e, row in zip(sentences, starts.to_list(), ends.to_list(), ids.to_list())]
+        return ids, maps
+
+    def _collect(self, out, src, idx, options, results, words=None):
         ids, lengths, scores = out.ids.numpy(), out.lengths.numpy(), out.scores.numpy()  # [B,N,T] [B,N] [B,N]
         b, n, t = ids.shape
         ragged = tf.RaggedTensor.from_tensor(ids.reshape(b * n, t), lengths=lengths.reshape(-1))  # [B*N,(T)]
@@ -137,14 +155,16 @@ class Translator:
                     s_len, t_len = len(src_pieces[i]), int(lengths[i, j])
                     att = np.transpose(attention[i, j, :t_len, :, :, :s_len], (1, 2, 0, 3))  # [L,H,T,S]
                 hyps.append(Hypothesis(texts[k].decode("utf-8"), [p.decode("utf-8") for p in pieces[k]],
-                                       float(scores[i, j]), [p.decode("utf-8") for p in src_pieces[i]], att))
+                                       float(scores[i, j]), [p.decode("utf-8") for p in src_pieces[i]], att,
+                                       words[sent].cut(len(src_pieces[i])) if words else None))
             results[sent] = hyps
 
     def align(self, sources: Sequence[str], targets: Sequence, batch_size: int | None = None, progress=None) -> list[Hypothesis]:
         """Forced alignment: the model reads each given target (teacher forcing) instead of choosing one.
 
         A target is a sentence, or a list of SentencePiece pieces (e.g. a Hypothesis' ``tokens``),
-        which is used as it is segmented.
+        which is used as it is segmented. The words of a given sentence are its ``split()`` tokens,
+        whatever the tokenizer does to them (``source_words``, ``target_words``: see :class:`Hypothesis`).
         Returns one :class:`Hypothesis` per pair with the given target's ``text`` and ``tokens``, its
         ``score`` (mean log-probability per target token, ``</s>`` included) and ``attention`` [L,H,T,S]
         (T = target pieces, no ``</s>`` row; S = source pieces with ``</s>``).
@@ -155,9 +175,10 @@ class Translator:
         sources = [" ".join(s.split()) for s in sources]
         if not sources:
             return []
+        tgt_words = None
         if all(isinstance(t, str) for t in targets):
             targets = [" ".join(t.split()) for t in targets]
-            tgt = self.tokenizer.encode_target(tf.constant(targets))  # [N,(T)]
+            tgt, tgt_words = self._encode_words("tgt", targets)  # [N,(T)]
         else:  # given as pieces: keep the segmentation (a detokenised hypothesis may re-segment)
             tgt = self.tokenizer.target_piece_ids(tf.ragged.constant([list(t) for t in targets], dtype=tf.string))
             tgt = tf.cast(tgt, tf.int32)  # [N,(T)]
@@ -166,7 +187,7 @@ class Translator:
             spec = tf.TensorSpec([None, None], tf.int32)
             self._forward = tf.function(lambda s, t: self.model.forward(s, t, training=False), input_signature=[spec, spec],
                                         autograph=False)
-        src = self.tokenizer.encode_source(tf.constant(sources))  # [N,(S)]
+        src, src_words = self._encode_words("src", sources)  # [N,(S)]
         results: list = [None] * len(sources)
         for idx in length_sorted_batches(src.row_lengths().numpy() + tgt.row_lengths().numpy(), batch_size):
             s_batch, t_batch = tf.gather(src, idx), tf.gather(tgt, idx)
@@ -181,7 +202,8 @@ class Translator:
                 s_len, t_len = len(src_pieces[i]), len(tgt_pieces[i])
                 results[sent] = Hypothesis(targets[sent], [p.decode("utf-8") for p in tgt_pieces[i]],
                                            float(logp[i, :t_len + 1].mean()), [p.decode("utf-8") for p in src_pieces[i]],
-                                           np.asarray(attention[i, :, :, :t_len, :s_len], dtype=np.float32))  # [L,H,T,S]
+                                           np.asarray(attention[i, :, :, :t_len, :s_len], dtype=np.float32),  # [L,H,T,S]
+                                           src_words[sent], tgt_words[sent] if tgt_words else None)
             if progress is not None:
                 progress.update(len(idx))
         return results

@@ -1,4 +1,5 @@
-"""nmt align: attention as word alignment, for given sentence pairs or for the model's own translations."""
+"""nmt align: attention as word alignment, for given sentence pairs or for the model's own translations;
+``--score`` scores an existing file of links (another aligner's) without a model."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import click
 
 from nmt.cli.common import options_named, read_text_input
 
+SCORE_OPTIONS = {"score_path", "gold", "gold_base", "source_path", "target_path"}  # what --score uses
+
 
 def layer_head_options(f):
     f = click.option("--head", default="mean", show_default=True, help="Attention head number, or 'mean' over heads.")(f)
@@ -16,40 +19,60 @@ def layer_head_options(f):
 
 
 @click.command()
-@click.argument("model_dir", type=click.Path(file_okay=False))
-@click.option("-s", "--source", "source_path", required=True, type=click.Path(dir_okay=False, allow_dash=True),
-              help="Source sentences, one per line ('-' = stdin).")
+@click.argument("model_dir", required=False, type=click.Path(file_okay=False))
+@click.option("-s", "--source", "source_path", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Source sentences, one per line ('-' = stdin). With --score: optional, checks that links index its words.")
 @click.option("-t", "--target", "target_path", type=click.Path(dir_okay=False),
               help="Target sentences to align (forced alignment). Without it the model translates and aligns its translation.")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Pharaoh links 'i-j' per line (with -t), or 'translation ||| links' (without) [default: stdout].")
-@click.option("--gold", type=click.Path(dir_okay=False), help="Gold alignments (i-j sure, i?j possible): print AER, precision, recall.")
+@click.option("--gold", type=click.Path(dir_okay=False),
+              help="Gold alignments (i-j sure, i?j or ipj possible; 0-based unless --gold-base 1): print AER, precision, recall.")
+@click.option("--gold-base", type=click.Choice(["0", "1"]), default="0", show_default=True,
+              help="Number of the first word in --gold: 0 (as nmt align, fast_align and eflomal write) or 1 (as the original shared-task files).")
+@click.option("--score", "score_path", type=click.Path(dir_okay=False),
+              help="Score this file of links (Pharaoh, 0-based: another aligner's output) against --gold instead of aligning; no MODEL_DIR.")
 @layer_head_options
 @click.option("--jsonl", type=click.Path(dir_okay=False), help="Also write tokens, words and soft matrices as JSON Lines.")
 @click.option("--npz", type=click.Path(dir_okay=False), help="Also write every layer's and head's matrix as NumPy .npz.")
 @click.option("--plot-dir", type=click.Path(file_okay=False), help="Also draw heatmaps here (one file per sentence).")
-@click.option("--plot-format", type=click.Choice(["png", "svg"]), default="png", show_default=True)
+@click.option("--plot-format", type=click.Choice(["png", "svg"]), default="png", show_default=True, help="Heatmap file format.")
 @click.option("--plots", "max_plots", type=int, default=20, show_default=True, help="Draw at most this many sentences.")
 @click.option("--level", type=click.Choice(["word", "subword"]), default="word", show_default=True, help="Heatmap level.")
 @click.option("--beam-size", type=int, help="Beam size when translating (without -t) [default: the model's].")
 @click.option("--batch-size", type=int, help="Sentences per batch.")
-def align(model_dir, source_path, target_path, output_path, gold, layer, head, jsonl, npz, plot_dir, plot_format,
-          max_plots, level, beam_size, batch_size):
+@click.pass_context
+def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base, score_path, layer, head, jsonl, npz,
+          plot_dir, plot_format, max_plots, level, beam_size, batch_size):
     """Word alignments from attention (hard links, soft matrices, heatmaps, AER).
 
     Subword attention is merged to words (rows averaged over a target word's pieces, columns summed
     over a source word's pieces, </s> dropped and rows renormalised); each target word links to the
-    source word it attends to most. Links are 0-based 'source-target' word numbers (Pharaoh).
+    source word it attends to most. The words of given text (-s, and -t) are its whitespace tokens,
+    whatever the tokenizer does to them. Links are 0-based 'source-target' word numbers (Pharaoh).
 
     \b
     Examples:
       nmt align nmt-demo -s test.en -t test.de --gold test.align
       nmt align runs/tf -s test.en --layer -1 --head mean --plot-dir plots/
+      nmt align --score fast_align.wa --gold gold.wa --gold-base 1 -s test.en -t test.fr
     """
     from nmt import alignment as al
+    from nmt.errors import UserError
+
+    gold_base = int(gold_base)
+    if score_path:
+        given = [p.opts[0] if isinstance(p, click.Option) else p.human_readable_name for p in ctx.command.params
+                 if p.name not in SCORE_OPTIONS and ctx.get_parameter_source(p.name) != click.core.ParameterSource.DEFAULT]
+        if given:
+            raise UserError(f"--score scores an existing file of links without a model, so {given[0]} does not apply "
+                            "(it takes --gold, --gold-base, and -s/-t to check the links)")
+        return score_file(score_path, gold, gold_base, source_path, target_path)
+    if not model_dir or not source_path:
+        raise UserError("give MODEL_DIR and -s FILE to align with a model, or --score FILE --gold FILE to score existing links")
+
     from nmt import alignment_export as ax
     from nmt.corpora.parallel import read_lines
-    from nmt.errors import UserError
     from nmt.io import atomic_open, check_distinct_outputs, check_output_path, lines_text
     from nmt.translator import Translator
 
@@ -66,12 +89,7 @@ def align(model_dir, source_path, target_path, output_path, gold, layer, head, j
     targets = read_lines(target_path) if target_path else None
     if targets is not None and len(targets) != len(sources):
         raise UserError(f"{source_path} has {len(sources)} lines but {target_path} has {len(targets)}; give one target per source")
-    gold_links = None
-    if gold:
-        gold_lines = read_lines(gold)
-        if len(gold_lines) != len(sources):
-            raise UserError(f"{gold} has {len(gold_lines)} lines but there are {len(sources)} sentences; give one gold line per sentence")
-        gold_links = [al.parse_pharaoh(line, f"{gold} line {i + 1}") for i, line in enumerate(gold_lines)]
+    gold_links = read_links(gold, "gold", gold_base, sources, targets) if gold else None
     translator = Translator.load(model_dir)
     layers, heads = translator.model.attention_layers, translator.model.attention_heads
     al.check_layer_head(layers, heads, layer, head)
@@ -103,3 +121,42 @@ def align(model_dir, source_path, target_path, output_path, gold, layer, head, j
                        "give the reference with -t for forced alignment", err=True)
         result = al.alignment_error_rate([a.links for a in aligned], gold_links)
         click.echo(result.summary(), err=output_path == "-")
+
+
+def read_links(path, what: str, base: int = 0, sources=None, targets=None) -> list:
+    """One :class:`nmt.alignment.GoldAlignment` per line of a Pharaoh file; with ``sources``/``targets``
+    (sentences) the file must have one line per sentence and every link must index their words."""
+    from nmt import alignment as al
+    from nmt.corpora.parallel import read_lines
+    from nmt.errors import UserError
+
+    lines = read_lines(path)
+    count = len(sources if sources is not None else targets if targets is not None else lines)
+    if len(lines) != count:
+        raise UserError(f"{path} has {len(lines)} lines but there are {count} sentences; give one {what} line per sentence")
+    out = []
+    for n, line in enumerate(lines):
+        lengths = (len(sources[n].split()) if sources is not None else None,
+                   len(targets[n].split()) if targets is not None else None)
+        out.append(al.parse_pharaoh(line, f"{path} line {n + 1}", base, lengths))
+    return out
+
+
+def score_file(score_path, gold, gold_base: int, source_path, target_path) -> None:
+    """``nmt align --score``: AER, precision and recall of a file of links against gold links."""
+    from nmt import alignment as al
+    from nmt.corpora.parallel import read_lines
+    from nmt.errors import UserError
+
+    if not gold:
+        raise UserError("--score needs --gold FILE: the gold links to score against")
+    sources = read_text_input(source_path) if source_path else None
+    targets = read_lines(target_path) if target_path else None
+    if sources is not None and targets is not None and len(sources) != len(targets):
+        raise UserError(f"{source_path} has {len(sources)} lines but {target_path} has {len(targets)}; give one target per source")
+    predicted = read_links(score_path, "link", 0, sources, targets)
+    gold_links = read_links(gold, "gold", gold_base, sources, targets)
+    if len(predicted) != len(gold_links):
+        raise UserError(f"{score_path} has {len(predicted)} lines but {gold} has {len(gold_links)}; give one line per sentence pair")
+    result = al.alignment_error_rate([links.possible for links in predicted], gold_links)
+    click.echo(result.summary())

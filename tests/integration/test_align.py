@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nmt import alignment as al
+from nmt import alignment_export as ax
 from nmt.config import preset
 from nmt.corpora.synthetic import splits
 from nmt.training import Trainer
@@ -13,6 +14,7 @@ from nmt.translator import Translator
 from tests.integration.test_cli import one_line_error, run
 
 TEST = splits()["test"][:24]
+ODD = ["the ﬁne man² sees\u2002the dog .", "ＡＢ\u200b ß中 the¨woman !", "\u00ad the\u3000dog"]  # see the last test
 
 
 @pytest.fixture(scope="module")
@@ -76,12 +78,14 @@ def test_decoding_attention_equals_forced_alignment_of_the_output(corpus, family
     """Attention returned by beam search belongs to the returned hypothesis: teacher-forcing that
     hypothesis gives the same matrices (the model's steps equal its teacher-forced pass)."""
     translator = Translator.load(corpus / family)
-    sources = [p.src for p in TEST[:12]]
+    sources = [p.src for p in TEST[:11]] + ODD[:1]
     hyps = translator.translate(sources, beam_size=beam, return_attention=True)
     forced = translator.align(sources, [h.tokens for h in hyps])  # the pieces, as segmented by the decoder
-    for h, f in zip(hyps, forced):
+    for h, f, a, source in zip(hyps, forced, ax.reduce_all(hyps), sources):
         assert f.tokens == h.tokens and f.source_tokens == h.source_tokens
         np.testing.assert_allclose(h.attention, f.attention, atol=1e-4)  # float32 weights <= 1, step vs teacher forcing: ~1e-6
+        assert h.source_words == f.source_words and h.source_words.words == tuple(source.split())  # the given tokens
+        assert a.word.shape == (len(al.words(h.tokens)), len(source.split()))  # target words from the pieces' ▁ marks
     assert sum(len(h.tokens) for h in hyps) >= len(hyps)  # matrices with rows to compare
 
 
@@ -117,3 +121,19 @@ def test_align_user_errors(corpus, tmp_path):
         code, _, err = run(["align", model, "-s", str(corpus / "test.en"), "-o", str(out), *extra])
         one_line_error(code, err, needle)
         assert not out.exists()
+
+
+def test_words_are_the_given_tokens_whatever_the_tokenizer_does(corpus, tmp_path):
+    """NFKC changes (ﬁ, ², full-width letters, ¨ -> space + mark), removed characters (zero-width space, soft
+    hyphen), unusual spaces and characters the vocabulary lacks: the words stay the given whitespace tokens."""
+    targets = ["der ﬁne mann sieht\u00a0den hund .", "\u200b die frau¨ ẞ", "hund"]
+    (tmp_path / "odd.en").write_text("".join(s + "\n" for s in ODD))
+    (tmp_path / "odd.de").write_text("".join(t + "\n" for t in targets))
+    jsonl = tmp_path / "odd.jsonl"
+    code, out, err = run(["align", str(corpus / "transformer"), "-s", str(tmp_path / "odd.en"), "-t", str(tmp_path / "odd.de"),
+                          "--jsonl", str(jsonl)])
+    assert code == 0, err
+    for rec, src, tgt, line in zip(map(json.loads, jsonl.read_text().splitlines()), ODD, targets, out.splitlines()):
+        assert rec["source_words"] == src.split() and rec["target_words"] == tgt.split()
+        assert np.array(rec["word_matrix"]).reshape(len(tgt.split()), -1).shape[1] == len(src.split())
+        assert all(0 <= i < len(src.split()) and 0 <= j < len(tgt.split()) for i, j in al.parse_pharaoh(line).sure)

@@ -100,7 +100,7 @@ def test_a_misspelled_option_fails_and_names_the_line(tmp_path):
     ("nmt translate nmt-demo --alignments medium", "medium"),                # not a choice
     ("nmt translate nmt-demo --beam-size four", "four"),                     # not an integer
     ("nmt train --model-dir m --time-budget half", "half"),                  # not a number
-    ("nmt align nmt-demo -t test.de", "--source"),                           # required option missing
+    ("nmt train --train-src a.txt --steps 5", "--model-dir"),                # required option missing
     ("nmt export runs/m30k", "OUT_DIR"),                                     # required argument missing
     ("nmt average runs/a runs/b runs/c", "runs/c"),                          # an extra argument
     ("nmt data", "subcommand"),                                              # a group alone

@@ -10,8 +10,9 @@ import pytest
 from tests.integration.test_classify import SMALL, topic_rows, write_table
 from tests.integration.test_cli import run, write_corpus
 
-# whitespace runs, tabs, a no-break space, an empty text: the export must normalise as the Translator does
-SENTENCES = ["ab cd ef", "  gh\tij  kl ab ", "cd\u00a0ef  gh", "", "kl", "ab cd ef gh ij"]
+# whitespace runs, tabs, a no-break space, an empty text: the export must normalise as the Translator does; and
+# characters NFKC removes or splits (zero-width space, ¨), full-width letters and <unk>: it must map pieces to words alike
+SENTENCES = ["ab cd ef", "  gh\tij  kl ab ", "cd\u00a0ef  gh", "", "kl", "ab cd ef gh ij", "ab\u200b cd¨ef ＡＢ ß gh"]
 
 LOADER = """
 import json, sys

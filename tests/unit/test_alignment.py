@@ -93,3 +93,22 @@ def test_heatmaps_png_and_svg(tmp_path, suffix, magic):
         assert all(f">{w}<" in text for w in words)
     with pytest.raises(UserError, match=".png or .svg"):
         heatmap.plot_matrix(m, words, words, tmp_path / "m.jpg")
+
+
+def test_pharaoh_one_based_and_lengths():
+    one = al.parse_pharaoh("1-1 2p3 3?2", base=1, lengths=(3, 3))
+    assert one.sure == {(0, 0)} and one.possible == {(0, 0), (1, 2), (2, 1)}
+    assert one == al.parse_pharaoh("0-0 1p2 2?1", lengths=(3, 3))
+    with pytest.raises(UserError, match=r"^g\.wa line 4: link '0-2' numbers a word 0, but the file is read as 1-based"):
+        al.parse_pharaoh("1-1 0-2", "g.wa line 4", base=1)
+    # beyond the sentence: one line naming the place; a link just past the end hints at 1-based numbers
+    with pytest.raises(UserError, match=r"^g\.wa line 2: link '3-0' lies outside the sentence pair \(3 source and 2 target "
+                                        r"words, numbered from 0\); are its links 1-based\?"):
+        al.parse_pharaoh("0-0 3-0", "g.wa line 2", lengths=(3, 2))
+    with pytest.raises(UserError, match=r"link '1p9' lies outside the sentence pair \(\? source and 4 target words, numbered from 1\)$"):
+        al.parse_pharaoh("1p9", base=1, lengths=(None, 4))
+    assert al.parse_pharaoh("0-7", lengths=(1, None)).sure == {(0, 7)}  # an unknown length is not checked
+    with pytest.raises(UserError, match="cannot read link '1-²'"):  # "²".isdigit() is True, but it is no number
+        al.parse_pharaoh("1-²")
+    with pytest.raises(ValueError, match="base must be 0 or 1"):
+        al.parse_pharaoh("1-1", base=2)
