@@ -3,7 +3,9 @@
 
 For a trained model directory, scores on the same test set (same beam and penalty, the model's
 decoding settings): ``model.weights.h5`` (best validation BLEU), each kept checkpoint alone, and
-``nmt average --last N`` for every N from 2 to the number kept. Writes results/NAME.json and .md.
+``nmt average --last N`` for every N from 2 to the number kept. Writes OUT/NAME.json and .md (OUT:
+results/ by default) and keeps each row's translations (gzip) in OUT/NAME_hypotheses/, so that its
+BLEU can be re-scored.
 
     python scripts/bench_average.py --model runs/bench31/transformer --name average_transformer_30min
 """
@@ -37,6 +39,7 @@ def main(argv=None):
     p.add_argument("--source", default=str(M30K / "test_2016_flickr.en.gz"))
     p.add_argument("--reference", default=str(M30K / "test_2016_flickr.de.gz"))
     p.add_argument("--name", default="average")
+    p.add_argument("--out", default=str(ROOT / "results"), help="folder for NAME.json, NAME.md and the translations")
     p.add_argument("--allow-dirty", action="store_true",
         help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
@@ -51,6 +54,8 @@ def main(argv=None):
     from nmt.translator import Translator
 
     sources, references = read_lines(args.source), read_lines(args.reference)
+    out = Path(args.out) / args.name
+    out.parent.mkdir(parents=True, exist_ok=True)
     kept = checkpoints(args.model)
     best_step = max((m for m in md.read_metrics(args.model) if m.get("best")), key=lambda m: m["step"])["step"]
     rows = []
@@ -58,7 +63,7 @@ def main(argv=None):
     def evaluate(label, translator):
         hyps = [h.text for h in translator.translate(sources)]
         s = score(hyps, references)
-        kept_at = benchinfo.keep_hypotheses(ROOT / "results" / f"{args.name}_hypotheses" / f"{len(rows)}.hyp.gz", hyps)
+        kept_at = benchinfo.keep_hypotheses(out.parent / f"{args.name}_hypotheses" / f"{len(rows)}.hyp.gz", hyps)
         rows.append({"weights": label, "bleu": s.bleu, "chrf": s.chrf, "bleu_signature": s.bleu_signature,
                      "hypotheses": kept_at})
         print(json.dumps(rows[-1]), flush=True)
@@ -77,7 +82,6 @@ def main(argv=None):
     d = translator.decode_config
     result = {"name": args.name, **header, "model": benchinfo.shown_path(args.model), "source": benchinfo.shown_path(args.source), "sentences": len(sources),
               "decode": {"beam_size": d.beam_size, "length_penalty": d.length_penalty}, "rows": rows}
-    out = ROOT / "results" / args.name
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     lines = ["# Checkpoint averaging (`nmt average`)", "", f"Command: `{result['command']}`", benchinfo.markdown_header(result), "",
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
@@ -96,10 +100,6 @@ def translator_config(path):
     return Config.load(Path(path) / "config.json")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _described(model_dir) -> str:
     """What the model is, from its config.json: a report outlives the folder it ran on."""
     from nmt.config import Config
@@ -108,3 +108,7 @@ def _described(model_dir) -> str:
     if m.family == "transformer":
         return f"Transformer, {m.layers} layers, width {m.d_model}, feed-forward {m.ff_dim}, {m.transformer_heads} heads"
     return f"LSTM, {m.attention} attention, {m.units} units, embeddings {m.embedding_dim}"
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,8 @@ the output length and no length penalty (GNMT's and CTranslate2's penalties diff
 searches rank by log-probability). Each timing is the median of --repeats passes after an untimed one;
 CTranslate2 runs with as many threads as nmt's TensorFlow uses (the machine's cores). Reports
 sentences/s, the ratio to nmt, BLEU/chrF against the references and how many translations equal
-nmt's. Writes results/NAME.json and .md.
+nmt's. Writes OUT/NAME.json and .md (OUT: results/ by default) and keeps every row's translations
+(gzip) in OUT/NAME_hypotheses/, so that its BLEU and its count of identical translations can be re-checked.
 
     python scripts/bench_ctranslate2.py --model runs/bench31/transformer --name ctranslate2_decoding
 """
@@ -56,6 +57,7 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--name", default="ctranslate2_decoding")
+    p.add_argument("--out", default=str(ROOT / "results"), help="folder for NAME.json, NAME.md and the translations")
     p.add_argument("--allow-dirty", action="store_true",
         help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
@@ -75,6 +77,8 @@ def main(argv=None):
     decode = translator.decode_config
     threads = os.cpu_count() or 1
     rows, outputs = [], {}
+    out_stem = Path(args.out) / args.name
+    out_stem.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         engines = {"nmt (TensorFlow)": None}
         for quantization in ("float32", "int8"):
@@ -96,7 +100,9 @@ def main(argv=None):
                 base = outputs[(search, "nmt (TensorFlow)")]
                 rows.append({"search": search, "engine": engine, "sentences_per_second": round(len(sources) / seconds, 1),
                              "bleu": scores.bleu, "chrf": scores.chrf, "bleu_signature": scores.bleu_signature,
-                             "identical_to_nmt": sum(a == b for a, b in zip(out, base))})
+                             "identical_to_nmt": sum(a == b for a, b in zip(out, base)),
+                             "hypotheses": benchinfo.keep_hypotheses(
+                                 out_stem.parent / f"{args.name}_hypotheses" / f"{_slug(search, engine)}.hyp.gz", out)})
                 print(json.dumps(rows[-1]), flush=True)
     for row in rows:
         base = next(r for r in rows if r["search"] == row["search"] and r["engine"] == "nmt (TensorFlow)")
@@ -104,7 +110,7 @@ def main(argv=None):
     result = {"name": args.name, **header, "versions": {**header["versions"], "ctranslate2": __import__("ctranslate2").__version__},
               "model": benchinfo.shown_path(args.model), "source": benchinfo.shown_path(args.source), "sentences": len(sources), "batch_size": args.batch_size,
               "threads": threads, "repeats": args.repeats, "rows": rows}
-    out = ROOT / "results" / args.name
+    out = out_stem
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     lines = ["# Decoding speed: nmt (TensorFlow) and CTranslate2 on the same Transformer", "",
              f"Command: `{result['command']}`", benchinfo.markdown_header(result), "",
@@ -122,10 +128,6 @@ def main(argv=None):
     print(out.with_suffix(".md").read_text())
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _described(model_dir) -> str:
     """What the model is, from its config.json: a report outlives the folder it ran on."""
     from nmt.config import Config
@@ -134,3 +136,13 @@ def _described(model_dir) -> str:
     if m.family == "transformer":
         return f"Transformer, {m.layers} layers, width {m.d_model}, feed-forward {m.ff_dim}, {m.transformer_heads} heads"
     return f"LSTM, {m.attention} attention, {m.units} units, embeddings {m.embedding_dim}"
+
+
+def _slug(search: str, engine: str) -> str:
+    """A file name for a row: beam4.nmt, greedy.ctranslate2-int8 ..."""
+    kind = {"nmt (TensorFlow)": "nmt"}.get(engine, engine.lower().replace(" ", "-"))
+    return f"{search.replace(' ', '')}.{kind}"
+
+
+if __name__ == "__main__":
+    main()

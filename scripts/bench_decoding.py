@@ -5,7 +5,8 @@ Every (model, code version, batch size) row runs in a fresh process: it loads th
 translates the source file once untimed on its first batch (tracing), then all of it --repeats times (median), greedy
 and beam 4. ``--code DIR`` also runs every row with the ``nmt`` package of another checkout (for
 example ``git worktree add /tmp/before HEAD~1``): the ratio column compares the versions in one run,
-and the report says whether they produced identical translations. Writes results/NAME.json and .md.
+and the report says whether they produced identical translations. Writes OUT/NAME.json and .md (OUT:
+results/ by default) and keeps every row's translations (gzip) in OUT/NAME_hypotheses/.
 
     python scripts/bench_decoding.py --model runs/bench30/transformer --code /tmp/before \\
         --batch-size 64 --batch-size 128 --name decoding_speedups
@@ -78,23 +79,32 @@ def main(argv=None):
     args = p.parse_args(argv)
     header = _start(args)  # refuses a dirty checkout; runs a copy of the code
     sys.path.insert(0, str(ROOT))
+    import nmt
     from nmt import benchinfo
 
+    # the current code runs from the copy benchinfo.start made (commits during the run change nothing)
+    snapshot = Path(nmt.__path__[0]).parent
     codes = [("current", ROOT)] + [(Path(c).name, Path(c).resolve()) for c in args.code]
+    out = Path(args.out)
+    kept = out / f"{args.name}_hypotheses"
     rows, outputs = [], {}
     for model in args.model:
         for batch in args.batch_size or [64]:
             for label, code in codes:
                 spec = {"model": model, "source": args.source, "batch_size": batch, "repeats": args.repeats}
-                done = subprocess.run([sys.executable, "-c", CHILD, str(code), json.dumps(spec)], capture_output=True, text=True)
+                done = subprocess.run([sys.executable, "-c", CHILD, str(snapshot if label == "current" else code),
+                                       json.dumps(spec)], capture_output=True, text=True)
                 if done.returncode != 0:
                     sys.exit(f"{model} with {label} failed:\n{done.stderr[-3000:]}")
                 row = json.loads(done.stdout.strip().splitlines()[-1])
+                hypotheses = {}
                 for kind in ("greedy", "beam4"):
-                    text = "\n".join(row.pop(kind + "_output"))
+                    hyps = row.pop(kind + "_output")
+                    text = "\n".join(hyps)
                     outputs[(model, batch, label, kind)] = text
                     row[kind + "_output_sha1"] = hashlib.sha1(text.encode()).hexdigest()[:12]
-                row = {"model": model, "batch_size": batch, "code": label, **row}
+                    hypotheses[kind] = benchinfo.keep_hypotheses(kept / f"{len(rows)}.{kind}.hyp.gz", hyps)
+                row = {"model": model, "batch_size": batch, "code": label, **row, "hypotheses": hypotheses}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     base = codes[-1][0]
@@ -106,7 +116,6 @@ def main(argv=None):
                 outputs[(row["model"], row["batch_size"], base, kind)]
     report = {**header,
               "source": benchinfo.shown_path(args.source), "codes": {k: described(v) for k, v in codes}, "rows": rows}
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]
