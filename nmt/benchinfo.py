@@ -76,6 +76,7 @@ def start(allow_dirty: bool = False, root=None) -> dict:
     runs cannot change the code it measures. Outside a git checkout (an installed package) the commit
     and flag are null and nothing is refused."""
     import atexit
+    import json
     import os
     import shutil
     import tempfile
@@ -85,6 +86,9 @@ def start(allow_dirty: bool = False, root=None) -> dict:
     from nmt.errors import UserError
 
     info = provenance(root)
+    inherited = os.environ.get("NMT_PROVENANCE")
+    if info["commit"] is None and inherited:  # a benchmark started by another, on that one's copy of the code
+        info.update({k: v for k, v in json.loads(inherited).items() if k in ("commit", "clean_tree")})
     if info["clean_tree"] is False and not allow_dirty:
         raise UserError("the checkout has uncommitted changes, so no commit holds the code this benchmark would "
                         "measure; commit them first, or pass --allow-dirty (the report records clean_tree: false)")
@@ -93,8 +97,23 @@ def start(allow_dirty: bool = False, root=None) -> dict:
     shutil.copytree(package, snapshot / "nmt", ignore=shutil.ignore_patterns("__pycache__"))
     atexit.register(shutil.rmtree, snapshot, True)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(snapshot), os.environ.get("PYTHONPATH")]))
+    os.environ["NMT_PROVENANCE"] = json.dumps({"commit": info["commit"], "clean_tree": info["clean_tree"]})
     nmt.__path__[:] = [str(snapshot / "nmt")]  # modules imported from now on come from the copy
     return {**info, "command": command(), "machine": machine(), "versions": versions(), "code_snapshot": True}
+
+
+def python_module(module: str, *args: str) -> list[str]:
+    """The command that runs ``python -m MODULE ARGS`` on the code this process runs (after :func:`start`,
+    its copy). ``python -m`` alone puts the working directory first on ``sys.path``, and from the
+    repository root that is the live checkout, which later commits change, not the copy."""
+    import sys
+    from pathlib import Path
+
+    import nmt
+
+    root = str(Path(nmt.__path__[0]).parent)
+    code = f"import runpy, sys; sys.path.insert(0, {root!r}); runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    return [sys.executable, "-c", code, *args]
 
 
 def shown_path(path, root=None) -> str:

@@ -43,8 +43,11 @@ def _pin(core):
 
 
 def _python(args, core, env, timeout=3600):
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=ROOT,
-                          preexec_fn=_pin(core), timeout=timeout)
+    """``python ARGS`` (``-m MODULE ...`` runs the module from the code snapshot: benchinfo.python_module)."""
+    from nmt.benchinfo import python_module
+
+    command = python_module(args[1], *args[2:]) if args[0] == "-m" else [sys.executable, *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, preexec_fn=_pin(core), timeout=timeout)
 
 
 def _condition(name, slow: bool, out: Path, env: dict, demo_args: list, peak_seconds: float) -> dict:

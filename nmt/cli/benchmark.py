@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -45,13 +44,6 @@ def _data_spec(multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid
             if not Path(f).is_file():
                 raise UserError(f"corpus file {f} does not exist" + (" (is --multi30k the folder of train.en.gz, val.en.gz, test_2016_flickr.en.gz?)" if multi30k else ""))
     return spec, description
-
-
-def _code_root() -> str:
-    """The folder holding the ``nmt`` package this process imports (after benchinfo.start: its copy)."""
-    import nmt
-
-    return str(Path(nmt.__path__[0]).parent)
 
 
 def _keep_hypotheses(work_dir: Path, out_dir: Path, names) -> None:
@@ -173,8 +165,7 @@ def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt,
             click.echo(f"[{i}/{len(names)}] {name}: training {report.budget_text(configs[name].train)}, "
                        "then translating the test set ...", err=True)
             start = time.time()
-            code = subprocess.call([sys.executable, "-m", "nmt.benchmark.run", str(job_file), str(result_file)],
-                                   env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_code_root(), os.environ.get("PYTHONPATH")]))})
+            code = subprocess.call(benchinfo.python_module("nmt.benchmark.run", str(job_file), str(result_file)))
             if code != 0 or not result_file.is_file():
                 raise UserError(f"benchmark model {name} failed (exit {code}); its messages are above")
             results.append(json.loads(result_file.read_text(encoding="utf-8")))

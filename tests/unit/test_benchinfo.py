@@ -2,7 +2,10 @@
 
 from pathlib import Path
 
+import pytest
+
 from nmt import benchinfo
+from nmt.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,3 +31,38 @@ def test_kept_hypotheses_read_back_line_for_line(tmp_path):
     data = (tmp_path / "h" / "beam4.hyp.gz").read_bytes()
     assert gzip.decompress(data).decode("utf-8").split("\n")[:-1] == texts and shown == str(tmp_path / "h" / "beam4.hyp.gz")
     assert benchinfo.keep_hypotheses(tmp_path / "h" / "again.gz", texts) and (tmp_path / "h" / "again.gz").read_bytes() == data
+
+
+def test_child_processes_run_the_code_copy_even_from_the_repository_root(tmp_path, monkeypatch):
+    """``python -m`` from the repository root would import the live checkout (the working directory comes
+    first on sys.path), which commits made during a benchmark change; python_module runs the copy."""
+    import subprocess
+
+    import nmt
+
+    copy = tmp_path / "copy" / "nmt"
+    copy.mkdir(parents=True)
+    (copy / "__init__.py").write_text("")
+    (copy / "probe.py").write_text("import nmt, sys\nprint(nmt.__file__, sys.argv[1:])\n")
+    monkeypatch.setattr(nmt, "__path__", [str(copy)])
+    done = subprocess.run(benchinfo.python_module("nmt.probe", "a", "b c"), cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{copy / '__init__.py'} ['a', 'b c']"
+
+
+def test_a_benchmark_started_by_another_reports_the_first_ones_commit(tmp_path, monkeypatch):
+    """Run from a copy of the code (no git checkout), start() takes the commit and clean flag the starting
+    benchmark recorded, rather than reporting none."""
+    import json
+
+    import nmt
+
+    monkeypatch.setattr(nmt, "__path__", list(nmt.__path__))
+    monkeypatch.setenv("PYTHONPATH", "")
+    monkeypatch.setenv("NMT_PROVENANCE", json.dumps({"commit": "abc123", "clean_tree": True}))
+    info = benchinfo.start(root=tmp_path)  # tmp_path: not a git checkout, as a copy of the code is not
+    assert (info["commit"], info["clean_tree"]) == ("abc123", True)
+    monkeypatch.setenv("NMT_PROVENANCE", json.dumps({"commit": "abc123", "clean_tree": False}))
+    with pytest.raises(UserError, match="uncommitted changes"):
+        benchinfo.start(root=tmp_path)
+    assert benchinfo.start(allow_dirty=True, root=ROOT)["commit"] != "abc123"  # a real checkout reports its own
