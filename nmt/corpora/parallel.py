@@ -78,13 +78,19 @@ def decode_text(raw: bytes, name: str) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise UserError(f"{name}: line {line} is not valid UTF-8; convert it to UTF-8 (for example with iconv)") from None
+        raise _not_utf8(name, raw.count(b"\n", 0, e.start) + 1) from None
     nul = text.find("\x00")
     if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
-        raise UserError(f"{name}: line {line} contains a NUL byte; the input is binary or not UTF-8 text, convert it to UTF-8 text")
+        raise _nul_byte(name, text.count("\n", 0, nul) + 1)
     return text
+
+
+def _not_utf8(name: str, line: int) -> UserError:
+    return UserError(f"{name}: line {line} is not valid UTF-8; convert it to UTF-8 (for example with iconv)")
+
+
+def _nul_byte(name: str, line: int) -> UserError:
+    return UserError(f"{name}: line {line} contains a NUL byte; the input is binary or not UTF-8 text, convert it to UTF-8 text")
 
 
 def split_lines(text: str) -> list[str]:
@@ -120,8 +126,7 @@ def stream_lines(stream: BinaryIO, name: str, max_line_bytes: int = MAX_LINE_BYT
         if not block:
             break
         if b"\x00" in block:  # binary (or /dev/zero): said at once, not after a megabyte
-            line = number + 1 + (pending + block)[: (pending + block).index(b"\x00")].count(b"\n")
-            raise UserError(f"{name}: line {line} contains a NUL byte; the input is binary or not UTF-8 text, convert it to UTF-8 text")
+            raise _nul_byte(name, number + 1 + (pending + block)[: (pending + block).index(b"\x00")].count(b"\n"))
         *complete, pending = (pending + block).split(b"\n")
         for raw in complete:
             number += 1
@@ -134,13 +139,11 @@ def stream_lines(stream: BinaryIO, name: str, max_line_bytes: int = MAX_LINE_BYT
 
 
 def _decode_line(raw: bytes, name: str, number: int) -> str:
+    """One line of a stream (its block was already checked for NUL bytes)."""
     try:
-        line = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise UserError(f"{name}: line {number} is not valid UTF-8; convert it to UTF-8 (for example with iconv)") from None
-    if "\x00" in line:
-        raise UserError(f"{name}: line {number} contains a NUL byte; the input is binary or not UTF-8 text, convert it to UTF-8 text")
-    return line
+        raise _not_utf8(name, number) from None
 
 
 def read_lines(path: str | os.PathLike) -> list[str]:
