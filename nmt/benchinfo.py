@@ -102,6 +102,19 @@ def start(allow_dirty: bool = False, root=None) -> dict:
     return {**info, "command": command(), "machine": machine(), "versions": versions(), "code_snapshot": True}
 
 
+def start_script(args) -> dict:
+    """:func:`start` for a ``scripts/bench_*.py`` whose parsed ``args`` have ``allow_dirty``: a refusal
+    ends the script with one line (``error: ...``, exit 1) instead of a traceback."""
+    import sys
+
+    from nmt.errors import UserError
+
+    try:
+        return start(args.allow_dirty)
+    except UserError as exc:
+        sys.exit(f"error: {exc}")
+
+
 def python_module(module: str, *args: str) -> list[str]:
     """The command that runs ``python -m MODULE ARGS`` on the code this process runs (after :func:`start`,
     its copy). ``python -m`` alone puts the working directory first on ``sys.path``, and from the

@@ -27,16 +27,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _start(args) -> dict:
-    from nmt import benchinfo
-    from nmt.errors import UserError
-
-    try:
-        return benchinfo.start(args.allow_dirty)
-    except UserError as exc:
-        sys.exit(f"error: {exc}")
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", default="lstm-additive,lstm-dot,lstm-general,transformer")
@@ -64,8 +54,10 @@ def main(argv=None):
             sizes = ()
         if len(sizes) != 3 or min(sizes) < 1:
             sys.exit(f"error: --sizes {args.sizes!r}: expected three positive numbers TRAIN,VALID,TEST, e.g. 400,20,40")
-    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
     sys.path.insert(0, str(ROOT))
+    from nmt.benchinfo import start_script
+
+    header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
     from nmt import alignment as al
     from nmt import alignment_export as ax
     from nmt import benchinfo

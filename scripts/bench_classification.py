@@ -32,6 +32,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from nmt.benchinfo import start_script  # noqa: E402 (after the path)
 
 MODELS = ("tfidf", "lesson", "lstm", "transformer", "minilm-frozen")
 # Neural models: name -> (classifier preset, overrides). "lesson-masked" is the lesson's model with one
@@ -212,16 +213,6 @@ def markdown(result) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _start(args) -> dict:
-    from nmt import benchinfo
-    from nmt.errors import UserError
-
-    try:
-        return benchinfo.start(args.allow_dirty)
-    except UserError as exc:
-        sys.exit(f"error: {exc}")
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ag-news", default=str(ROOT.parent / "shared" / "data" / "ag_news"), help="AG News directory")
@@ -240,7 +231,7 @@ def main(argv=None):
     parser.add_argument("--allow-dirty", action="store_true",
         help="run on a checkout with uncommitted changes (the report says so)")
     args = parser.parse_args(argv)
-    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
+    header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
     if args.replot:
         out = Path(args.replot).with_suffix("")
         result = json.loads(Path(args.replot).read_text())

@@ -55,16 +55,6 @@ def described(path: Path) -> str:
     return f"{path} (commit {rev.stdout.strip()}{' + uncommitted changes' if dirty.stdout.strip() else ''})"
 
 
-def _start(args) -> dict:
-    from nmt import benchinfo
-    from nmt.errors import UserError
-
-    try:
-        return benchinfo.start(args.allow_dirty)
-    except UserError as exc:
-        sys.exit(f"error: {exc}")
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", action="append", required=True, help="trained model directory (repeatable)")
@@ -77,8 +67,10 @@ def main(argv=None):
     p.add_argument("--allow-dirty", action="store_true",
         help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
-    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
     sys.path.insert(0, str(ROOT))
+    from nmt.benchinfo import start_script
+
+    header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
     import nmt
     from nmt import benchinfo
 

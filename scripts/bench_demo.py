@@ -126,12 +126,8 @@ def main(argv=None):
 
     from nmt import benchinfo
     from nmt.config import preset
-    from nmt.errors import UserError
 
-    try:  # before this run replaces its own earlier outputs; the demos then run a copy of the code
-        header = benchinfo.start(args.allow_dirty)
-    except UserError as exc:
-        sys.exit(f"error: {exc}")
+    header = benchinfo.start_script(args)  # before this run replaces its earlier outputs; demos run a copy of the code
     out = Path(args.out) / args.name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)

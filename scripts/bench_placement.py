@@ -20,17 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from nmt.benchinfo import start_script  # noqa: E402 (after the path)
 M30K = ROOT.parent / "shared" / "data" / "multi30k"
-
-
-def _start(args) -> dict:
-    from nmt import benchinfo
-    from nmt.errors import UserError
-
-    try:
-        return benchinfo.start(args.allow_dirty)
-    except UserError as exc:
-        sys.exit(f"error: {exc}")
 
 
 def main(argv=None):
@@ -44,7 +35,7 @@ def main(argv=None):
     p.add_argument("--allow-dirty", action="store_true",
         help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
-    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
+    header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
 
     import keras
     import tensorflow as tf

@@ -156,13 +156,9 @@ def markdown(s: dict, first: dict) -> str:
 def main(argv=None):
     args = parse_args(argv)
     from nmt import benchinfo
-    from nmt.errors import UserError
     from nmt.io import atomic_write_text
 
-    try:
-        header = benchinfo.start(args.allow_dirty)
-    except UserError as exc:
-        sys.exit(f"error: {exc}")
+    header = benchinfo.start_script(args)
     runs = load_runs(args.reports)
     summary = {**header, **summarise(runs, references(runs, args.refs), args.samples)}
     summary["runs"] = [benchinfo.shown_path(r) for r in summary["runs"]]

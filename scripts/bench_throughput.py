@@ -78,16 +78,6 @@ print(json.dumps({"target_tokens_per_second": round(tokens / seconds, 1), "timed
 """
 
 
-def _start(args) -> dict:
-    from nmt import benchinfo
-    from nmt.errors import UserError
-
-    try:
-        return benchinfo.start(args.allow_dirty)
-    except UserError as exc:
-        sys.exit(f"error: {exc}")
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train-src", default=str(M30K / "train.en.gz"))
@@ -104,8 +94,10 @@ def main(argv=None):
     p.add_argument("--allow-dirty", action="store_true",
         help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
-    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
     sys.path.insert(0, str(ROOT))
+    from nmt.benchinfo import start_script
+
+    header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
     from nmt import benchinfo
     from nmt.benchmark import parse_override
     from nmt.config import preset

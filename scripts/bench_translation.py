@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from nmt.benchinfo import start_script  # noqa: E402 (after the path)
 M30K = ROOT.parent / "shared" / "data" / "multi30k"
 
 
@@ -43,19 +44,9 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _start(args) -> dict:
-    from nmt import benchinfo
-    from nmt.errors import UserError
-
-    try:
-        return benchinfo.start(args.allow_dirty)
-    except UserError as exc:
-        sys.exit(f"error: {exc}")
-
-
 def main(argv=None):
     args = parse_args(argv)
-    header = _start(args)  # refuses a dirty checkout; runs a copy of the code
+    header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
