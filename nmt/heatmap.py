@@ -47,13 +47,28 @@ def _draw(ax, matrix, src_labels, tgt_labels, fontsize):
     ax.tick_params(length=0)
 
 
+def _overlay(ax, links, gold) -> None:
+    from matplotlib.patches import Rectangle
+
+    if gold is not None:
+        for (i, j), style in [(link, "-") for link in gold.sure] + [(link, "--") for link in gold.possible - gold.sure]:
+            ax.add_patch(Rectangle((i - 0.45, j - 0.45), 0.9, 0.9, fill=False, edgecolor="#2ca02c", linewidth=1.5, linestyle=style))
+    if links:
+        ax.scatter([i for i, _ in links], [j for _, j in links], s=14, c="#d62728", zorder=3)
+
+
 def _save(fig, path: Path, fmt: str) -> None:
     with atomic_open(path, "wb") as f:
         fig.savefig(f, format=fmt, dpi=150, bbox_inches="tight")
 
 
-def plot_matrix(matrix: np.ndarray, src_labels: Sequence[str], tgt_labels: Sequence[str], path, title: str | None = None) -> Path:
-    """One attention matrix [T,S] (rows target, columns source) as a heatmap; returns the path."""
+def plot_matrix(matrix: np.ndarray, src_labels: Sequence[str], tgt_labels: Sequence[str], path, title: str | None = None,
+                links=None, gold=None) -> Path:
+    """One attention matrix [T,S] (rows target, columns source) as a heatmap; returns the path.
+
+    ``links``: (source i, target j) hard links, drawn as red dots; ``gold``: an object with ``sure``
+    and ``possible`` link sets (:class:`nmt.alignment.GoldAlignment`), drawn as green squares (solid:
+    sure, dashed: possible only). So a dot inside a square is a correct link."""
     path = Path(path)
     fmt = _check(path)
     matrix = np.asarray(matrix)
@@ -65,6 +80,7 @@ def plot_matrix(matrix: np.ndarray, src_labels: Sequence[str], tgt_labels: Seque
     fontsize = 10 if max(rows, cols) <= 30 else 7
     fig, ax = plt.subplots(figsize=(max(3.0, cols * cell + 1.5), max(3.0, rows * cell + 1.5)))
     _draw(ax, matrix, src_labels, tgt_labels, fontsize)
+    _overlay(ax, links, gold)
     if title:
         ax.set_xlabel(title, fontsize=fontsize)
     _save(fig, path, fmt)

@@ -159,7 +159,8 @@ class Translator:
                                        words[sent].cut(len(src_pieces[i])) if words else None))
             results[sent] = hyps
 
-    def align(self, sources: Sequence[str], targets: Sequence, batch_size: int | None = None, progress=None) -> list[Hypothesis]:
+    def align(self, sources: Sequence[str], targets: Sequence, batch_size: int | None = None, progress=None,
+              shift: bool = False) -> list[Hypothesis]:
         """Forced alignment: the model reads each given target (teacher forcing) instead of choosing one.
 
         A target is a sentence, or a list of SentencePiece pieces (e.g. a Hypothesis' ``tokens``),
@@ -168,6 +169,11 @@ class Translator:
         Returns one :class:`Hypothesis` per pair with the given target's ``text`` and ``tokens``, its
         ``score`` (mean log-probability per target token, ``</s>`` included) and ``attention`` [L,H,T,S]
         (T = target pieces, no ``</s>`` row; S = source pieces with ``</s>``).
+
+        Which decoder step gives target piece t its row: by default the step that *predicts* t (its
+        input is the piece before t, or ``<s>``); with ``shift`` (Shift-Att, Chen et al. 2020) the step
+        that *reads* t as its input, one later, which has seen the word it is aligning (the decoder
+        computes T+1 steps here: the last one reads the last piece and predicts ``</s>``).
         """
         if len(sources) != len(targets):
             raise UserError(f"{len(sources)} source sentences but {len(targets)} target sentences; give one target per source")
@@ -189,6 +195,7 @@ class Translator:
                                         autograph=False)
         src, src_words = self._encode_words("src", sources)  # [N,(S)]
         results: list = [None] * len(sources)
+        first = 1 if shift else 0  # row of target piece 0: the step predicting it, or the step reading it
         for idx in length_sorted_batches(src.row_lengths().numpy() + tgt.row_lengths().numpy(), batch_size):
             s_batch, t_batch = tf.gather(src, idx), tf.gather(tgt, idx)
             bos = tf.RaggedTensor.from_tensor(tf.fill([len(idx), 1], BOS_ID))  # [B,1]
@@ -202,7 +209,7 @@ class Translator:
                 s_len, t_len = len(src_pieces[i]), len(tgt_pieces[i])
                 results[sent] = Hypothesis(targets[sent], [p.decode("utf-8") for p in tgt_pieces[i]],
                                            float(logp[i, :t_len + 1].mean()), [p.decode("utf-8") for p in src_pieces[i]],
-                                           np.asarray(attention[i, :, :, :t_len, :s_len], dtype=np.float32),  # [L,H,T,S]
+                                           np.asarray(attention[i, :, :, first:first + t_len, :s_len], dtype=np.float32),  # [L,H,T,S]
                                            src_words[sent], tgt_words[sent] if tgt_words else None)
             if progress is not None:
                 progress.update(len(idx))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import click
 
@@ -33,6 +34,13 @@ def layer_head_options(f):
 @click.option("--score", "score_path", type=click.Path(dir_okay=False),
               help="Score this file of links (Pharaoh, 0-based: another aligner's output) against --gold instead of aligning; no MODEL_DIR.")
 @layer_head_options
+@click.option("--shift-att", is_flag=True,
+              help="Shift-Att (Chen et al. 2020): each target word's attention from the decoder step that reads it, "
+                   "not the step that predicts it (translations are force-aligned again to get it).")
+@click.option("--backward", "backward_dir", type=click.Path(file_okay=False),
+              help="A target-to-source model: align each pair in both directions and symmetrise the links (needs -t).")
+@click.option("--symmetrise", type=click.Choice(["intersection", "union", "grow-diag", "grow-diag-final", "grow-diag-final-and"]),
+              default="grow-diag", show_default=True, help="How --backward's links combine with the forward model's.")
 @click.option("--jsonl", type=click.Path(dir_okay=False), help="Also write tokens, words and soft matrices as JSON Lines.")
 @click.option("--npz", type=click.Path(dir_okay=False), help="Also write every layer's and head's matrix as NumPy .npz.")
 @click.option("--plot-dir", type=click.Path(file_okay=False), help="Also draw heatmaps here (one file per sentence).")
@@ -42,19 +50,22 @@ def layer_head_options(f):
 @click.option("--beam-size", type=int, help="Beam size when translating (without -t) [default: the model's].")
 @click.option("--batch-size", type=int, help="Sentences per batch.")
 @click.pass_context
-def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base, score_path, layer, head, jsonl, npz,
-          plot_dir, plot_format, max_plots, level, beam_size, batch_size):
+def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base, score_path, layer, head, shift_att,
+          backward_dir, symmetrise, jsonl, npz, plot_dir, plot_format, max_plots, level, beam_size, batch_size):
     """Word alignments from attention (hard links, soft matrices, heatmaps, AER).
 
     Subword attention is merged to words (rows averaged over a target word's pieces, columns summed
     over a source word's pieces, </s> dropped and rows renormalised); each target word links to the
     source word it attends to most. The words of given text (-s, and -t) are its whitespace tokens,
     whatever the tokenizer does to them. Links are 0-based 'source-target' word numbers (Pharaoh).
+    --backward adds a target-to-source model: its links are transposed and combined with the forward
+    model's by --symmetrise (soft matrices, --jsonl, --npz and plots stay the forward model's).
 
     \b
     Examples:
       nmt align nmt-demo -s test.en -t test.de --gold test.align
       nmt align runs/tf -s test.en --layer -1 --head mean --plot-dir plots/
+      nmt align runs/en-fr -s test.en -t test.fr --shift-att --backward runs/fr-en --symmetrise grow-diag
       nmt align --score fast_align.wa --gold gold.wa --gold-base 1 -s test.en -t test.fr
     """
     from nmt import alignment as al
@@ -72,6 +83,7 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
         raise UserError("give MODEL_DIR and -s FILE to align with a model, or --score FILE --gold FILE to score existing links")
 
     from nmt import alignment_export as ax
+    from nmt import alignment_symmetrise as sym
     from nmt.corpora.parallel import read_lines
     from nmt.io import atomic_open, check_distinct_outputs, check_output_path, lines_text
     from nmt.translator import Translator
@@ -83,6 +95,10 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
             check_output_path(path, inputs)
     if max_plots < 0:
         raise UserError(f"--plots must be 0 or more, got {max_plots}")
+    if backward_dir and not target_path:
+        raise UserError("--backward aligns given sentence pairs in both directions: give the targets with -t")
+    if ctx.get_parameter_source("symmetrise") != click.core.ParameterSource.DEFAULT and not backward_dir:
+        raise UserError("--symmetrise combines two directions: give the target-to-source model with --backward")
     sources = read_text_input(source_path)
     if not sources:
         raise UserError(f"no sentences in {'standard input' if source_path == '-' else source_path}")
@@ -95,11 +111,22 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
     al.check_layer_head(layers, heads, layer, head)
     with options_named("decode"):
         translator.settings(beam_size=beam_size, batch_size=batch_size)
+    backward = None
+    if backward_dir:
+        backward = Translator.load(backward_dir)
+        al.check_layer_head(backward.model.attention_layers, backward.model.attention_heads, layer, head)
     if targets is not None:
-        hyps = translator.align(sources, targets, batch_size=batch_size)
+        hyps = translator.align(sources, targets, batch_size=batch_size, shift=shift_att)
     else:
-        hyps = translator.translate(sources, beam_size=beam_size, batch_size=batch_size, return_attention=True)
+        hyps = translator.translate(sources, beam_size=beam_size, batch_size=batch_size, return_attention=not shift_att)
+        if shift_att:  # the reading step's rows: force-align each translation as it was segmented
+            forced = translator.align(sources, [h.tokens for h in hyps], batch_size=batch_size, shift=True)
+            hyps = [replace(f, text=h.text, score=h.score) for f, h in zip(forced, hyps)]
     aligned = ax.reduce_all(hyps, layer, head)
+    if backward is not None:
+        reverse = ax.reduce_all(backward.align(targets, sources, batch_size=batch_size, shift=shift_att), layer, head)
+        for a, r in zip(aligned, reverse):
+            a.links = sym.symmetrise(a.links, sym.transpose(r.links), symmetrise)
     lines = [al.format_pharaoh(a.links) if targets is not None else f"{h.text} ||| {al.format_pharaoh(a.links)}"
              for a, h in zip(aligned, hyps)]
     text = lines_text(lines)  # one line per item, whatever the items hold

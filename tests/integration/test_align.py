@@ -115,6 +115,8 @@ def test_align_user_errors(corpus, tmp_path):
         (["-t", str(corpus / "test.de"), "--gold", str(tmp_path / "bad.align")], "cannot read link 'x'"),
         (["--layer", "2"], "--layer 2 does not exist: the model has 2 layers"),
         (["--head", "first"], "--head must be a number or 'mean'"),
+        (["--backward", str(corpus / "lstm")], "--backward aligns given sentence pairs in both directions: give the targets with -t"),
+        (["-t", str(corpus / "test.de"), "--symmetrise", "union"], "--symmetrise combines two directions"),
     ]
     for extra, needle in cases:
         out = tmp_path / "out.align"
@@ -137,3 +139,53 @@ def test_words_are_the_given_tokens_whatever_the_tokenizer_does(corpus, tmp_path
         assert rec["source_words"] == src.split() and rec["target_words"] == tgt.split()
         assert np.array(rec["word_matrix"]).reshape(len(tgt.split()), -1).shape[1] == len(src.split())
         assert all(0 <= i < len(src.split()) and 0 <= j < len(tgt.split()) for i, j in al.parse_pharaoh(line).sure)
+
+
+@pytest.mark.parametrize("family", ["lstm", "transformer"])
+def test_shift_att_takes_the_step_that_reads_each_word(corpus, family):
+    """The predicting step of target piece j has read pieces 0..j-1; the Shift-Att step has read piece j too.
+    So changing piece j leaves its predicting row unchanged and changes its Shift-Att row, and the
+    Shift-Att rows are the predicting rows one step later (the last: the step that predicts </s>)."""
+    translator = Translator.load(corpus / family)
+    sources, targets = [p.src for p in TEST[:6]], [p.tgt for p in TEST[:6]]
+    plain, shifted = translator.align(sources, targets), translator.align(sources, targets, shift=True)
+    vocabulary = sorted({piece for h in plain for piece in h.tokens})
+    for p, s in zip(plain, shifted):
+        assert p.tokens == s.tokens and s.attention.shape == p.attention.shape
+        np.testing.assert_allclose(s.attention[:, :, :-1], p.attention[:, :, 1:], atol=1e-6)  # same pass, same float32 ops
+        np.testing.assert_allclose(s.attention.sum(axis=-1), 1.0, atol=1e-5)
+    h = plain[0]
+    j = len(h.tokens) // 2
+    other = next(piece for piece in vocabulary if piece != h.tokens[j])
+    changed = h.tokens[:j] + [other] + h.tokens[j + 1:]
+    p2, s2 = translator.align(sources[:1], [changed])[0], translator.align(sources[:1], [changed], shift=True)[0]
+    np.testing.assert_allclose(p2.attention[:, :, : j + 1], h.attention[:, :, : j + 1], atol=1e-6)  # rows up to j read nothing new
+    assert np.abs(s2.attention[:, :, j] - shifted[0].attention[:, :, j]).max() > 1e-4  # row j has read the new piece
+
+
+def test_shift_att_and_backward_options_give_the_apis_links(corpus, tmp_path):
+    """--shift-att writes the hard links of the Shift-Att rows; --backward transposes the second model's links
+    and symmetrises them with the first's (here the second is any model: the mechanics, not the quality)."""
+    from nmt import alignment_symmetrise as sym
+
+    src, tgt = corpus / "test.en", corpus / "test.de"
+    sources, targets = [p.src for p in TEST], [p.tgt for p in TEST]
+    forward, backward = Translator.load(corpus / "transformer"), Translator.load(corpus / "lstm")
+    fwd = [a.links for a in ax.reduce_all(forward.align(sources, targets, shift=True), -1, "mean")]
+    bwd = [a.links for a in ax.reduce_all(backward.align(targets, sources, shift=True), -1, "mean")]
+    code, out, err = run(["align", str(corpus / "transformer"), "-s", str(src), "-t", str(tgt), "--shift-att", "--layer", "-1"])
+    assert code == 0, err
+    assert out.splitlines() == [al.format_pharaoh(links) for links in fwd]
+    assert out != run(["align", str(corpus / "transformer"), "-s", str(src), "-t", str(tgt), "--layer", "-1"])[1]
+    for method in ("intersection", "grow-diag-final-and"):
+        code, out, err = run(["align", str(corpus / "transformer"), "-s", str(src), "-t", str(tgt), "--shift-att", "--layer", "-1",
+                              "--backward", str(corpus / "lstm"), "--symmetrise", method])
+        assert code == 0, err
+        expected = [al.format_pharaoh(sym.symmetrise(f, sym.transpose(b), method)) for f, b in zip(fwd, bwd)]
+        assert out.splitlines() == expected
+    # translations: the same text as without --shift-att, links from force-aligning it with the reading steps
+    code, out, err = run(["align", str(corpus / "lstm"), "-s", str(src), "--shift-att", "--beam-size", "2"])
+    assert code == 0, err
+    hyps = backward.translate(sources, beam_size=2)
+    forced = ax.reduce_all(backward.align(sources, [h.tokens for h in hyps], shift=True))
+    assert out.splitlines() == [f"{h.text} ||| {al.format_pharaoh(a.links)}" for h, a in zip(hyps, forced)]
