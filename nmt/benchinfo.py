@@ -41,13 +41,19 @@ def versions() -> dict:
 
 
 def command() -> str:
-    """The command line of this process, with the ``nmt`` console script shown by its name."""
+    """The command line of this process, with the ``nmt`` console script shown by its name and absolute
+    paths as :func:`shown_path` names them (a reader's checkout is not this one)."""
     prog = sys.argv[0]
     if os.path.basename(prog) == "nmt" or prog.endswith(os.path.join("nmt", "__main__.py")):
         prog = "nmt"
     elif os.path.exists(prog):
         prog = os.path.relpath(prog)
-    return " ".join(shlex.quote(a) for a in [prog, *sys.argv[1:]])
+
+    def shown(arg: str) -> str:
+        option, eq, value = arg.rpartition("=") if arg.startswith("--") else ("", "", arg)
+        return option + eq + shown_path(value) if os.path.isabs(value) else arg
+
+    return " ".join(shlex.quote(a) for a in [prog, *map(shown, sys.argv[1:])])
 
 
 def provenance(root=None) -> dict:
@@ -98,6 +104,8 @@ def start(allow_dirty: bool = False, root=None) -> dict:
     atexit.register(shutil.rmtree, snapshot, True)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(snapshot), os.environ.get("PYTHONPATH")]))
     os.environ["NMT_PROVENANCE"] = json.dumps({"commit": info["commit"], "clean_tree": info["clean_tree"]})
+    if not os.environ.get("NMT_CHECKOUT"):  # shown_path names files against the checkout, not the copy
+        os.environ["NMT_CHECKOUT"] = str(Path(root).resolve() if root else package.parent)
     nmt.__path__[:] = [str(snapshot / "nmt")]  # modules imported from now on come from the copy
     return {**info, "command": command(), "machine": machine(), "versions": versions(), "code_snapshot": True}
 
@@ -135,7 +143,8 @@ def shown_path(path, root=None) -> str:
     ran in, which means nothing to a reader)."""
     from pathlib import Path
 
-    root = Path(root or Path(__file__).resolve().parents[1])
+    # after start(), this module runs from a copy of the code: the checkout is the one start() recorded
+    root = Path(root or os.environ.get("NMT_CHECKOUT") or Path(__file__).resolve().parents[1])
     full = Path(path).resolve()
     for base, shown in ((root, ""), (root.parent / "shared", "../shared/")):
         if full.is_relative_to(base.resolve()):

@@ -59,6 +59,7 @@ def test_a_benchmark_started_by_another_reports_the_first_ones_commit(tmp_path, 
 
     monkeypatch.setattr(nmt, "__path__", list(nmt.__path__))
     monkeypatch.setenv("PYTHONPATH", "")
+    monkeypatch.setenv("NMT_CHECKOUT", "")
     monkeypatch.setenv("NMT_PROVENANCE", json.dumps({"commit": "abc123", "clean_tree": True}))
     info = benchinfo.start(root=tmp_path)  # tmp_path: not a git checkout, as a copy of the code is not
     assert (info["commit"], info["clean_tree"]) == ("abc123", True)
@@ -66,3 +67,29 @@ def test_a_benchmark_started_by_another_reports_the_first_ones_commit(tmp_path, 
     with pytest.raises(UserError, match="uncommitted changes"):
         benchinfo.start(root=tmp_path)
     assert benchinfo.start(allow_dirty=True, root=ROOT)["commit"] != "abc123"  # a real checkout reports its own
+
+
+def test_a_benchmark_on_its_code_copy_names_files_against_the_checkout(tmp_path, monkeypatch):
+    """After start(), this module runs from a copy of the package in a temporary folder; paths under the
+    checkout must still be named relative to it, in the report's files and in its command line."""
+    import shutil
+    import sys
+
+    import nmt
+
+    monkeypatch.setattr(nmt, "__path__", list(nmt.__path__))
+    monkeypatch.setenv("PYTHONPATH", "")
+    monkeypatch.setenv("NMT_CHECKOUT", "")
+    monkeypatch.setenv("NMT_PROVENANCE", "")
+    checkout = tmp_path / "checkout"
+    shutil.copytree(ROOT / "nmt", checkout / "nmt", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(nmt, "__path__", [str(checkout / "nmt")])  # start() copies this package aside
+    benchinfo.start(allow_dirty=True, root=checkout)
+    copy = Path(nmt.__path__[0]).parent
+    assert copy != checkout and not copy.is_relative_to(checkout)
+    data = checkout / "runs" / "data" / "train.en"
+    assert benchinfo.shown_path(data) == "runs/data/train.en"
+    assert benchinfo.shown_path(checkout.parent / "shared" / "x.gz") == "../shared/x.gz"
+    monkeypatch.setattr(sys, "argv", ["nmt", "benchmark", "--train-src", str(data), f"--out={checkout / 'results'}",
+                                      "--minutes", "5", str(tmp_path / "elsewhere")])
+    assert benchinfo.command() == f"nmt benchmark --train-src runs/data/train.en --out=results --minutes 5 {tmp_path}/elsewhere"
