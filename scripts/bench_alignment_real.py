@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 DIRECTIONS = (("en", "fr"), ("fr", "en"))
+SLUG = {"predicting step": "predict", "Shift-Att": "shift"}  # in file names
 
 
 def main(argv=None):
@@ -95,11 +96,12 @@ def main(argv=None):
                     else _sym(directional, method))
     bleu, commands = {}, []
     for src, tgt in DIRECTIONS:
+        shown = benchinfo.shown_path  # the command runs from the repository root, and reads as it ran
         cmd = ["benchmark", "--models", args.models, "--minutes", str(args.minutes), "--steps", args.steps,
-               "--out", str(out / f"{args.name}_bleu_{src}{tgt}"), "--work", str(work / f"{src}{tgt}"),
+               "--out", shown(out / f"{args.name}_bleu_{src}{tgt}"), "--work", shown(work / f"{src}{tgt}"),
                *sum((["--set", s] for s in args.set), [])]
         for split in ("train", "valid", "test"):
-            cmd += [f"--{split}-src", str(data[split][src]), f"--{split}-tgt", str(data[split][tgt])]
+            cmd += [f"--{split}-src", shown(data[split][src]), f"--{split}-tgt", shown(data[split][tgt])]
         for option, value in (("--preset", args.preset), ("--vocab-size", args.vocab_size)):
             if value is not None:
                 cmd += [option, str(value)]
@@ -112,7 +114,7 @@ def main(argv=None):
     plots = draw(forced, test, gold, [int(n) for n in args.plot.split(",") if n], out, args.name)
     for (model, extraction, layer), per_direction in forced["links"].items():
         if layer == "mean":
-            write_links(links_dir / f"{model}.{extraction}.grow-diag.wa", _sym(per_direction, "grow-diag"))
+            write_links(links_dir / f"{model}.{SLUG[extraction]}.grow-diag.wa", _sym(per_direction, "grow-diag"))
     report = {**header, "benchmark_commands": commands, "budget": {"steps": args.steps, "minutes_cap": args.minutes},
               "data": data["summary"], "test_sentences": len(gold),
               "gold_links": {"sure": sum(len(g.sure) for g in gold), "possible": sum(len(g.possible) for g in gold)},
@@ -185,6 +187,7 @@ def markdown(report: dict, name: str) -> str:
 def prepare(m30k: Path, test: dict, folder: Path, limit: int | None) -> dict:
     """The shared training text: Multi30k train in gold conventions + the test pairs, lowercased; the
     validation captions likewise; the test pairs lowercased (their tokens are the gold's)."""
+    from nmt import benchinfo
     from nmt.corpora.conventions import to_gold_conventions
     from nmt.corpora.parallel import read_lines
 
@@ -199,7 +202,7 @@ def prepare(m30k: Path, test: dict, folder: Path, limit: int | None) -> dict:
             files[split][lang] = folder / f"{split}.{lang}"
             files[split][lang].write_text("\n".join(lines) + "\n", encoding="utf-8")
     files["summary"] = {"train_pairs": len(converted["train"]), "of_which_test_pairs": len(test["en"]),
-                        "valid_pairs": len(converted["valid"]), "multi30k": str(m30k),
+                        "valid_pairs": len(converted["valid"]), "multi30k": benchinfo.shown_path(m30k),
                         "conventions": "nmt.corpora.conventions (sacremoses " + _version("sacremoses") + "), lowercased"}
     return files
 
@@ -274,7 +277,7 @@ def draw(forced: dict, test: dict, gold: list, sentences: list, out: Path, name:
             if n >= len(aligned):
                 continue
             a = aligned[n]
-            path = out / f"{name}_{model}_{'shift' if extraction == 'Shift-Att' else 'predict'}_{n}.png"
+            path = out / f"{name}_{model}_{SLUG[extraction]}_{n}.png"
             plot_matrix(a.word, test["en"][n].split(), test["fr"][n].split(), path,
                         title=f"{model} en->fr, {extraction}, sentence {n}", links=a.links, gold=gold[n])
             paths.append(path.name)

@@ -58,6 +58,7 @@ def trained(tmp_path_factory):
     return folder, src[:30], tgt[:30]
 
 
+@pytest.mark.slow  # 18 s; test_average.py covers the averaging itself
 def test_bench_average_rows_rescore(trained, tmp_path):
     folder, src, refs = trained
     script("bench_average", "--model", folder / "m", "--source", folder / "test.src",
@@ -182,3 +183,39 @@ def test_bench_alignment_scores_consistently(tmp_path):  # and nmt benchmark mea
         assert r["aer"] == pytest.approx(aer, abs=2e-4)
         assert f"| {r['aer']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} |" in markdown
     assert (tmp_path / "out" / "al_transformer.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow  # 95 s on the 2-core machine: eflomal and two tiny Transformers on 200 Multi30k pairs + the 447 Hansards pairs
+def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
+    """The Hansards benchmark on a tiny budget: its kept links re-score to its rows, every symmetrisation lies
+    between the intersection and the union, and eflomal, the models and the plots are all there."""
+    from nmt import alignment as al
+    from nmt.cli.align import read_links
+
+    gold_dir = shared_data / "align" / "enfr_hansards"
+    script("bench_alignment_real", "--multi30k", shared_data / "multi30k", "--gold-dir", gold_dir, "--train-pairs", 200,
+           "--models", "transformer", "--steps", 20, "--minutes", 2, "--preset", "tiny", "--vocab-size", 500,
+           "--set", "model.layers=1", "--set", "train.eval_every=20", "--plot", "3",
+           "--name", "real", "--out", tmp_path / "out", "--work", tmp_path / "work", timeout=900)
+    report = json.loads((tmp_path / "out" / "real.json").read_text())
+    assert_provenance(report, (tmp_path / "out" / "real.md").read_text())
+    assert report["data"]["train_pairs"] == 200 + 447 and report["test_sentences"] == 447
+    rows = report["rows"]
+    row = {(r["system"], r["direction"], r["extraction"], r["layer"], r["head"]): r for r in rows}
+    methods = ("intersection", "union", "grow-diag", "grow-diag-final", "grow-diag-final-and")
+    assert {k[1] for k in row if k[0] == "eflomal"} == {*methods, "en-fr", "fr-en"}
+    for extraction in ("predicting step", "Shift-Att"):
+        assert {k[1] for k in row if k[0] == "transformer" and k[2] == extraction and k[4] == "mean"} == {*methods, "en-fr", "fr-en"}
+    test = {lang: (gold_dir / f"test.{lang}").read_text(encoding="utf-8").splitlines() for lang in ("en", "fr")}
+    gold = read_links(gold_dir / "gold.wa", "gold", 0, test["en"], test["fr"])
+    for name, key in (("eflomal.grow-diag-final-and", ("eflomal", "grow-diag-final-and", "-", "-", "-")),
+                      ("transformer.shift.grow-diag", ("transformer", "grow-diag", "Shift-Att", "mean", "mean"))):
+        lines = kept(Path(tmp_path / "out" / "real_links" / f"{name}.wa.gz"))
+        links = [al.parse_pharaoh(line).sure for line in lines]
+        assert al.alignment_error_rate(links, gold).to_dict() == {k: row[key][k] for k in al.alignment_error_rate(links, gold).to_dict()}
+    for system, extraction, layer in (("eflomal", "-", "-"), ("transformer", "Shift-Att", "mean")):
+        count = {m: row[(system, m, extraction, layer, layer)]["links"] for m in (*methods, "en-fr", "fr-en")}
+        assert count["intersection"] <= min(count["en-fr"], count["fr-en"]) <= max(count["en-fr"], count["fr-en"]) <= count["union"]
+        assert count["intersection"] <= count["grow-diag"] <= count["grow-diag-final"] <= count["union"]
+    assert sorted(report["plots"]) == ["real_transformer_predict_3.png", "real_transformer_shift_3.png"]
+    assert all((tmp_path / "out" / p).stat().st_size > 1000 for p in report["plots"])
