@@ -161,6 +161,7 @@ needs_safetensors = pytest.mark.skipif(__import__("importlib").util.find_spec("s
                                        reason="safetensors is not installed (pip install 'safetensors>=0.4')")
 
 
+@pytest.mark.slow  # 20 s
 @needs_safetensors
 def test_pretrained_encoder_head_phase_freezes_it_then_fine_tunes(tmp_path):
     """--encoder bert on a tiny random checkpoint in Hugging Face's format: the head-only phase leaves

@@ -221,6 +221,7 @@ def test_every_command_has_help():
         assert code == 0 and "Usage:" in out, args
 
 
+@pytest.mark.slow  # 30 s; the README tour (slow) runs the same chain, test_train_translate_evaluate on files
 def test_chain_on_the_embedded_corpus(tmp_path):
     """train (embedded corpus, no files) -> translate its test split -> evaluate, via the CLI."""
     import sacrebleu

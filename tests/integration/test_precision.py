@@ -24,7 +24,8 @@ def train(folder, name, *extra):
     return json.loads(out.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("precision", ["bfloat16", pytest.param("float16", marks=pytest.mark.slow)])
+@pytest.mark.slow  # 17 s each; 16-bit compute is for GPUs
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
 def test_mixed_precision_trains_and_saves_float32_weights(corpus, precision):
     summary = train(corpus, precision, "--model", "rnn", "--steps", "60", "--mixed-precision", precision)
     assert keras.mixed_precision.global_policy().name == "float32"  # not left behind for later models
@@ -41,6 +42,7 @@ def test_mixed_precision_trains_and_saves_float32_weights(corpus, precision):
     assert code == 0 and out.strip() == "EF CD AB", (out, err)
 
 
+@pytest.mark.slow  # 25 s; the fused-update and step tests in tests/unit cover accumulation arithmetic
 def test_accumulate_counts_updates_and_reads_n_batches(corpus):
     one = train(corpus, "acc1", "--model", "rnn", "--steps", "20")
     two = train(corpus, "acc2", "--model", "rnn", "--steps", "20", "--accumulate", "2")

@@ -3,6 +3,8 @@ detokenized output, and that advice is only silenced where it does not apply."""
 
 import logging
 
+import pytest
+
 from click.testing import CliRunner
 
 from nmt.cli.main import cli
@@ -33,6 +35,7 @@ def test_the_warning_still_comes_for_13a_unless_forced(caplog):
     assert not _warned(caplog) and "tok:13a" in forced.bleu_signature
 
 
+@pytest.mark.slow  # 13 s
 def test_evaluate_scores_the_embedded_test_set_with_tok_none(tmp_path):
     test = splits()["test"]
     hyp = tmp_path / "hyp"

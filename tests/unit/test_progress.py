@@ -48,6 +48,7 @@ def test_step_bar_counts_steps():
     assert "10/40 steps" in line and " 25%" in line, line
 
 
+@pytest.mark.slow  # 15 s
 def test_target_bleu_stops_at_the_first_validation_that_reaches_it(tmp_path):
     from tests.unit.test_training import HELD, TRAIN
 

@@ -33,7 +33,8 @@ def _record(trainer, stop_at=None):
     return seen
 
 
-@pytest.mark.parametrize("family", [pytest.param("transformer", marks=pytest.mark.slow), "rnn"])
+@pytest.mark.slow  # 26-60 s each; test_bad_inputs and test_cli resume in the default tier, tests/slow kills and resumes
+@pytest.mark.parametrize("family", ["transformer", "rnn"])
 def test_resumed_run_repeats_the_uninterrupted_losses_exactly(tmp_path, family):
     """Dropout 0.2, so the dropout RNG state must come back too, and the data stream must skip to the
     batch the uninterrupted run would read next."""
