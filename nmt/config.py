@@ -91,6 +91,10 @@ class TrainConfig(Checked):
     patience: int = num(0, 0, 1_000_000, note="0 = off")  # early stopping: evaluations without BLEU improvement
     target_bleu: float = num(0.0, 0.0, 100.0, note="0 = off")  # stop once validation BLEU reaches this (a limit still bounds the run)
     seed: int = num(1234, 0, 2**31 - 1)
+    # Guided alignment (nmt.guided), only when training pairs come with word links (--train-links):
+    guided_weight: float = num(1.0, 0.0, 1e6)  # weight of the attention's cross-entropy against the links
+    guided_layer: int = num(-1, -MAX_LAYERS, MAX_LAYERS - 1)  # the attention layer it supervises (-1: the last)
+    guided_head: int = num(0, 0, 1023)  # and its head
 
 
 @dataclass(frozen=True)

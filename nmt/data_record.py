@@ -5,6 +5,7 @@ A record holds a source for ``train`` and one for ``valid`` (or null)::
     {"embedded": true, "max_words": 20}                                   the embedded synthetic corpus
     {"format": "parallel", "files": [{"path": "/abs/train.en", "sha256": "...", "bytes": 123}, ...]}
     {"format": "tsv", "files": [{"path": "/abs/train.tsv", ...}]}
+    {"format": "parallel", "files": [...], "links": {"path": "/abs/train.links", ...}}   guided alignment
 
 Paths are absolute (a resume may start in another working directory); the checksums decide whether
 two sources are the same data, wherever the files now live. :func:`resume_sources` is the whole rule:
@@ -36,24 +37,38 @@ def _files(role: str, src, tgt, tsv) -> dict | None:
     paths = [tsv] if tsv else [p for p in (src, tgt) if p]
     if not paths:
         return None
-    files = []
-    for p in paths:
-        path = resolved(p)
-        if not path.is_file():
-            raise UserError(f"{p}: no such file; check the path")
-        files.append({"path": str(path), "sha256": sha256(path), "bytes": path.stat().st_size})
-    return {"format": "tsv" if tsv else "parallel", "files": files}
+    return {"format": "tsv" if tsv else "parallel", "files": [_file(p) for p in paths]}
 
 
-def from_options(train: tuple, valid: tuple) -> dict | None:
-    """The record of the corpus options ``(src, tgt, tsv)`` for train and valid; None when none is given."""
+def _file(p) -> dict:
+    path = resolved(p)
+    if not path.is_file():
+        raise UserError(f"{p}: no such file; check the path")
+    return {"path": str(path), "sha256": sha256(path), "bytes": path.stat().st_size}
+
+
+def from_options(train: tuple, valid: tuple, links=None) -> dict | None:
+    """The record of the corpus options ``(src, tgt, tsv)`` for train and valid, and of the training
+    pairs' word links (guided alignment); None when no corpus is given."""
     record = {"train": _files("train", *train), "valid": _files("valid", *valid)}
     if record["train"] is None:
         if record["valid"] is not None:
             raise UserError("validation files need training files too (--train-src/--train-tgt or --train-tsv); "
                             "without them nmt trains on the embedded corpus, which has its own validation split")
+        if links:
+            raise UserError("--train-links numbers the words of the training files' lines; give them with "
+                            "--train-src/--train-tgt or --train-tsv")
         return None
+    if links:
+        record["train"]["links"] = _file(links)
     return record
+
+
+def files_of(source: dict | None) -> list[dict]:
+    """Every file a source reads: its corpus files, then its links file if it has one."""
+    if source is None or source.get("embedded"):
+        return []
+    return source["files"] + ([source["links"]] if "links" in source else [])
 
 
 def write(directory, record: dict) -> str:
@@ -79,7 +94,7 @@ def describe(source: dict | None) -> str:
         return "nothing"
     if source.get("embedded"):
         return "the embedded corpus"
-    return " + ".join(f["path"] for f in source["files"])
+    return " + ".join(f["path"] for f in files_of(source))
 
 
 def _same(a: dict | None, b: dict | None) -> bool:
@@ -88,11 +103,11 @@ def _same(a: dict | None, b: dict | None) -> bool:
         return a is b
     if a.get("embedded") or b.get("embedded"):
         return a == b
-    return a["format"] == b["format"] and [f["sha256"] for f in a["files"]] == [f["sha256"] for f in b["files"]]
+    return a["format"] == b["format"] and [f["sha256"] for f in files_of(a)] == [f["sha256"] for f in files_of(b)]
 
 
 def _check_unchanged(directory, source: dict | None) -> None:
-    for f in [] if source is None or source.get("embedded") else source["files"]:
+    for f in files_of(source):
         path = Path(f["path"])
         if not path.is_file():
             raise UserError(f"{directory} was trained on {path}, which is gone; restore it (or give the same data "

@@ -18,26 +18,34 @@ log = logging.getLogger("nmt.data")
 
 
 class Encoded(NamedTuple):
-    """Tokenized corpus: ragged source ids (with EOS) and target ids (without BOS/EOS)."""
+    """Tokenized corpus: ragged source ids (with EOS) and target ids (without BOS/EOS), and for guided
+    alignment each pair's linked (target piece, source piece) coordinates [N,(K),2] (:mod:`nmt.guided`)."""
 
     src: tf.RaggedTensor
     tgt: tf.RaggedTensor
     dropped: int
+    links: tf.RaggedTensor | None = None
 
     @property
     def target_tokens(self) -> int:
         return int(self.tgt.flat_values.shape[0]) + int(self.tgt.nrows())  # + one EOS per sentence
 
 
-def encode_pairs(pairs: Sequence[tuple[str, str]], tokenizer: Tokenizer, max_tokens: int, what: str = "corpus") -> Encoded:
-    """Tokenize all pairs with the in-graph tokenizer and drop pairs over ``max_tokens`` (counted, logged)."""
+def encode_pairs(pairs: Sequence[tuple[str, str]], tokenizer: Tokenizer, max_tokens: int, what: str = "corpus",
+                 links: Sequence[str] | None = None) -> Encoded:
+    """Tokenize all pairs with the in-graph tokenizer and drop pairs over ``max_tokens`` (counted, logged);
+    ``links``: one Pharaoh line of word links per pair, for guided alignment."""
     src = tokenizer.encode_source(tf.constant([s for s, _ in pairs]))  # [N,(S)]
     tgt = tokenizer.encode_target(tf.constant([t for _, t in pairs]))  # [N,(T)]
     keep = (src.row_lengths() <= max_tokens) & (tgt.row_lengths() + 1 <= max_tokens)  # [N]
     dropped = int(tf.reduce_sum(tf.cast(~keep, tf.int32)))
     if dropped:
         log.info("%s: dropped %d of %d pairs longer than %d tokens", what, dropped, len(pairs), max_tokens)
-    return Encoded(tf.ragged.boolean_mask(src, keep), tf.ragged.boolean_mask(tgt, keep), dropped)
+    if links is not None:
+        from nmt.guided import piece_links
+
+        links = tf.ragged.boolean_mask(piece_links([s for s, _ in pairs], [t for _, t in pairs], links, tokenizer), keep)
+    return Encoded(tf.ragged.boolean_mask(src, keep), tf.ragged.boolean_mask(tgt, keep), dropped, links)
 
 
 def _with_specials(src, tgt):
@@ -63,8 +71,11 @@ def bucket_boundaries(max_tokens: int, exact_up_to: int = 64, growth: float = 1.
 
 def make_dataset(data: Encoded, batch_tokens: int, max_tokens: int, shuffle: bool = True, seed: int = 1234,
                  repeat: bool = False) -> tf.data.Dataset:
-    """Length-bucketed batches holding at most ``batch_tokens`` padded tokens on the longer side."""
-    ds = tf.data.Dataset.from_tensor_slices((data.src, data.tgt)).map(_with_specials)
+    """Length-bucketed batches holding at most ``batch_tokens`` padded tokens on the longer side; with
+    links, each batch also holds its guided-alignment target [B,T,S] (:func:`nmt.guided.dense_targets`)."""
+    guided = data.links is not None
+    columns = (data.src, data.tgt, data.links) if guided else (data.src, data.tgt)
+    ds = tf.data.Dataset.from_tensor_slices(columns).map(lambda s, t, *links: (*_with_specials(s, t), *links))
     ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(int(data.src.nrows()), seed=seed, reshuffle_each_iteration=True)
@@ -73,9 +84,14 @@ def make_dataset(data: Encoded, batch_tokens: int, max_tokens: int, shuffle: boo
     bounds = bucket_boundaries(max_tokens)
     sizes = [max(1, batch_tokens // (b - 1)) for b in bounds] + [1]  # longest length in a bucket: its bound - 1
     ds = ds.bucket_by_sequence_length(
-        lambda s, ti, to: tf.maximum(tf.shape(s)[0], tf.shape(ti)[0]),
+        lambda s, ti, *_: tf.maximum(tf.shape(s)[0], tf.shape(ti)[0]),
         bucket_boundaries=bounds, bucket_batch_sizes=sizes, drop_remainder=False,
+        padding_values=(0, 0, 0, -1) if guided else None,
     )
+    if guided:
+        from nmt.guided import dense_targets
+
+        ds = ds.map(lambda s, ti, to, links: (s, ti, to, dense_targets(links, tf.shape(to)[1], tf.shape(s)[1])))
     if shuffle:
         ds = ds.shuffle(64, seed=seed + 1)
     # A fixed prefetch and no autotuning: the autotuner's thread sleeps up to a minute between rounds, and

@@ -126,15 +126,16 @@ class Updater:
         return total / tokens, tokens
 
     # ----- one device, one batch: the fused step -----------------------------------------------
-    def _plain_step(self, src, tgt_in, tgt_out):
+    def _plain_step(self, *batch):
+        """``batch``: (src, tgt_in, tgt_out) and whatever else the loss takes (a guided-alignment target)."""
         if self._step is None:
             model, optimizer = self.model, self.optimizer
-            spec = tf.TensorSpec([None, None], tf.int32)
+            specs = [tf.TensorSpec([None] * len(t.shape), t.dtype) for t in batch]  # any batch and length
 
-            @tf.function(input_signature=[spec, spec, spec], autograph=AUTOGRAPH)
-            def step(src, tgt_in, tgt_out):
+            @tf.function(input_signature=specs, autograph=AUTOGRAPH)
+            def step(*batch):
                 with tf.GradientTape() as tape:
-                    total, tokens = self.loss_fn(src, tgt_in, tgt_out)
+                    total, tokens = self.loss_fn(*batch)
                     loss = total / tokens
                     scaled = optimizer.scale_loss(loss)  # the loss itself unless float16 loss scaling
                 grads = tape.gradient(scaled, model.trainable_variables)
@@ -142,7 +143,7 @@ class Updater:
                 return loss, tokens
 
             self._step = step
-        return self._step(src, tgt_in, tgt_out)
+        return self._step(*batch)
 
     # ----- replicas and/or accumulation ---------------------------------------------------------
     def _grad_sums(self, batch):
@@ -150,9 +151,9 @@ class Updater:
         if self._grads is None:
             model, optimizer, strategy = self.model, self.optimizer, self.strategy
 
-            def replica_fn(src, tgt_in, tgt_out):
+            def replica_fn(*batch):
                 with tf.GradientTape() as tape:
-                    total, tokens = self.loss_fn(src, tgt_in, tgt_out)
+                    total, tokens = self.loss_fn(*batch)
                     scaled = optimizer.scale_loss(total)
                 grads = tape.gradient(scaled, model.trainable_variables)
                 return [_dense(g) for g in grads], total, tokens

@@ -26,6 +26,7 @@ from nmt import data_record, manifest, model_dir as md, steps
 from nmt.config import Config
 from nmt.errors import UserError
 from nmt.evaluation import score
+from nmt.guided import check_guidable, guided_loss
 from nmt.lock import TrainingLock
 from nmt.losses import smoothed_loss
 from nmt.models import check_size
@@ -108,7 +109,7 @@ class Trainer:
 
     def __init__(self, config: Config, directory, train_pairs: Sequence, valid_pairs: Sequence,
                  resume: bool = False, progress: bool = True, tokenizer: Tokenizer | None = None,
-                 strategy: str | None = None, data: dict | None = None):
+                 strategy: str | None = None, data: dict | None = None, train_links: Sequence[str] | None = None):
         # First: MultiWorkerMirroredStrategy must configure collectives before TensorFlow runs any op.
         self.strategy = steps.make_strategy(strategy)
         self.dir = Path(directory)
@@ -117,12 +118,12 @@ class Trainer:
         if steps.is_chief(self.strategy):
             self.lock.acquire()  # before anything is read or written: one training per directory
         try:
-            self._setup(config, train_pairs, valid_pairs, resume, tokenizer, data)
+            self._setup(config, train_pairs, valid_pairs, resume, tokenizer, data, train_links)
         except BaseException:
             self.lock.release(remove_empty_directory=True)
             raise
 
-    def _setup(self, config, train_pairs, valid_pairs, resume, tokenizer, data):
+    def _setup(self, config, train_pairs, valid_pairs, resume, tokenizer, data, train_links):
         resuming = resume and md.is_model_dir(self.dir)
         # Seed first: an eager tf.random.set_seed later would drop the tokenizer's resources.
         keras.utils.set_random_seed(Config.load(self.dir / md.CONFIG).train.seed if resuming else config.train.seed)
@@ -144,7 +145,9 @@ class Trainer:
             tokenizer = tokenizer or Tokenizer.from_config(train_pairs, config.tokenizer)
         self.config, self.tokenizer = config, tokenizer
         tc = config.train
-        self.train_data = encode_pairs(train_pairs, tokenizer, tc.max_tokens, "train")
+        self.guided = train_links is not None and tc.guided_weight > 0
+        self.train_data = encode_pairs(train_pairs, tokenizer, tc.max_tokens, "train",
+                                       links=train_links if self.guided else None)
         if int(self.train_data.src.nrows()) == 0:
             raise UserError("no training pairs left after filtering; check the corpus and --max-tokens")
         self.valid_pairs = list(valid_pairs)
@@ -155,6 +158,8 @@ class Trainer:
             self.model = _build_in_precision(config, tokenizer)
             self.optimizer = make_optimizer(tc)
             self.optimizer.build(self.model.trainable_variables)
+        if self.guided:  # before the model directory is made: a wrong layer or head leaves nothing behind
+            check_guidable(self.model, tc.guided_layer, tc.guided_head)
         if not steps.is_chief(self.strategy):  # another worker writes the model directory; this one a copy
             self.dir = _worker_copy(self.dir, resume)
         elif not resume:  # only now: a mistake above leaves no half-made model directory behind
@@ -214,9 +219,16 @@ class Trainer:
         spec = tf.TensorSpec([None, None], tf.int32)
         return [spec, spec, spec]
 
-    def _loss(self, src, tgt_in, tgt_out, training=False):
-        logits, _ = self.model.forward(src, tgt_in, training=training)  # [B,T,V]
-        return smoothed_loss(logits, tgt_out, self.config.train.label_smoothing if training else 0.0)
+    def _loss(self, src, tgt_in, tgt_out, guide=None, training=False):
+        """(summed loss, target tokens); with a guided-alignment target ``guide`` [B,T,S], plus
+        ``guided_weight`` times the chosen head's cross-entropy against it, summed over linked rows."""
+        tc = self.config.train
+        logits, weights = self.model.forward(src, tgt_in, training=training)  # [B,T,V], [B,L,H,T,S]
+        total, tokens = smoothed_loss(logits, tgt_out, tc.label_smoothing if training else 0.0)
+        if guide is not None:
+            guided, _ = guided_loss(weights, guide, tc.guided_layer, tc.guided_head)
+            total = total + tf.cast(tc.guided_weight, total.dtype) * tf.cast(guided, total.dtype)
+        return total, tokens
 
     # ----- validation -------------------------------------------------------------------------
     def validate(self) -> dict:

@@ -69,9 +69,10 @@ def embedded_splits(max_words: int | None = None) -> dict:
     return {name: [(p.src, p.tgt) for p in pairs if short(p)] for name, pairs in splits(align=False).items()}
 
 
-def read_pairs(src, tgt, tsv, what: str, max_words: int | None = None):
-    """Pairs from two parallel files or one TSV file, cleaned (blank and over-long pairs dropped and logged)."""
-    from nmt.corpora.parallel import clean_pairs, read_parallel, read_tsv
+def read_pairs(src, tgt, tsv, what: str, max_words: int | None = None, links=None):
+    """Pairs from two parallel files or one TSV file, cleaned (blank and over-long pairs dropped and logged);
+    with ``links`` (a file of one Pharaoh line per pair), ``(source, target, links)`` triples."""
+    from nmt.corpora.parallel import clean_pairs, read_lines, read_parallel, read_tsv
 
     if tsv and (src or tgt):
         raise UserError(f"give either --{what}-tsv or --{what}-src/--{what}-tgt, not both")
@@ -83,6 +84,12 @@ def read_pairs(src, tgt, tsv, what: str, max_words: int | None = None):
         pairs = read_parallel(src, tgt)
     else:
         return None
+    if links:
+        lines = read_lines(links)
+        if len(lines) != len(pairs):
+            raise UserError(f"{links} has {len(lines)} lines but the {what} corpus has {len(pairs)} pairs; "
+                            "give one line of word links per pair (blank: no links)")
+        pairs = [(s, t, line) for (s, t), line in zip(pairs, lines)]
     kept, stats = clean_pairs(pairs, max_words=max_words, label=f"{what} corpus")
     if not kept:
         raise UserError(f"the {what} corpus has no usable pairs ({stats.summary()})")

@@ -20,6 +20,9 @@ MECHANISMS = ("none", "additive", "concat", "dot", "general", "scaled-dot", "mul
 @click.command()
 @click.option("--model-dir", required=True, type=click.Path(file_okay=False), help="Directory to create (or resume).")
 @corpus_options("train")
+@click.option("--train-links", type=click.Path(dir_okay=False),
+              help="Word links of the training pairs (Pharaoh i-j, 0-based, one line per pair, e.g. from eflomal): "
+                   "guided alignment trains one attention head to follow them.")
 @corpus_options("valid")
 @click.option("--preset", default=None, help="Named starting configuration: tiny, small, base. [default: small on the embedded corpus, base otherwise]")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="JSON/YAML file with model/tokenizer/train/decode sections over the preset.")
@@ -66,17 +69,21 @@ MECHANISMS = ("none", "additive", "concat", "dot", "general", "scaled-dot", "mul
               help="Compute in 16 bits with float32 weights (GPUs; float16 uses loss scaling). [default: float32]")
 @click.option("--strategy", type=click.Choice(["none", "mirrored", "multiworker"]), default="none", show_default=True,
               help="tf.distribute: mirrored = every GPU of this machine; multiworker = the cluster in TF_CONFIG.")
+@click.option("--guided-weight", type=float, help="Guided alignment: weight of the head's loss against --train-links. [default: 1]")
+@click.option("--guided-layer", type=int, help="Guided alignment: the attention layer it trains (-1: the last). [default: -1]")
+@click.option("--guided-head", type=int, help="Guided alignment: the head of that layer. [default: 0]")
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--beam-size", type=int, help="Default beam size saved for translation.")
 @click.option("--resume", is_flag=True, help="Continue the training in --model-dir from its last checkpoint, with its saved configuration and data (only --steps, --epochs, --time-budget, --target-bleu and --patience may change).")
 @click.option("--plugin", multiple=True, help="Python module to import first (registers your own attention).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
-def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv, preset, config_file, family,
+def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, valid_tgt, valid_tsv, preset, config_file, family,
           attention, placement, input_feed, embedding_dim, units, encoder_layers, decoder_layers, attention_units,
           heads, dropout, layers, d_model, ff_dim, transformer_heads, pre_norm, positions, attention_dropout,
           ffn_dropout, vocab_size, tokenizer_type, joint_vocab, batch_tokens, max_tokens, optimizer, learning_rate,
           schedule, warmup_steps, adam_beta2, label_smoothing, clip_norm, max_steps, epochs, time_budget, eval_every,
-          keep_checkpoints, patience, target_bleu, accumulate, mixed_precision, strategy, seed, beam_size, resume, plugin, progress):
+          keep_checkpoints, patience, target_bleu, accumulate, mixed_precision, strategy, guided_weight, guided_layer,
+          guided_head, seed, beam_size, resume, plugin, progress):
     """Train a translation model.
 
     Without corpus files, trains on the embedded synthetic English->Synthdeutsch corpus.
@@ -95,7 +102,7 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
     from nmt.training import Trainer
 
     load_plugins(plugin)
-    given = data_record.from_options((train_src, train_tgt, train_tsv), (valid_src, valid_tgt, valid_tsv))
+    given = data_record.from_options((train_src, train_tgt, train_tsv), (valid_src, valid_tgt, valid_tsv), train_links)
     embedded = given is None
     resuming = resume and md.is_model_dir(model_dir)
     # A resume starts from the saved configuration, so only the options given now can differ from it
@@ -117,7 +124,8 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
                              time_budget=None if time_budget is None else time_budget * 60, eval_every=eval_every,
                              keep_checkpoints=keep_checkpoints, patience=patience, target_bleu=target_bleu,
                              accumulate=accumulate,
-                             mixed_precision=mixed_precision, seed=seed)
+                             mixed_precision=mixed_precision, guided_weight=guided_weight, guided_layer=guided_layer,
+                             guided_head=guided_head, seed=seed)
     config = override(config, "decode", beam_size=beam_size)
     models.MODELS.get(config.model.family)
     attention_lib.ATTENTION.get(config.model.attention)
@@ -131,9 +139,9 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
     else:
         sources = given or data_record.embedded(config.train.max_words)
         max_words = config.train.max_words
-    train_pairs, valid_pairs = _pairs(sources, max_words)
+    train_pairs, valid_pairs, links = _pairs(sources, max_words)
     trainer = Trainer(config, model_dir, train_pairs, valid_pairs, resume=resume, progress=progress, strategy=strategy,
-                      data=sources)
+                      data=sources, train_links=links)
     result = trainer.run()
     click.echo(json.dumps({"model_dir": str(model_dir), "steps": result.steps, "best_valid_bleu": result.best_bleu,
                            "train_seconds": round(result.train_seconds, 1),
@@ -141,18 +149,20 @@ def train(model_dir, train_src, train_tgt, train_tsv, valid_src, valid_tgt, vali
 
 
 def _pairs(sources: dict, max_words):
-    """(train pairs, valid pairs) of a data record: the embedded corpus, or the recorded files."""
+    """(train pairs, valid pairs, the train pairs' word links or None) of a data record: the embedded
+    corpus, or the recorded files."""
     if sources["train"].get("embedded"):
         splits = embedded_splits(max_words)
         log.info("training on the embedded synthetic corpus (%d pairs)", len(splits["train"]))
-        return splits["train"], splits["valid"]
+        return splits["train"], splits["valid"], None
 
     def files(source):
         paths = [f["path"] for f in source["files"]] if source else []
         return (None, None, paths[0]) if source and source["format"] == "tsv" else (*(paths or [None, None]), None)
 
-    train_pairs = read_pairs(*files(sources["train"]), "train", max_words)
+    links = sources["train"].get("links", {}).get("path")
+    train = read_pairs(*files(sources["train"]), "train", max_words, links=links)
     valid_pairs = read_pairs(*files(sources.get("valid")), "valid", max_words) or []
     if not valid_pairs:
         log.info("no validation corpus: the last weights are kept, without BLEU-based selection")
-    return train_pairs, valid_pairs
+    return [(s, t) for s, t, *_ in train], valid_pairs, [line for *_, line in train] if links else None

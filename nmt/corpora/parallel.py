@@ -215,7 +215,8 @@ class CleanStats:
 def clean_pairs(
     pairs, max_words: int | None = None, *, label: str | None = None
 ) -> tuple[list[tuple[str, str]], CleanStats]:
-    """Normalise whitespace and drop unusable pairs; return ``(kept_pairs, stats)``.
+    """Normalise whitespace and drop unusable pairs; return ``(kept_pairs, stats)``. Items after a
+    pair's two sides (its word links) stay with it unchanged: whitespace runs do not renumber words.
 
     Runs of whitespace (any Unicode whitespace) become one space and both ends are stripped. A pair is
     dropped when either side is then empty (counted as ``blank``) or, with ``max_words``, when either
@@ -226,7 +227,7 @@ def clean_pairs(
         raise UserError(f"max_words must be a whole number >= 1, not {max_words!r}")
     stats = CleanStats(max_words=max_words)
     kept = []
-    for src, tgt in pairs:
+    for src, tgt, *rest in pairs:  # rest: what travels with a pair (its word links), kept as it is
         stats.total += 1
         src_words, tgt_words = src.split(), tgt.split()
         if not src_words or not tgt_words:
@@ -234,7 +235,7 @@ def clean_pairs(
         elif max_words is not None and max(len(src_words), len(tgt_words)) > max_words:
             stats.too_long += 1
         else:
-            kept.append((" ".join(src_words), " ".join(tgt_words)))
+            kept.append((" ".join(src_words), " ".join(tgt_words), *rest))
     stats.kept = len(kept)
     if stats.dropped:
         logger.info("%s%s", f"{label}: " if label else "", stats.summary())

@@ -1,0 +1,128 @@
+"""Guided alignment (nmt.guided): word links become piece targets, the loss is the cross-entropy it
+claims, and a head trained on gold links aligns better than the same head trained without them."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from nmt import alignment as al
+from nmt import alignment_export as ax
+from nmt import guided
+from nmt.corpora.synthetic import splits
+from nmt.tokenization import EOS_ID, Tokenizer
+from nmt.translator import Translator
+from tests.integration.test_cli import one_line_error, run
+
+DATA = splits(sizes=(3000, 100, 200))
+TINY_TRANSFORMER = ["--preset", "tiny", "--model", "transformer", "--layers", "2", "--d-model", "32", "--ff-dim", "64",
+                    "--transformer-heads", "2", "--vocab-size", "300", "--eval-every", "150", "--seed", "7"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("guided")
+    for split, pairs in DATA.items():
+        (folder / f"{split}.en").write_text("".join(p.src + "\n" for p in pairs))
+        (folder / f"{split}.de").write_text("".join(p.tgt + "\n" for p in pairs))
+        (folder / f"{split}.links").write_text("".join(p.alignment + "\n" for p in pairs))
+    return folder
+
+
+def _files(folder):
+    return ["--train-src", str(folder / "train.en"), "--train-tgt", str(folder / "train.de"),
+            "--valid-src", str(folder / "valid.en"), "--valid-tgt", str(folder / "valid.de")]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return Tokenizer.train([(p.src, p.tgt) for p in DATA["train"]], vocab_size=300)
+
+
+def test_word_links_become_every_piece_pair_of_the_linked_words(tokenizer):
+    """Each link (i, j) contributes exactly the pieces of target word j against the pieces of source word
+    i; pieces index the model's sequences (the source's </s> is never linked)."""
+    pairs = DATA["test"][:40]
+    words = ["unzerbrechlichkeiten", "x", "Zusammengesetzt-worden"]  # words the tokenizer splits into many pieces
+    src = [p.src for p in pairs] + [" ".join(words)]
+    tgt = [p.tgt for p in pairs] + [" ".join(reversed(words))]
+    links = [p.alignment for p in pairs] + ["0-2 1-1 2-0 2-1"]
+    coords = guided.piece_links(src, tgt, links, tokenizer)
+    for n in range(len(src)):
+        s_ids, s_start, s_end = (t[0].numpy() for t in tokenizer.encode_with_offsets("src", tf.constant([src[n]])))
+        t_ids, t_start, t_end = (t[0].numpy() for t in tokenizer.encode_with_offsets("tgt", tf.constant([tgt[n]])))
+        s_word = al.piece_tokens(src[n], s_start, s_end, [i == EOS_ID for i in s_ids])
+        t_word = al.piece_tokens(tgt[n], t_start, t_end)
+        expected = {(t, s) for i, j in al.parse_pharaoh(links[n]).possible
+                    for t in range(len(t_ids)) if t_word[t] == j for s in range(len(s_ids)) if s_word[s] == i}
+        got = {tuple(c) for c in coords[n].numpy()}
+        assert got == expected and len(got) == len(coords[n])
+        assert all(s < len(s_ids) - 1 for _, s in got)  # never the final </s>
+    assert len(coords[-1]) > 4  # the multi-piece words made more piece pairs than word links
+
+
+def test_dense_targets_are_distributions_over_the_linked_pieces():
+    links = tf.constant([[[0, 1], [0, 2], [2, 0], [-1, -1]], [[1, 1], [-1, -1], [-1, -1], [-1, -1]]], tf.int32)
+    target = guided.dense_targets(links, tf.constant(3), tf.constant(4)).numpy()  # [2,3,4]
+    expected = np.zeros([2, 3, 4], np.float32)
+    expected[0, 0, [1, 2]] = 0.5
+    expected[0, 2, 0] = expected[1, 1, 1] = 1.0
+    np.testing.assert_array_equal(target, expected)
+
+
+def test_guided_loss_is_the_cross_entropy_of_the_chosen_head():
+    rng = np.random.default_rng(0)
+    weights = tf.nn.softmax(tf.constant(rng.normal(size=[2, 3, 2, 4, 5]), tf.float32), -1)  # [B,L,H,T,S]
+    target = np.zeros([2, 4, 5], np.float32)
+    target[0, 1, [0, 3]] = 0.5
+    target[1, 0, 4] = target[1, 3, 2] = 1.0
+    total, rows = guided.guided_loss(weights, tf.constant(target), layer=-1, head=1)
+    w = weights.numpy()[:, 2, 1].astype(np.float64)
+    expected = -(0.5 * np.log(w[0, 1, 0]) + 0.5 * np.log(w[0, 1, 3]) + np.log(w[1, 0, 4]) + np.log(w[1, 3, 2]))
+    # four log terms of float32 values near 1/5: a few float32 ulps of each
+    assert float(rows) == 3.0 and abs(float(total) - expected) <= 8 * np.finfo(np.float32).eps * abs(expected)
+
+
+def test_the_guided_head_follows_the_gold_links(corpus):
+    """The head trained on the gold links (layer -1, head 0) aligns the test pairs far better than its
+    unsupervised sibling in the same layer (measured: AER 0.56 against 0.87 after 300 steps; a model
+    trained without links is at 0.89-0.94 in every head), and the run records the links for --resume."""
+    code, _, err = run(["train", "--model-dir", str(corpus / "guided"), *_files(corpus), *TINY_TRANSFORMER,
+                        "--steps", "300", "--no-progress", "--train-links", str(corpus / "train.links")])
+    assert code == 0, err
+    hyps = Translator.load(corpus / "guided").align([p.src for p in DATA["test"]], [p.tgt for p in DATA["test"]])
+    gold = [al.parse_pharaoh(p.alignment) for p in DATA["test"]]
+    guided_head, sibling = (al.alignment_error_rate([a.links for a in ax.reduce_all(hyps, -1, head)], gold).aer
+                            for head in (0, 1))
+    assert guided_head < 0.75 * sibling, (guided_head, sibling)
+    record = json.loads((corpus / "guided" / "data.json").read_text())
+    assert record["train"]["links"]["path"] == str((corpus / "train.links").resolve())
+    config = json.loads((corpus / "guided" / "config.json").read_text())["train"]
+    assert (config["guided_weight"], config["guided_layer"], config["guided_head"]) == (1.0, -1, 0)
+
+
+def test_guided_alignment_mistakes_are_one_line(corpus, tmp_path):
+    short = tmp_path / "short.links"
+    short.write_text("0-0\n")
+    bad = tmp_path / "bad.links"
+    lines = (corpus / "train.links").read_text().splitlines()
+    bad.write_text("\n".join(lines[:5] + ["0-99"] + lines[6:]) + "\n")
+    cases = [(["--train-links", str(short)], "has 1 lines but the train corpus has 3000 pairs"),
+             (["--train-links", str(bad)], "line 6"),
+             (["--train-links", str(corpus / "train.links"), "--guided-head", "5"], "head 5 do not exist"),
+             (["--train-links", str(corpus / "train.links"), "--guided-layer", "2"], "layer 2"),
+             (["--train-links", str(corpus / "train.links"), "--guided-weight", "-1"], "guided_weight")]
+    for i, (extra, needle) in enumerate(cases):
+        model_dir = tmp_path / f"m{i}"
+        code, _, err = run(["train", "--model-dir", str(model_dir), *_files(corpus), *TINY_TRANSFORMER, "--steps", "1",
+                            "--no-progress", *extra])
+        one_line_error(code, err, needle)
+        assert not model_dir.exists()  # nothing half-made
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "none"), *_files(corpus), "--preset", "tiny",
+                        "--attention", "none", "--vocab-size", "300", "--steps", "1", "--no-progress",
+                        "--train-links", str(corpus / "train.links")])
+    one_line_error(code, err, "no weights to guide")
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "embedded"), "--steps", "1",
+                        "--train-links", str(corpus / "train.links")])
+    one_line_error(code, err, "--train-links numbers the words of the training files")
