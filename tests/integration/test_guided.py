@@ -100,6 +100,13 @@ def test_the_guided_head_follows_the_gold_links(corpus):
     assert record["train"]["links"]["path"] == str((corpus / "train.links").resolve())
     config = json.loads((corpus / "guided" / "config.json").read_text())["train"]
     assert (config["guided_weight"], config["guided_layer"], config["guided_head"]) == (1.0, -1, 0)
+    code, out, err = run(["train", "--model-dir", str(corpus / "guided"), "--resume", "--steps", "305", "--no-progress"])
+    assert code == 0 and json.loads(out.strip().splitlines()[-1])["steps"] == 305, err
+    other = corpus / "other.links"  # the same pairs with other links are other data
+    other.write_text((corpus / "train.links").read_text().replace("0-0", "0-1", 1))
+    code, _, err = run(["train", "--model-dir", str(corpus / "guided"), "--resume", "--steps", "310", "--no-progress",
+                        *_files(corpus), "--train-links", str(other)])
+    one_line_error(code, err, "--resume continues on the same data")
 
 
 def test_guided_alignment_mistakes_are_one_line(corpus, tmp_path):
