@@ -44,6 +44,9 @@ def main(argv=None):
     p.add_argument("--models", default="lstm-additive,transformer")
     p.add_argument("--steps", default="lstm-additive=1200,transformer=1000", help="passed to nmt benchmark --steps")
     p.add_argument("--minutes", type=float, default=10.0, help="time cap per model (with --steps, whichever ends first)")
+    p.add_argument("--guided", default="lstm-additive,transformer",
+                   help="models trained again with guided alignment on eflomal's links of the training text ('' for none)")
+    p.add_argument("--guide-with", default="grow-diag-final-and", help="the symmetrisation of eflomal's links they follow")
     p.add_argument("--train-pairs", type=int, help="use only the first N Multi30k training pairs (a quick check)")
     p.add_argument("--set", action="append", default=[], help="passed to nmt benchmark --set")
     p.add_argument("--preset", help="passed to nmt benchmark --preset [default: base]")
@@ -67,7 +70,9 @@ def main(argv=None):
 
     header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
     from nmt import alignment as al
+    from nmt import alignment_symmetrise as sym
     from nmt import benchinfo
+    from nmt.alignment import format_pharaoh
     from nmt.cli.align import read_links
 
     out, work = Path(args.out), Path(args.work)
@@ -89,33 +94,47 @@ def main(argv=None):
         print(json.dumps(rows[-1]), flush=True)
         return r
 
-    eflomal_seconds, directional = run_eflomal(data, len(gold), work / "eflomal")
+    eflomal_seconds, directional, everything = run_eflomal(data, len(gold), work / "eflomal")
     symmetrised_all(score, "eflomal", "-", "-", "-", directional, eflomal_seconds)
     for method in ("en-fr", "grow-diag-final-and"):
         write_links(links_dir / f"eflomal.{method}.wa", directional[method] if method in directional
                     else _sym(directional, method))
+    guide = _sym(everything, args.guide_with)  # (en i, fr j) for every training pair
     bleu, commands = {}, []
+    guided = [m for m in args.guided.split(",") if m]
     for src, tgt in DIRECTIONS:
-        shown = benchinfo.shown_path  # the command runs from the repository root, and reads as it ran
-        cmd = ["benchmark", "--models", args.models, "--minutes", str(args.minutes), "--steps", args.steps,
-               "--out", shown(out / f"{args.name}_bleu_{src}{tgt}"), "--work", shown(work / f"{src}{tgt}"),
-               *sum((["--set", s] for s in args.set), [])]
-        for split in ("train", "valid", "test"):
-            cmd += [f"--{split}-src", shown(data[split][src]), f"--{split}-tgt", shown(data[split][tgt])]
-        for option, value in (("--preset", args.preset), ("--vocab-size", args.vocab_size)):
-            if value is not None:
-                cmd += [option, str(value)]
-        if args.allow_dirty:
-            cmd.append("--allow-dirty")
-        commands.append(" ".join(["nmt", *cmd]))
-        subprocess.run([*benchinfo.python_module("nmt"), *cmd], check=True, cwd=ROOT)  # on this run's copy of the code
-        bleu[f"{src}-{tgt}"] = json.loads((out / f"{args.name}_bleu_{src}{tgt}" / "report.json").read_text())
-    forced = model_alignments(args.models.split(","), work, test, score, bleu)
+        links_file = work / "data" / f"train.{src}-{tgt}.{args.guide_with}.links"  # source word first
+        links_file.write_text("".join(format_pharaoh(sorted(x if src == "en" else sym.transpose(x))) + "\n" for x in guide))
+        for models, suffix, extra in ((args.models, "", []), (",".join(guided), "_guided", ["--train-links", links_file])):
+            if not models:
+                continue
+            shown = benchinfo.shown_path  # the command runs from the repository root, and reads as it ran
+            cmd = ["benchmark", "--models", models, "--minutes", str(args.minutes), "--steps", args.steps,
+                   "--out", shown(out / f"{args.name}_bleu_{src}{tgt}{suffix}"), "--work", shown(work / f"{src}{tgt}{suffix}"),
+                   *sum((["--set", s] for s in args.set), []), *[shown(x) if isinstance(x, Path) else x for x in extra]]
+            for split in ("train", "valid", "test"):
+                cmd += [f"--{split}-src", shown(data[split][src]), f"--{split}-tgt", shown(data[split][tgt])]
+            for option, value in (("--preset", args.preset), ("--vocab-size", args.vocab_size)):
+                if value is not None:
+                    cmd += [option, str(value)]
+            if args.allow_dirty:
+                cmd.append("--allow-dirty")
+            commands.append(" ".join(["nmt", *cmd]))
+            subprocess.run([*benchinfo.python_module("nmt"), *cmd], check=True, cwd=ROOT)  # on this run's copy of the code
+            made = json.loads((out / f"{args.name}_bleu_{src}{tgt}{suffix}" / "report.json").read_text())
+            for m in made["models"]:
+                m["name"] += "+guided" if suffix else ""
+            bleu.setdefault(f"{src}-{tgt}", {"models": []})["models"] += made["models"]
+    systems = [(m, "", m) for m in args.models.split(",")] + [(f"{m}+guided", "_guided", m) for m in guided]
+    forced = model_alignments(systems, work, test, score, bleu)
     plots = draw(forced, test, gold, [int(n) for n in args.plot.split(",") if n], out, args.name)
-    for (model, extraction, layer), per_direction in forced["links"].items():
-        if layer == "mean":
-            write_links(links_dir / f"{model}.{SLUG[extraction]}.grow-diag.wa", _sym(per_direction, "grow-diag"))
+    for (model, extraction, layer, head), per_direction in forced["links"].items():
+        setting = _guided_setting(rows, model)
+        if (layer, head) == ("mean", "mean") or (setting and (layer, head) == (setting["layer"], setting["head"])):
+            tag = "" if (layer, head) == ("mean", "mean") else f".layer{layer}.head{head}"
+            write_links(links_dir / f"{model}{tag}.{SLUG[extraction]}.grow-diag.wa", _sym(per_direction, "grow-diag"))
     report = {**header, "benchmark_commands": commands, "budget": {"steps": args.steps, "minutes_cap": args.minutes},
+              "guided": {"models": guided, "links": f"eflomal {args.guide_with} on the training text"},
               "data": data["summary"], "test_sentences": len(gold),
               "gold_links": {"sure": sum(len(g.sure) for g in gold), "possible": sum(len(g.possible) for g in gold)},
               "eflomal": {"version": _version("eflomal"), "train_seconds": round(eflomal_seconds, 1)},
@@ -138,7 +157,11 @@ def markdown(report: dict, name: str) -> str:
     summary = []
     for system, extraction in systems:
         fixed = {"direction": "en-fr", "layer": "-" if system == "eflomal" else "mean", "head": "-" if system == "eflomal" else "mean"}
-        for label, kw in (("best on the gold", {}), ("fixed: en->fr alone, layer and head mean", fixed)):
+        label_fixed = "fixed: en->fr alone, layer and head mean"
+        guided_head = _guided_setting(rows, system)
+        if guided_head:
+            fixed, label_fixed = {"direction": "en-fr", **guided_head}, "fixed: en->fr alone, the guided head"
+        for label, kw in (("best on the gold", {}), (label_fixed, fixed)):
             try:
                 r = best(system=system, extraction=extraction, **kw)
             except ValueError:
@@ -159,6 +182,15 @@ def markdown(report: dict, name: str) -> str:
                  f"{100 * t(extraction='Shift-Att', direction='en-fr')['aer']:.1f}; symmetrised, best method and layer: predicting step "
                  f"{100 * min(r['aer'] for r in rows if r['system'] == 'transformer' and r['extraction'] == 'predicting step' and r['direction'] not in ('en-fr', 'fr-en')):.1f}, "
                  f"Shift-Att {100 * min(r['aer'] for r in rows if r['system'] == 'transformer' and r['extraction'] == 'Shift-Att' and r['direction'] not in ('en-fr', 'fr-en')):.1f}."]
+        for system in sorted({r["system"] for r in rows if r["system"].endswith("+guided")}):
+            plain, head = system.removesuffix("+guided"), _guided_setting(rows, system)
+            alone = best(system=system, extraction="predicting step", direction="en-fr", **head)
+            symmetrised = min((r for r in rows if r["system"] == system and r["extraction"] == "predicting step"
+                               and r["direction"] not in ("en-fr", "fr-en")), key=lambda r: r["aer"])
+            gains.append(f"- {system} (eflomal's links of the training text), its guided head en->fr alone: "
+                         f"{100 * alone['aer']:.1f}, against {plain}'s layer and head mean "
+                         f"{100 * best(system=plain, extraction='predicting step', direction='en-fr', layer='mean', head='mean')['aer']:.1f}; "
+                         f"symmetrised ({symmetrised['direction']}, layer {symmetrised['layer']}): {100 * symmetrised['aer']:.1f}.")
     except ValueError:  # a run without one of the systems
         pass
     models = [f"| {d} | {m['name']} | {m['steps']:,} | {m['train_seconds'] / 60:.1f} | {m['test_bleu_beam4']} |"
@@ -182,6 +214,15 @@ def markdown(report: dict, name: str) -> str:
         *[f"![{p}]({p})" for p in report["plots"]], "",
         "## Every row", "", "| system | extraction | direction / symmetrisation | layer | head | AER | precision | recall |",
         "|---|---|---|---|---|---|---|---|", *full, ""])
+
+
+def _guided_setting(rows: list, system: str) -> dict:
+    """The layer and head a guided system trained (the last layer's head 0; 'mean' for one head), or {}."""
+    if not system.endswith("+guided"):
+        return {}
+    layers = [r["layer"] for r in rows if r["system"] == system and isinstance(r["layer"], int)]
+    heads = [r["head"] for r in rows if r["system"] == system and isinstance(r["head"], int)]
+    return {"layer": max(layers) if layers else "mean", "head": 0 if heads else "mean"}
 
 
 def prepare(m30k: Path, test: dict, folder: Path, limit: int | None) -> dict:
@@ -208,7 +249,8 @@ def prepare(m30k: Path, test: dict, folder: Path, limit: int | None) -> dict:
 
 
 def run_eflomal(data: dict, n_test: int, folder: Path):
-    """eflomal on the whole training text (both directions); the links of its last ``n_test`` pairs."""
+    """eflomal on the whole training text (both directions): (seconds, the links of its last ``n_test``
+    pairs, the links of every pair)."""
     import eflomal
 
     folder.mkdir(parents=True)
@@ -217,12 +259,14 @@ def run_eflomal(data: dict, n_test: int, folder: Path):
     with open(data["train"]["en"], encoding="utf-8") as en, open(data["train"]["fr"], encoding="utf-8") as fr:
         eflomal.Aligner().align(en, fr, links_filename_fwd=str(fwd), links_filename_rev=str(rev), quiet=True)
     seconds = time.perf_counter() - start
-    read = lambda path: [_links(line) for line in path.read_text().splitlines()[-n_test:]]  # noqa: E731
-    return seconds, {"en-fr": read(fwd), "fr-en": read(rev)}  # both files are (English i, French j)
+    read = lambda path: [_links(line) for line in path.read_text().splitlines()]  # noqa: E731
+    everything = {"en-fr": read(fwd), "fr-en": read(rev)}  # both files are (English i, French j)
+    return seconds, {k: v[-n_test:] for k, v in everything.items()}, everything
 
 
-def model_alignments(models, work: Path, test: dict, score, bleu) -> dict:
-    """Force-align the test pairs with every model in both directions; score each extraction alone and symmetrised."""
+def model_alignments(systems, work: Path, test: dict, score, bleu) -> dict:
+    """Force-align the test pairs with every (system name, suffix of the direction's work folder, model)
+    in both directions; score each extraction alone and symmetrised."""
     from nmt import alignment_export as ax
     from nmt import alignment_symmetrise as sym
     from nmt.translator import Translator
@@ -231,8 +275,8 @@ def model_alignments(models, work: Path, test: dict, score, bleu) -> dict:
     examples: dict = {}
     for src, tgt in DIRECTIONS:
         sources, targets = [s.lower() for s in test[src]], [s.lower() for s in test[tgt]]
-        for model in models:
-            translator = Translator.load(work / f"{src}{tgt}" / model)
+        for model, suffix, folder in systems:
+            translator = Translator.load(work / f"{src}{tgt}{suffix}" / folder)
             layers, heads = translator.model.attention_layers, translator.model.attention_heads
             settings = [("mean", "mean")] + [(layer, "mean") for layer in range(layers) if layers > 1]
             settings += [(layer, head) for layer in range(layers) for head in range(heads) if heads > 1]
@@ -242,12 +286,14 @@ def model_alignments(models, work: Path, test: dict, score, bleu) -> dict:
                     aligned = ax.reduce_all(forced, layer, head)
                     found = [a.links if src == "en" else sorted(sym.transpose(a.links)) for a in aligned]  # (en i, fr j)
                     score(model, f"{src}-{tgt}", extraction, layer, head, found)
-                    if head == "mean":
-                        links.setdefault((model, extraction, layer), {})[f"{src}-{tgt}"] = found
-                    if (layer, head) == ("mean", "mean") and src == "en":
+                    guided_head = model.endswith("+guided") and (layer, head) in ((layers - 1, 0), ("mean", "mean"))
+                    if head == "mean" or guided_head:  # symmetrised below
+                        links.setdefault((model, extraction, layer, head), {})[f"{src}-{tgt}"] = found
+                    shown = (layers - 1, 0) if model.endswith("+guided") and heads > 1 else ("mean", "mean")
+                    if (layer, head) == shown and src == "en":  # drawn: the guided head, else the mean
                         examples[(model, extraction)] = aligned
-    for (model, extraction, layer), per_direction in links.items():
-        symmetrised_all(score, model, extraction, layer, "mean", per_direction)
+    for (model, extraction, layer, head), per_direction in links.items():
+        symmetrised_all(score, model, extraction, layer, head, per_direction)
     return {"links": links, "examples": examples}
 
 

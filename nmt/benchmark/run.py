@@ -25,9 +25,10 @@ from nmt.io import lines_text
 
 
 def load_data(data: dict) -> dict:
-    """``{"train": [src, tgt], "valid": [src, tgt], "test": [src, tgt]}`` file pairs, or
-    ``{"embedded": true}`` for the embedded synthetic corpus. Returns pairs per split; train and
-    valid are cleaned (blank and over-long pairs dropped), test is kept whole."""
+    """``{"train": [src, tgt], "valid": [src, tgt], "test": [src, tgt]}`` file pairs (and optionally
+    ``"train_links": path``, a line of word links per training pair), or ``{"embedded": true}`` for the
+    embedded synthetic corpus. Returns pairs per split (and ``train_links``, the kept pairs' lines);
+    train and valid are cleaned (blank and over-long pairs dropped), test is kept whole."""
     from nmt.corpora.parallel import clean_pairs, read_parallel
 
     if data.get("embedded"):
@@ -38,6 +39,11 @@ def load_data(data: dict) -> dict:
     for split in ("train", "valid", "test"):
         pairs = read_parallel(*data[split])
         out[split] = pairs if split == "test" else clean_pairs(pairs, label=split)[0]
+    if data.get("train_links"):
+        from nmt.cli.common import read_pairs
+
+        kept = read_pairs(*data["train"], None, "train", links=data["train_links"])
+        out["train"], out["train_links"] = [(s, t) for s, t, _ in kept], [line for *_, line in kept]
     return out
 
 
@@ -61,7 +67,8 @@ def run_job(job: dict, progress: bool = False) -> dict:
     data = load_data(job["data"])
     tokenizer = Tokenizer.load(job["tokenizer"])
     start = time.time()
-    trainer = Trainer(config, job["model_dir"], data["train"], data["valid"], tokenizer=tokenizer, progress=progress)
+    trainer = Trainer(config, job["model_dir"], data["train"], data["valid"], tokenizer=tokenizer, progress=progress,
+                      train_links=data.get("train_links"))
     result = trainer.run()
     wall = time.time() - start
     model = trainer.model

@@ -81,6 +81,9 @@ def _check_out_dir(out_dir: Path) -> None:
 @click.option("--multi30k", type=click.Path(file_okay=False), help="Folder of the Multi30k files (train/val/test_2016_flickr.LANG.gz).")
 @click.option("--pair", default="en-de", show_default=True, help="Language pair for --multi30k, SRC-TGT.")
 @corpus_options("train")
+@click.option("--train-links", type=click.Path(dir_okay=False),
+              help="Word links of the training pairs (Pharaoh, one line per pair): every model trains one head to "
+                   "follow them (guided alignment; --set MODEL:train.guided_weight=0 leaves one out).")
 @corpus_options("valid")
 @corpus_options("test")
 @click.option("--preset", type=click.Choice(["tiny", "small", "base"]), default=None,
@@ -94,7 +97,7 @@ def _check_out_dir(out_dir: Path) -> None:
 @click.option("--batch-size", type=int, default=64, show_default=True, help="Translation batch size for the speed figures.")
 @click.option("--title", default=None, help="Report title.")
 @click.option("--allow-dirty", is_flag=True, help="Run on a checkout with uncommitted changes (the report says so).")
-def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv,
+def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt, train_tsv, train_links, valid_src, valid_tgt, valid_tsv,
               test_src, test_tgt, test_tsv, preset, vocab_size, overrides, out, work, batch_size, title, allow_dirty):
     """Benchmark models on the same data, tokenizer, budget and metrics.
 
@@ -127,6 +130,13 @@ def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt,
         raise UserError(f"--batch-size must be at least 1, got {batch_size}")
     data, description = _data_spec(multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv,
                                    test_src, test_tgt, test_tsv)
+    if train_links:
+        if data.get("embedded"):
+            raise UserError("--train-links numbers the words of the training files' lines; give the corpus files too")
+        if not Path(train_links).is_file():
+            raise UserError(f"--train-links {train_links}: no such file")
+        data["train_links"] = str(train_links)
+        description += f", word links {benchinfo.shown_path(train_links)}"
     base = get_preset(preset or ("small" if data.get("embedded") else "base"))
     base = base.override("tokenizer", vocab_size=vocab_size).override("train", time_budget=(minutes or 0) * 60)
     per_model: dict = {name: {} for name in names}
@@ -177,7 +187,9 @@ def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt,
             **header,
             "matmul_peak": peak, "budget_minutes": minutes, "budget_steps": steps,
             "data": {"description": description,  # files as a reader can find them: relative to the repository or ../shared
-                     "files": {k: [benchinfo.shown_path(f) for f in v] for k, v in data.items()} if "train" in data else data,
+                     "files": {k: [benchinfo.shown_path(f) for f in v] for k, v in data.items() if k != "train_links"}
+                     if "train" in data else data,
+                     **({"train_links": benchinfo.shown_path(data["train_links"])} if "train_links" in data else {}),
                      "train_pairs": len(pairs["train"]), "valid_pairs": len(pairs["valid"]), "test_pairs": len(pairs["test"])},
             "tokenizer": {**base.tokenizer.__dict__, "vocab_size": tokenizer.tgt_vocab_size},
             "models": results,

@@ -133,3 +133,7 @@ def test_guided_alignment_mistakes_are_one_line(corpus, tmp_path):
     code, _, err = run(["train", "--model-dir", str(tmp_path / "embedded"), "--steps", "1",
                         "--train-links", str(corpus / "train.links")])
     one_line_error(code, err, "--train-links numbers the words of the training files")
+    code, _, err = run(["benchmark", "--models", "transformer", "--steps", "1", "--out", str(tmp_path / "b"),
+                        "--train-links", str(corpus / "train.links")])
+    one_line_error(code, err, "--train-links numbers the words of the training files")
+    assert not (tmp_path / "b").exists()
