@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -42,6 +43,7 @@ class Rule:
     choices: tuple = ()
     optional: bool = False
     note: str = ""
+    pattern: str = ""  # text: the whole value must match this regular expression (then it may be empty)
 
     def describe(self) -> str:
         if self.kind is bool:
@@ -49,7 +51,7 @@ class Rule:
         elif self.kind is dict:
             text = "a mapping"
         elif self.kind is str:
-            text = "one of " + ", ".join(self.choices) if self.choices else "a non-empty text"
+            text = "one of " + ", ".join(self.choices) if self.choices else "a text" if self.pattern else "a non-empty text"
         else:
             what = "an integer" if self.kind is int else "a finite number"
             left = "(" if self.lo_open else "["
@@ -65,7 +67,8 @@ class Rule:
         if self.kind is bool:
             ok = isinstance(value, bool)
         elif self.kind is str:
-            ok = isinstance(value, str) and (value in self.choices if self.choices else bool(value.strip()))
+            ok = isinstance(value, str) and (value in self.choices if self.choices else
+                                             re.fullmatch(self.pattern, value) is not None if self.pattern else bool(value.strip()))
         elif self.kind is dict:
             ok = isinstance(value, dict)
         elif self.kind is int:
@@ -99,6 +102,12 @@ def choice(default: str, *choices: str):
 def name(default: str):
     """A registry name (checked against the registry when the model is built: plug-ins add names)."""
     return field(default=default, metadata={"rule": Rule(str)})
+
+
+def modules(default: str = ""):
+    """Comma-separated Python module names (plug-ins), or empty."""
+    return field(default=default, metadata={"rule": Rule(str, pattern=r"([A-Za-z_]\w*(\.[A-Za-z_]\w*)*(,(?=.))?)*",
+                                                         note="comma-separated Python module names, or empty")})
 
 
 def flag(default: bool):

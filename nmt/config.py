@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from nmt.checks import MAX_LAYERS, MAX_STEPS, MAX_VOCAB, MAX_WIDTH, Checked, choice, flag, name, num
+from nmt.checks import MAX_LAYERS, MAX_STEPS, MAX_VOCAB, MAX_WIDTH, Checked, choice, flag, modules, name, num
 from nmt.errors import UserError
 
 MAX_CONFIG_BYTES = 1_000_000
@@ -32,6 +32,7 @@ class TokenizerConfig(Checked):
 class ModelConfig(Checked):
     SECTION = "model"
     family: str = name("rnn")  # registry name: rnn | transformer
+    plugins: str = modules("")  # comma-separated modules imported before the model is built (nmt train --plugin)
     attention: str = name("additive")  # registry name, see nmt.attention
     placement: str = choice("luong", "luong", "bahdanau")  # luong: attend after the recurrence | bahdanau: context feeds the recurrence
     input_feed: bool = flag(False)  # luong placement only: feed the attentional vector to the next step

@@ -7,7 +7,8 @@ from :meth:`Registry.names`.
 
 from __future__ import annotations
 
-from typing import Callable, Generic, TypeVar
+import importlib
+from typing import Callable, Generic, Iterable, TypeVar
 
 from nmt.errors import UserError
 
@@ -45,3 +46,16 @@ class Registry(Generic[T]):
 
     def __contains__(self, name: str) -> bool:
         return name in self._items
+
+
+def import_plugins(modules: Iterable[str] | str, recorded_in: str | None = None) -> None:
+    """Import the user modules that register attention mechanisms or model families (``modules``: names,
+    or one comma-separated string as ``model.plugins`` records them); ``recorded_in`` names the file that
+    asked for them, for the error a missing module gives."""
+    names = [m.strip() for m in (modules.split(",") if isinstance(modules, str) else modules) if m.strip()]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            where = f" (the model's {recorded_in} names it)" if recorded_in else ""
+            raise UserError(f"cannot import plugin module {name!r}{where} ({exc}); is it on PYTHONPATH?") from None

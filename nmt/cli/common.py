@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import re
 import sys
@@ -17,11 +16,9 @@ log = logging.getLogger("nmt")
 
 def load_plugins(modules) -> None:
     """Import user modules that register attention mechanisms or model families."""
-    for name in modules or ():
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            raise UserError(f"cannot import plugin module {name!r} ({exc}); is it on PYTHONPATH?") from None
+    from nmt.registry import import_plugins
+
+    import_plugins(modules or ())
 
 
 def override(config, section: str, aliases: dict | None = None, **values):

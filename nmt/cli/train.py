@@ -75,7 +75,8 @@ MECHANISMS = ("none", "additive", "concat", "dot", "general", "scaled-dot", "mul
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--beam-size", type=int, help="Default beam size saved for translation.")
 @click.option("--resume", is_flag=True, help="Continue the training in --model-dir from its last checkpoint, with its saved configuration and data (only --steps, --epochs, --time-budget, --target-bleu and --patience may change).")
-@click.option("--plugin", multiple=True, help="Python module to import first (registers your own attention).")
+@click.option("--plugin", multiple=True, help="Python module to import first (registers your own attention or family); "
+                                           "recorded in config.json, so later commands import it too.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, valid_tgt, valid_tsv, preset, config_file, family,
           attention, placement, input_feed, embedding_dim, units, encoder_layers, decoder_layers, attention_units,
@@ -99,6 +100,7 @@ def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, va
     from nmt import model_dir as md
     from nmt.config import Config
     from nmt.config import preset as get_preset
+    from nmt.registry import import_plugins
     from nmt.training import Trainer
 
     load_plugins(plugin)
@@ -127,6 +129,10 @@ def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, va
                              mixed_precision=mixed_precision, guided_weight=guided_weight, guided_layer=guided_layer,
                              guided_head=guided_head, seed=seed)
     config = override(config, "decode", beam_size=beam_size)
+    if plugin:  # recorded, so that every later command imports them before it builds the model
+        recorded = [m for m in config.model.plugins.split(",") if m]
+        config = override(config, "model", plugins=",".join(recorded + [m for m in plugin if m not in recorded]))
+    import_plugins(config.model.plugins, "config.json")  # a resumed model's, recorded when it started
     models.MODELS.get(config.model.family)
     attention_lib.ATTENTION.get(config.model.attention)
     # Every field was checked as it was set (nmt.checks); the model's size is checked against this

@@ -1,12 +1,14 @@
 """Model families behind one contract (:mod:`nmt.models.base`) and their registry."""
 
-from nmt.registry import Registry
+from nmt.registry import Registry, import_plugins
 
 MODELS = Registry("model family", "--model")
 
 
 def build_model(config, src_vocab_size: int, tgt_vocab_size: int):
-    """Build the registered family named by ``config.family`` (a :class:`nmt.config.ModelConfig`)."""
+    """Build the registered family named by ``config.family`` (a :class:`nmt.config.ModelConfig`), after
+    importing the plug-in modules it records (``config.plugins``)."""
+    import_plugins(config.plugins, "config.json")
     return MODELS.get(config.family)(config, src_vocab_size, tgt_vocab_size)
 
 
@@ -15,6 +17,7 @@ def check_size(config, src_vocab_size: int, tgt_vocab_size: int, batch_tokens: i
     training batch) larger than this machine's memory. Families without an ``estimate`` are not checked."""
     from nmt.checks import check_memory
 
+    import_plugins(config.plugins, "config.json")
     estimate = getattr(MODELS.get(config.family), "estimate", None)
     if estimate is None:
         return
