@@ -26,6 +26,9 @@ MECHANISMS = ("none", "additive", "concat", "dot", "general", "scaled-dot", "mul
 @corpus_options("valid")
 @click.option("--preset", default=None, help="Named starting configuration: tiny, small, base. [default: small on the embedded corpus, base otherwise]")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="JSON/YAML file with model/tokenizer/train/decode sections over the preset.")
+@click.option("--set", "settings", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="Set any configuration field, e.g. --set model.units=128 --set train.label_smoothing=0 (repeatable; "
+                   "over the preset and --config, under the named options).")
 @click.option("--model", "family", default=None, help=f"Model family: {', '.join(FAMILIES)}. [default: rnn]")
 @click.option("--attention", default=None, help=f"Attention mechanism: {', '.join(MECHANISMS)}, or one a --plugin registers. [default: additive]")
 @click.option("--placement", type=click.Choice(["luong", "bahdanau"]), default=None, help="Attend after the recurrence (luong, fast) or feed the context into it (bahdanau).")
@@ -78,7 +81,7 @@ MECHANISMS = ("none", "additive", "concat", "dot", "general", "scaled-dot", "mul
 @click.option("--plugin", multiple=True, help="Python module to import first (registers your own attention or family); "
                                            "recorded in config.json, so later commands import it too.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
-def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, valid_tgt, valid_tsv, preset, config_file, family,
+def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, valid_tgt, valid_tsv, preset, config_file, settings, family,
           attention, placement, input_feed, embedding_dim, units, encoder_layers, decoder_layers, attention_units,
           heads, dropout, layers, d_model, ff_dim, transformer_heads, pre_norm, positions, attention_dropout,
           ffn_dropout, vocab_size, tokenizer_type, joint_vocab, batch_tokens, max_tokens, optimizer, learning_rate,
@@ -112,6 +115,8 @@ def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, va
     config = Config.load(Path(model_dir) / md.CONFIG) if resuming and not preset else get_preset(preset or ("small" if embedded else "base"))
     if config_file:
         config = config.merge_file(config_file)
+    for text in settings:
+        config = _setting(config, text)
     config = override(config, "model", family=family, attention=attention, placement=placement, input_feed=input_feed,
                              embedding_dim=embedding_dim, units=units, encoder_layers=encoder_layers,
                              decoder_layers=decoder_layers, attention_units=attention_units, heads=heads, dropout=dropout,
@@ -152,6 +157,19 @@ def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, va
     click.echo(json.dumps({"model_dir": str(model_dir), "steps": result.steps, "best_valid_bleu": result.best_bleu,
                            "train_seconds": round(result.train_seconds, 1),
                            "target_tokens_per_second": round(result.tokens_per_second, 1)}))
+
+
+def _setting(config, text: str):
+    """``config`` with one ``--set SECTION.KEY=VALUE`` applied (the value read as JSON, else as text),
+    checked like every other way a field is set."""
+    from nmt.benchmark import parse_override
+    from nmt.config import merge_sections
+    from nmt.errors import UserError
+
+    target, section, key, value = parse_override(text)
+    if target is not None:
+        raise UserError(f"--set {text!r}: nmt train sets SECTION.KEY=VALUE (a MODEL: prefix is for nmt benchmark)")
+    return merge_sections(config, {section: {key: value}}, f"--set {text}")
 
 
 def _pairs(sources: dict, max_words):

@@ -45,3 +45,28 @@ def test_a_refused_value_is_one_line_naming_the_option(tmp_path_factory, option,
     assert code == 2 and len(err.strip().splitlines()) == 1, (flag, value, err)
     assert err.startswith(f"error: {flag} must be ") and f"({section}.{name})" in err, err
     assert not (folder / "m").exists()
+
+
+def test_any_field_can_be_set_and_is_checked_like_the_others(tmp_path):
+    """nmt train --set SECTION.KEY=VALUE reaches every configuration field through the same checks."""
+    import json
+
+    from tests.integration.test_cli import one_line_error, write_corpus
+
+    write_corpus(tmp_path, n=50)
+    base = ["train", "--train-src", str(tmp_path / "train.src"), "--train-tgt", str(tmp_path / "train.tgt"),
+            "--preset", "tiny", "--vocab-size", "40", "--steps", "1", "--no-progress"]
+    code, _, err = run([*base, "--model-dir", str(tmp_path / "m"), "--set", "model.units=12",
+                        "--set", "train.label_smoothing=0", "--set", "model.attention=dot", "--units", "10"])
+    assert code == 0, err
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    # --units, a named option, wins over --set model.units
+    assert (config["model"]["units"], config["model"]["attention"], config["train"]["label_smoothing"]) == (10, "dot", 0.0)
+    for setting, needle in (("model.nope=1", "unknown model option(s) ['nope']"),
+                            ("train.learning_rate=-1", "train.learning_rate must be"),
+                            ("nosection.x=1", "unknown config section(s)"),
+                            ("transformer:model.units=3", "a MODEL: prefix is for nmt benchmark"),
+                            ("units=3", "expected [MODEL:]SECTION.KEY=VALUE")):
+        code, _, err = run([*base, "--model-dir", str(tmp_path / "bad"), "--set", setting])
+        one_line_error(code, err, needle)
+        assert not (tmp_path / "bad").exists()
