@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from nmt.errors import UserError
 
@@ -43,7 +42,7 @@ class Rule:
     choices: tuple = ()
     optional: bool = False
     note: str = ""
-    pattern: str = ""  # text: the whole value must match this regular expression (then it may be empty)
+    valid_text: Callable[[str], bool] | None = None  # text: this test instead of "not empty"
 
     def describe(self) -> str:
         if self.kind is bool:
@@ -51,7 +50,7 @@ class Rule:
         elif self.kind is dict:
             text = "a mapping"
         elif self.kind is str:
-            text = "one of " + ", ".join(self.choices) if self.choices else "a text" if self.pattern else "a non-empty text"
+            text = "one of " + ", ".join(self.choices) if self.choices else "a text" if self.valid_text else "a non-empty text"
         else:
             what = "an integer" if self.kind is int else "a finite number"
             left = "(" if self.lo_open else "["
@@ -68,7 +67,7 @@ class Rule:
             ok = isinstance(value, bool)
         elif self.kind is str:
             ok = isinstance(value, str) and (value in self.choices if self.choices else
-                                             re.fullmatch(self.pattern, value) is not None if self.pattern else bool(value.strip()))
+                                             self.valid_text(value) if self.valid_text else bool(value.strip()))
         elif self.kind is dict:
             ok = isinstance(value, dict)
         elif self.kind is int:
@@ -106,8 +105,12 @@ def name(default: str):
 
 def modules(default: str = ""):
     """Comma-separated Python module names (plug-ins), or empty."""
-    return field(default=default, metadata={"rule": Rule(str, pattern=r"([A-Za-z_]\w*(\.[A-Za-z_]\w*)*(,(?=.))?)*",
+    return field(default=default, metadata={"rule": Rule(str, valid_text=_module_names,
                                                          note="comma-separated Python module names, or empty")})
+
+
+def _module_names(text: str) -> bool:
+    return text == "" or all(part and all(name.isidentifier() for name in part.split(".")) for part in text.split(","))
 
 
 def flag(default: bool):

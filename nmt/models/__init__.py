@@ -1,8 +1,8 @@
 """Model families behind one contract (:mod:`nmt.models.base`) and their registry."""
 
-from nmt.registry import Registry, import_plugins
-
-MODELS = Registry("model family", "--model")
+from nmt.models import rnn, transformer  # noqa: F401  (the built-in families register themselves)
+from nmt.models.registry import MODELS
+from nmt.registry import import_plugins
 
 
 def build_model(config, src_vocab_size: int, tgt_vocab_size: int):
@@ -26,7 +26,3 @@ def check_size(config, src_vocab_size: int, tgt_vocab_size: int, batch_tokens: i
     needed = 4 * params if batch_tokens is None else 16 * params + 4 * per_token * batch_tokens
     what = "training this model" if batch_tokens else "this model"
     check_memory(what, needed, f"{params:,} parameters" + (f", batches of {batch_tokens:,} tokens" if batch_tokens else ""))
-
-
-from nmt.models import rnn  # noqa: E402,F401  (registers "rnn")
-from nmt.models import transformer  # noqa: E402,F401

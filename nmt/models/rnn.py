@@ -26,7 +26,7 @@ import tensorflow as tf
 from nmt import attention as attention_lib
 from nmt.errors import UserError
 from nmt.layers import fused
-from nmt.models import MODELS
+from nmt.models.registry import MODELS
 from nmt.models.base import Encoded, Seq2Seq, StepOutput
 
 

@@ -31,7 +31,7 @@ import tensorflow as tf
 from nmt.errors import UserError
 from nmt.layers import fused
 from nmt.layers.transformer import DecoderLayer, EncoderLayer, PositionEncoding
-from nmt.models import MODELS
+from nmt.models.registry import MODELS
 from nmt.models.base import Encoded, Seq2Seq, StepOutput
 
 LAYER_NORM_EPSILON = 1e-6

@@ -44,6 +44,9 @@ def accepts(rule, value) -> bool:
         return type(value) is bool
     if rule.kind is dict:
         return type(value) is dict
+    if rule.kind is str and rule.valid_text is not None:  # model.plugins: dotted module names, comma-separated
+        return type(value) is str and (value == "" or all(
+            part != "" and all(name.isidentifier() for name in part.split(".")) for part in value.split(",")))
     if rule.kind is str:
         return type(value) is str and (value in rule.choices if rule.choices else value.strip() != "")
     if type(value) is bool or not isinstance(value, (int, float)) or (rule.kind is int and type(value) is not int):
