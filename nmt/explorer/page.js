@@ -292,5 +292,5 @@ async function start() {
   document.body.dataset.ready = "1";
 }
 
-window.explorer = { show, state, data: DATA };
+window.explorer = { show, state, data: DATA, cache };
 start();
