@@ -255,3 +255,19 @@ def test_every_attention_mechanism(browser, corpus):
             value = float(page.cell(0, 0, 0))
             assert 0.0 <= value <= 1.0
         page.close()
+
+
+def test_demo_writes_the_explorer_of_its_test_translations(browser, corpus):
+    """nmt demo's last step (nmt.cli.demo._explorer) on a trained model's beam-4 translations."""
+    from nmt.cli.demo import _explorer
+    from nmt.translator import Translator
+
+    translator = Translator.load(corpus / "lstm")
+    sources = [p.src for p in TEST]
+    hyps = translator.translate(sources, beam_size=4, return_attention=True)
+    path = _explorer(corpus / "lstm", translator, sources, hyps)
+    assert path == corpus / "lstm" / "explorer.html"
+    page = Page(browser, path, "#s=4")
+    assert page.page.evaluate("explorer.data.sentences.length") == len(TEST)
+    assert page.page.text_content("#panel-0 .nbest li").endswith(hyps[4].text)
+    page.close()
