@@ -191,9 +191,11 @@ function heatmap(m, rows, cols, values) {
   }
   const ctx = canvas.getContext("2d");
   const pixels = new ImageData(Math.max(1, cols.length), Math.max(1, rows.length));
+  const px = pixels.data;
   for (let i = 0; i < values.length; i++) {
     const g = Math.round((values[i] / SCALE) * 255);
-    pixels.data.set([g, g, g, 255], i * 4);
+    px[4 * i] = px[4 * i + 1] = px[4 * i + 2] = g;
+    px[4 * i + 3] = 255;
   }
   const small = document.createElement("canvas");
   small.width = pixels.width; small.height = pixels.height;
