@@ -10,9 +10,9 @@ shows what ``nmt align`` computes. :func:`write` inlines that data with ``page.h
 
 **Storage.** Every matrix value is stored as ``round(weight x 10000)`` in a uint16 (the weight to
 exactly the 4 decimals the page prints, so a shown number equals the exported ``--npz`` value rounded
-to 4 decimals), one sentence-hypothesis at a time, as a low-byte and a high-byte plane, zlib-compressed
-and base64-encoded;
-the page inflates a sentence only when it is shown (the browser's own ``DecompressionStream``).
+to 4 decimals), one view of one sentence-hypothesis at a time, as a low-byte and a high-byte plane,
+zlib-compressed and base64-encoded;
+the page inflates a view only when it is shown (the browser's own ``DecompressionStream``).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def hypothesis_record(hyp, model: dict, gold: al.GoldAlignment | None) -> dict:
         if gold is not None:
             r = al.alignment_error_rate([a.links], [gold])
             scores.append([round(r.aer, 4), round(r.precision, 4), round(r.recall, 4)])
-    record["matrices"] = pack([m for pair in zip(subs, words) for m in pair])  # per view: subword, then word
+    record["matrices"] = [pack([sub, word]) for sub, word in zip(subs, words)]  # per view: subword, then word
     record["links"] = links
     record["aer"] = scores if gold is not None else None
     return record

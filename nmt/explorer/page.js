@@ -22,30 +22,24 @@ function svg(tag, attrs = {}) {
   return node;
 }
 
-// ---- data: a hypothesis' matrices are inflated when first shown (the browser's DecompressionStream) ----
+// ---- data: each view of a hypothesis is inflated when first shown (the browser's DecompressionStream) ----
 const cache = new Map();
 
-async function matrices(s, m, h) {
+async function matrices(s, m, h, v) {
   const rec = DATA.sentences[s].runs[m][h];
   if (!rec.matrices) return null;
-  const key = `${s}/${m}/${h}`;
+  const key = `${s}/${m}/${h}/${v}`;
   if (!cache.has(key)) {
-    const bin = atob(rec.matrices);
+    const bin = atob(rec.matrices[v]);
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
     const planes = new Uint8Array(await new Response(stream).arrayBuffer());  // every low byte, then every high byte
     const n = planes.length / 2, flat = new Uint16Array(n);
     for (let i = 0; i < n; i++) flat[i] = planes[i] | (planes[n + i] << 8);
-    const T = rec.tgtPieces.length, S = rec.srcPieces.length, Tw = rec.tgtWords.length, Sw = rec.srcWords.length;
-    const views = [];
-    for (let v = 0, at = 0; v < DATA.models[m].views.length; v++) {  // per view: subword [T,S], then word [Tw,Sw]
-      const subword = flat.subarray(at, at + T * S); at += T * S;
-      const word = flat.subarray(at, at + Tw * Sw); at += Tw * Sw;
-      views.push({ subword, word });
-    }
-    if (cache.size > 50) cache.delete(cache.keys().next().value);
-    cache.set(key, views);
+    const T = rec.tgtPieces.length, S = rec.srcPieces.length;
+    if (cache.size > 200) cache.delete(cache.keys().next().value);
+    cache.set(key, { subword: flat.subarray(0, T * S), word: flat.subarray(T * S) });  // [T,S], then [Tw,Sw]
   }
   return cache.get(key);
 }
@@ -94,7 +88,10 @@ function fillList() {
 }
 
 // ---- one sentence ----
+let drawing = 0;  // the latest call of show(): an earlier one still inflating its matrices draws nothing
+
 async function show(s, options = {}) {
+  const mine = ++drawing;
   performance.mark("switch-start");
   state.s = Math.max(0, Math.min(DATA.sentences.length - 1, s));
   if (!options.keepHyp) state.hyp = 0;
@@ -109,9 +106,10 @@ async function show(s, options = {}) {
   }
   header.append(levels);
   if (sentence.disagreement !== undefined) header.append(el("p", {}, `disagreement of the two models' links: ${sentence.disagreement === null ? "n/a" : sentence.disagreement.toFixed(4)}`));
-  $("sentence").replaceChildren(header);
   const panels = [];
   for (let m = 0; m < DATA.models.length; m++) panels.push(await panel(m));
+  if (mine !== drawing) return;
+  $("sentence").replaceChildren(header);
   $("panels").replaceChildren(...panels);
   for (const li of $("list").children) li.className = +li.dataset.index === state.s ? "current" : "";
   writeHash();
@@ -134,12 +132,12 @@ async function panel(m) {
     box.append(el("p", { class: "none" }, "This model has no attention: its decoder sees the source only through the encoder's final state, and its weights are uniform, so there is no heatmap or alignment to show."));
     return box;
   }
-  const views = await matrices(state.s, m, h);
-  box.append(viewControls(m));
   const v = state.views[m];
-  const level = state.level, word = level === "word";
+  const view = await matrices(state.s, m, h, v);
+  box.append(viewControls(m));
+  const word = state.level === "word";
   const rows = word ? rec.tgtWords : rec.tgtPieces, cols = word ? rec.srcWords : rec.srcPieces;
-  box.append(heatmap(m, rows, cols, word ? views[v].word : views[v].subword));
+  box.append(heatmap(m, rows, cols, word ? view.word : view.subword));
   const links = rec.links[v];
   box.append(linkView(rec, links, DATA.sentences[state.s].gold));
   if (rec.aer) {
@@ -161,7 +159,8 @@ function viewControls(m) {
     for (const value of values) select.append(el("option", { value }, value));
     select.value = index ? head : layer;
     select.onchange = () => {
-      const want = index ? [layer, select.value] : [select.value, head];
+      const now = model.views[state.views[m]];  // the view at the time of the change, not of the drawing
+      const want = index ? [now[0], select.value] : [select.value, now[1]];
       state.views[m] = model.views.findIndex((v) => v[0] === want[0] && v[1] === want[1]);
       show(state.s, { keepHyp: true });
     };

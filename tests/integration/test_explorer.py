@@ -107,6 +107,12 @@ class Page:
             assert time.monotonic() < deadline, f"timed out waiting for {expression}"
             time.sleep(0.02)
 
+    def select(self, selector, value):
+        """Choose an option and wait until the page has drawn it (the fragment says so)."""
+        self.page.select_option(selector, value)
+        key = selector.lstrip("#")
+        self.until(f"new URLSearchParams(location.hash.slice(1)).get('{key}') === '{value}'")
+
     def sentence(self, i):
         self.page.click(f"#list li[data-index='{i}']")
         self.until(f"location.hash.includes('s={i}&') && document.querySelector('#panels').children.length > 0")
@@ -134,6 +140,7 @@ def test_lstm_cells_equal_npz_and_aer_equals_nmt_align(browser, corpus):
         drawn = {l for l in page.page.eval_on_selector_all("#panel-0 svg.links line", "ls => ls.map(l => l.dataset.link)")}
         assert set(lines[i].split()) <= drawn  # every predicted link is drawn
     page.page.click("button[data-level='subword']")
+    page.until("location.hash.includes('level=subword')")
     att = npz["attention_7"][0, 0]  # [T,S] with the </s> column
     assert page.cell(0, att.shape[0] - 1, att.shape[1] - 1) == f"{att[-1, -1]:.4f}"
     assert page.cell(0, 0, 0) == f"{att[0, 0]:.4f}"
@@ -152,8 +159,8 @@ def test_transformer_layer_and_head_switch(browser, corpus):
     cells = [(t, s) for t in range(att.shape[2]) for s in range(att.shape[3])]
     picks = [cells[k] for k in np.random.default_rng(1).choice(len(cells), 4, replace=False)]
     for layer, head in ((0, 0), (1, 1), (1, 0)):
-        page.page.select_option("#layer", str(layer))
-        page.page.select_option("#head", str(head))
+        page.select("#layer", str(layer))
+        page.select("#head", str(head))
         assert f"layer={layer}&head={head}" in page.page.evaluate("location.hash")
         for t, s in picks:
             assert page.cell(0, t, s) == f"{att[layer, head, t, s]:.4f}"
@@ -166,9 +173,10 @@ def test_transformer_layer_and_head_switch(browser, corpus):
     assert again.page.eval_on_selector("#head", "e => e.value") == "0"
     t, s = picks[0]
     assert again.cell(0, t, s) == f"{att[1, 0, t, s]:.4f}"
-    again.page.select_option("#layer", "mean")
-    again.page.select_option("#head", "mean")
+    again.select("#layer", "mean")
+    again.select("#head", "mean")
     again.page.click("button[data-level='word']")
+    again.until("location.hash.includes('level=word')")
     word = npz[f"word_matrix_{i}"]
     assert again.cell(0, 0, 0) == f"{word[0, 0]:.4f}"
     again.close()

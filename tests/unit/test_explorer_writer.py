@@ -51,16 +51,14 @@ def test_collect_gives_every_view_as_nmt_align_computes_it(layers, heads):
     data = explorer.collect(["the man sees the dog ."], [(model(layers, heads), [hyp])], [gold], "align")
     rec = data["sentences"][0]["runs"][0][0]
     views = explorer.views(layers, heads)
-    flat = explorer.unpack(rec["matrices"])
     T, S, Tw, Sw = len(rec["tgtPieces"]), len(rec["srcPieces"]), len(rec["tgtWords"]), len(rec["srcWords"])
-    assert flat.size == len(views) * (T * S + Tw * Sw)
-    at = 0
+    assert len(rec["matrices"]) == len(views)
     for v, (layer, head) in enumerate(views):
         a = ax.reduce_all([hyp], layer, head)[0]
-        sub = flat[at:at + T * S].reshape(T, S) / explorer.SCALE
-        at += T * S
-        word = flat[at:at + Tw * Sw].reshape(Tw, Sw) / explorer.SCALE
-        at += Tw * Sw
+        flat = explorer.unpack(rec["matrices"][v])
+        assert flat.size == T * S + Tw * Sw
+        sub = flat[:T * S].reshape(T, S) / explorer.SCALE
+        word = flat[T * S:].reshape(Tw, Sw) / explorer.SCALE
         np.testing.assert_allclose(sub, a.subword, atol=0.5e-4 + 1e-7)
         np.testing.assert_allclose(word, a.word, atol=0.5e-4 + 1e-7)
         assert rec["links"][v] == [list(link) for link in a.links]
