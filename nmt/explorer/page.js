@@ -76,10 +76,10 @@ function fillList() {
   for (const [, i] of order) {
     const s = DATA.sentences[i];
     if (query && !(s.source + " " + s.runs.map((r) => r[0].text).join(" ")).toLowerCase().includes(query)) continue;
-    const badge = $("sort").value === "aer" ? ` AER ${aerOf(s, 0).toFixed(2)}`
-      : $("sort").value === "disagreement" ? ` Δ ${(s.disagreement ?? 0).toFixed(2)}`
-      : $("sort").value === "score" ? ` ${s.runs[0][0].score.toFixed(2)}` : "";
-    const li = el("li", { "data-index": i }, el("b", {}, `${i + 1}`), ` ${s.source}`, el("small", {}, badge));
+    const badge = $("sort").value === "aer" ? `AER ${aerOf(s, 0).toFixed(2)}`
+      : $("sort").value === "disagreement" ? `Δ ${s.disagreement === null ? "n/a" : s.disagreement.toFixed(2)}`
+      : $("sort").value === "score" ? `${s.runs[0][0].score.toFixed(2)}` : "";
+    const li = el("li", { "data-index": i, title: s.source }, el("b", {}, `${i}`), el("small", {}, badge), ` ${s.source}`);
     if (i === state.s) li.className = "current";
     li.onclick = () => show(i);
     items.push(li);
@@ -96,7 +96,7 @@ async function show(s, options = {}) {
   state.s = Math.max(0, Math.min(DATA.sentences.length - 1, s));
   if (!options.keepHyp) state.hyp = 0;
   const sentence = DATA.sentences[state.s];
-  const header = el("div", {}, el("h2", {}, `Sentence ${state.s + 1} of ${DATA.sentences.length}`),
+  const header = el("div", {}, el("h2", {}, `Sentence ${state.s} (of 0–${DATA.sentences.length - 1}, numbered as nmt align numbers them)`),
     el("p", { class: "source" }, sentence.source));
   const levels = el("div", { class: "controls" }, "level ");
   for (const level of ["word", "subword"]) {
