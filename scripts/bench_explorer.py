@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -49,7 +50,7 @@ def parse_args(argv=None):
     p.add_argument("--sentences", type=int, default=1000)
     p.add_argument("--long-pieces", type=int, default=500)
     p.add_argument("--opens", type=int, default=3)
-    p.add_argument("--switches", type=int, default=50)
+    p.add_argument("--switches", type=int, default=100)
     p.add_argument("--chromium", default="/usr/bin/chromium")
     p.add_argument("--name", default="explorer_scale")
     p.add_argument("--out", type=Path, default=ROOT / "results")
@@ -130,6 +131,7 @@ def measure(path: Path, opens: int, switches: int, chromium: str) -> dict:
             refused.append(r.request.url)
             r.abort()
 
+    load_before = [round(x, 2) for x in os.getloadavg()]  # others' work on the machine slows the browser
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium)
         open_ms = []
@@ -151,7 +153,8 @@ def measure(path: Path, opens: int, switches: int, chromium: str) -> dict:
     return {"open_ms": [round(x, 1) for x in open_ms], "open_ms_median": round(statistics.median(open_ms), 1),
             "switch_ms_median": round(statistics.median(switch_ms), 1), "switch_ms_max": round(max(switch_ms), 1),
             "switch_ms_p95": round(sorted(switch_ms)[int(0.95 * (len(switch_ms) - 1))], 1), "switches": len(switch_ms),
-            "network_requests_refused": len(refused)}
+            "network_requests_refused": len(refused), "switch_ms_all": [round(x, 1) for x in switch_ms],
+            "load_average_1_5_15min": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]}}
 
 
 def main(argv=None) -> None:
@@ -195,8 +198,10 @@ def main(argv=None) -> None:
                                   "vocab_size": config.tokenizer.vocab_size},
               "data": benchinfo.shown_path(args.data), "long_source_pieces": pieces, "budget": BUDGET, "runs": runs}
     r = runs["sentences"]
-    result["within_budget"] = (r["open_ms_median"] <= BUDGET["open_ms"] and r["switch_ms_max"] <= BUDGET["switch_ms"]
-                               and r["megabytes"] <= BUDGET["file_mb"])
+    result["within_budget"] = {"open (median)": r["open_ms_median"] <= BUDGET["open_ms"],
+                               "switch (95th percentile)": r["switch_ms_p95"] <= BUDGET["switch_ms"],
+                               "switch (every one)": r["switch_ms_max"] <= BUDGET["switch_ms"],
+                               "file": r["megabytes"] <= BUDGET["file_mb"]}
     out = args.out / args.name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
@@ -222,8 +227,11 @@ def markdown(r: dict) -> str:
         f"{trained}; Multi30k test_2016_flickr ({r['data']}) force-aligned on its references. The long input has "
         f"{r['long_source_pieces']} source pieces. Every layer, head and mean view is stored (4 x 5 = 20 views).", "",
         *rows, "",
-        f"Budget: open <= {b['open_ms']} ms, switch <= {b['switch_ms']} ms, file <= {b['file_mb']} MB for the "
-        f"1,000 sentences: {'met' if r['within_budget'] else 'NOT met'}.", ""])
+        f"Budget for the 1,000 sentences: open <= {b['open_ms']} ms, switch <= {b['switch_ms']} ms, file <= "
+        f"{b['file_mb']} MB: " + "; ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in r["within_budget"].items()) + ".", "",
+        "Load average (1, 5, 15 min) of the machine around the measurements, which other work shared: " +
+        "; ".join(f"{name} {x['load_average_1_5_15min']['before']} before, {x['load_average_1_5_15min']['after']} after"
+                  for name, x in r["runs"].items()) + ". Every switch time is in the JSON report.", ""])
 
 
 def benchinfo_header(r: dict) -> str:

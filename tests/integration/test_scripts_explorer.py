@@ -47,4 +47,5 @@ def test_bench_explorer_smoke(tmp_path):
         assert len(run["open_ms"]) == 2 and min(run["open_ms"]) <= run["open_ms_median"] <= max(run["open_ms"])
         assert 0 < run["switch_ms_median"] <= run["switch_ms_p95"] <= run["switch_ms_max"]
         assert run["network_requests_refused"] == 0
+        assert max(run["switch_ms_all"]) == run["switch_ms_max"] and len(run["switch_ms_all"]) == run["switches"]
     assert f"{runs['sentences']['megabytes']} MB" in markdown
