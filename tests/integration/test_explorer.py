@@ -279,3 +279,24 @@ def test_demo_writes_the_explorer_of_its_test_translations(browser, corpus):
     assert page.page.evaluate("explorer.data.sentences.length") == len(TEST)
     assert page.page.text_content("#panel-0 .nbest li").endswith(hyps[4].text)
     page.close()
+
+
+def test_empty_and_odd_lines(browser, corpus):
+    """An empty line, markup and characters the tokenizer normalises are shown as text, without errors."""
+    from nmt import explorer
+    from nmt.config import Config
+    from nmt.model_dir import CONFIG
+    from nmt.translator import Translator
+
+    sources = ["", "</script><b>x</b> ﬁne ² the dog"]
+    translator = Translator.load(corpus / "lstm")
+    hyps = translator.translate(sources, beam_size=2, return_attention=True)
+    path = corpus / "odd.html"
+    described = explorer.describe(translator, Config.load(corpus / "lstm" / CONFIG), "lstm")
+    explorer.write(path, explorer.collect(sources, [(described, hyps)]))
+    for i, source in enumerate(sources):
+        page = Page(browser, path, f"#s={i}&level=subword")
+        assert page.page.text_content("#sentence .source") == source
+        assert page.page.eval_on_selector("#matrix-0", "e => +e.dataset.cols") == len(hyps[i].source_tokens)
+        assert page.page.locator("#sentence b").count() == 0  # the markup stayed text
+        page.close()
