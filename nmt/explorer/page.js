@@ -6,7 +6,7 @@
 const DATA = JSON.parse(document.getElementById("data").textContent);
 const SCALE = DATA.scale;
 const $ = (id) => document.getElementById(id);
-const FONT = "13px system-ui, sans-serif";
+const FONT = "13px system-ui, sans-serif", LABEL_FONT = "11px system-ui, sans-serif";
 const state = { s: 0, hyp: 0, level: "word", views: DATA.models.map((m) => m.views.length - 1) };
 
 function el(tag, attrs = {}, ...children) {
@@ -173,10 +173,13 @@ function viewControls(m) {
 function heatmap(m, rows, cols, values) {
   const wrap = el("div", { class: "heatmap" });
   const measure = document.createElement("canvas").getContext("2d");
-  measure.font = FONT;
+  measure.font = LABEL_FONT;
   const room = Math.max(300, $("panels").clientWidth / DATA.models.length - 40);
-  const cell = Math.max(2, Math.min(26, Math.floor((room - 120) / Math.max(1, cols.length))));
-  const labels = cell >= 9;
+  // Cells fit the panel; up to 80 columns they stay big enough for labels (the panel scrolls), beyond
+  // that they shrink to an overview (hover names the words); the canvas stays under 16,000 px tall.
+  const fit = Math.floor((room - 120) / Math.max(1, cols.length));
+  const cell = Math.max(1, Math.min(26, Math.max(cols.length <= 80 ? 13 : 2, fit), Math.floor(16000 / Math.max(1, rows.length))));
+  const labels = cell >= 13;
   const width = (words) => (labels ? Math.min(160, Math.max(0, ...words.map((w) => measure.measureText(w).width)) + 8) : 4);
   const left = width(rows), top = width(cols);
   const W = left + cols.length * cell, H = top + rows.length * cell;
@@ -202,7 +205,7 @@ function heatmap(m, rows, cols, values) {
   ctx.imageSmoothingEnabled = false;
   if (values.length) ctx.drawImage(small, left, top, cols.length * cell, rows.length * cell);
   if (labels) {
-    ctx.font = FONT; ctx.fillStyle = "#222"; ctx.textBaseline = "middle"; ctx.textAlign = "right";
+    ctx.font = LABEL_FONT; ctx.fillStyle = "#222"; ctx.textBaseline = "middle"; ctx.textAlign = "right";
     rows.forEach((w, t) => ctx.fillText(w, left - 4, top + (t + 0.5) * cell, left - 6));
     cols.forEach((w, s) => {
       ctx.save(); ctx.translate(left + (s + 0.5) * cell, top - 4); ctx.rotate(-Math.PI / 2);
