@@ -75,6 +75,20 @@ def _train(config, path: Path, splits, progress):
     return trainer.run()
 
 
+def _explorer(path: Path, translator, sources, hyps) -> Path:
+    """The test translations in the attention explorer (as ``nmt explore`` writes it): no second model
+    pass, the beam search already returned each translation's attention."""
+    from nmt import explorer
+    from nmt.config import Config
+    from nmt.model_dir import CONFIG
+
+    config = Config.load(path / CONFIG)
+    data = explorer.collect(sources, [(explorer.describe(translator, config, path.name), hyps)],
+                            title=f"nmt demo: {config.model.attention} attention, test translations (beam 4)")
+    explorer.write(path / "explorer.html", data)
+    return path / "explorer.html"
+
+
 def _show(path: Path, test, start: float, reached: bool, max_minutes: float, max_words: int) -> None:
     """Translate the test split, print examples and scores, draw one heatmap and say what to try next."""
     from nmt import alignment_export as ax
@@ -101,6 +115,8 @@ def _show(path: Path, test, start: float, reached: bool, max_minutes: float, max
     a = ax.reduce_all([hyps[example]])[0]
     plot = plot_matrix(a.word, a.source_words, a.target_words, path / "attention.png")
     click.echo(f"Attention heatmap: {plot}")
+    page = _explorer(path, translator, sources, hyps)
+    click.echo(f"Attention explorer (open it in a browser): {page}")
     click.echo(f"Done in {clock(time.time() - start)}. Model directory: {path}")
     if not reached:
         click.echo(f"(The safety limit of {max_minutes:g} minutes stopped training early; rerun with a larger "

@@ -180,6 +180,8 @@ MISTAKES = [
     ("translate: an endless input", ["translate", "{d}/m", "-i", "/dev/zero", "-o", "{t}/out.txt"], "/dev/zero: line 1 contains a NUL byte"),
     ("translate: a model whose config.json is out of range", ["translate", "{d}/m_badconfig", "-i", "{d}/clean.txt"], "config.json: model.units must be an integer in [1, 65,536]"),
     ("align: batch size 0", ["align", "{d}/m", "-s", "{d}/clean.txt", "--batch-size", "0"], "--batch-size must be an integer in [1, 100,000]; got 0 (decode.batch_size)"),
+    ("explore: batch size 0", ["explore", "{d}/m", "-s", "{d}/clean.txt", "--batch-size", "0", "-o", "{t}/x.html"], "--batch-size must be an integer in [1, 100,000]; got 0 (decode.batch_size)"),
+    ("explore: more hypotheses than beams", ["explore", "{d}/m", "-s", "{d}/clean.txt", "--beam-size", "2", "--n-best", "3", "-o", "{t}/x.html"], "must be at most"),
     ("benchmark: a setting out of range", ["benchmark", "--set", "model.units=0", "--out", "{t}/bench"], "model.units must be an integer in [1, 65,536]; got 0"),
     ("classify: negative validation fraction", ["classify", "train", "--model-dir", "{t}/c", "--data", "{d}/clf.csv", "--valid-fraction", "-0.1"], "--valid-fraction must be a finite number in [0, 1)"),
     ("classify: into a folder that cannot be written", ["classify", "train", "--model-dir", "/sys/c", "--data", "{d}/clf.csv"], "is not a writable directory"),

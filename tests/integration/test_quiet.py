@@ -45,4 +45,4 @@ def test_help_of_every_command_answers_without_importing_tensorflow():
     # `nmt train --help` used to import TensorFlow (5 s) to list the registries' names.
     done = subprocess.run([sys.executable, "-c", HELP_WITHOUT_TENSORFLOW], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=120)
-    assert done.returncode == 0 and "checked 10" in done.stdout, done.stderr[-2000:]
+    assert done.returncode == 0 and "checked 11" in done.stdout, done.stderr[-2000:]

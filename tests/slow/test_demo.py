@@ -61,6 +61,9 @@ def test_demo_reaches_bleu_80_within_five_minutes_on_a_slow_machine(tmp_path):
     heatmap = tmp_path / "demo" / "attention.png"
     assert f"Attention heatmap: {heatmap}" in demo.stdout
     assert heatmap.read_bytes()[:4] == b"\x89PNG"
+    page = tmp_path / "demo" / "explorer.html"  # the explorer of its test translations
+    assert f"Attention explorer (open it in a browser): {page}" in demo.stdout
+    assert page.read_text(encoding="utf-8").count('"source":') >= 100
     # Output that reads well: no advice meant for other situations, a clock in m:ss, what to try next.
     assert "forgot to detokenize" not in demo.stdout + demo.stderr
     assert re.search(r"Done in \d+:\d\d\.", demo.stdout), report
