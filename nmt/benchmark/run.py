@@ -37,13 +37,14 @@ def load_data(data: dict) -> dict:
         return {name: [(p.src, p.tgt) for p in pairs] for name, pairs in splits().items()}
     out = {}
     for split in ("train", "valid", "test"):
+        if split == "train" and data.get("train_links"):  # the pairs and their links, cleaned together
+            from nmt.cli.common import read_pairs
+
+            kept = read_pairs(*data["train"], None, "train", links=data["train_links"])
+            out["train"], out["train_links"] = [(s, t) for s, t, _ in kept], [line for *_, line in kept]
+            continue
         pairs = read_parallel(*data[split])
         out[split] = pairs if split == "test" else clean_pairs(pairs, label=split)[0]
-    if data.get("train_links"):
-        from nmt.cli.common import read_pairs
-
-        kept = read_pairs(*data["train"], None, "train", links=data["train_links"])
-        out["train"], out["train_links"] = [(s, t) for s, t, _ in kept], [line for *_, line in kept]
     return out
 
 
