@@ -96,6 +96,7 @@ class TrainConfig(Checked):
     guided_weight: float = num(1.0, 0.0, 1e6)  # weight of the attention's cross-entropy against the links
     guided_layer: int = num(-1, -MAX_LAYERS, MAX_LAYERS - 1)  # the attention layer it supervises (-1: the last)
     guided_head: int = num(0, 0, 1023)  # and its head
+    guided_shift: bool = flag(False)  # supervise the step that reads each target piece (Shift-Att), not the one predicting it
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ the words its word links to; rows of unlinked target words and the final ``</s>`
 - :func:`piece_links` turns word links into piece coordinates once, when the corpus is encoded;
 - :func:`dense_targets` makes a batch's [B,T,S] target distribution from them, in the input pipeline;
 - :func:`guided_loss` is the term the trainer adds to the translation loss, for any family: every model
-  returns its attention from ``forward`` as [B,L,H,T,S] (row t: the step that predicts target piece t).
+  returns its attention from ``forward`` as [B,L,H,T,S] (row t: the step that predicts target piece t);
+  ``train.guided_shift`` supervises the step that reads piece t instead (Shift-Att, Chen et al. 2020).
 """
 
 from __future__ import annotations
@@ -68,9 +69,16 @@ def dense_targets(links: tf.Tensor, target_steps: tf.Tensor, source_steps: tf.Te
     return tf.math.divide_no_nan(ones, tf.reduce_sum(ones, -1, keepdims=True))  # [B,T,S]
 
 
-def guided_loss(weights: tf.Tensor, target: tf.Tensor, layer: int, head: int) -> tuple[tf.Tensor, tf.Tensor]:
+def guided_loss(weights: tf.Tensor, target: tf.Tensor, layer: int, head: int,
+                shift: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
     """(summed cross-entropy of the linked rows, number of linked rows) between ``target`` [B,T,S] and
-    the attention ``weights`` [B,L,H,T,S] of one layer and head."""
+    the attention ``weights`` [B,L,H,T,S] of one layer and head.
+
+    Row t of ``target`` belongs to target piece t. It supervises the attention row of the step that
+    predicts piece t (row t), or with ``shift`` the step that reads it as its input (row t + 1, Shift-Att:
+    that step has seen the word it aligns, so the head need not guess the next word to point at it)."""
+    if shift:  # the last target row (the </s> step's) never has links, so nothing is lost
+        target = tf.pad(target, [[0, 0], [1, 0], [0, 0]])[:, :-1]  # [B,T,S]
     attention = tf.cast(weights[:, layer, head], tf.float32)  # [B,T,S]
     tiny = tf.constant(np.finfo(np.float32).tiny, tf.float32)
     cross_entropy = -tf.reduce_sum(tf.math.xlogy(target, tf.maximum(attention, tiny)), -1)  # [B,T]

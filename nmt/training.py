@@ -226,7 +226,7 @@ class Trainer:
         logits, weights = self.model.forward(src, tgt_in, training=training)  # [B,T,V], [B,L,H,T,S]
         total, tokens = smoothed_loss(logits, tgt_out, tc.label_smoothing if training else 0.0)
         if guide is not None:
-            guided, _ = guided_loss(weights, guide, tc.guided_layer, tc.guided_head)
+            guided, _ = guided_loss(weights, guide, tc.guided_layer, tc.guided_head, tc.guided_shift)
             total = total + tf.cast(tc.guided_weight, total.dtype) * tf.cast(guided, total.dtype)
         return total, tokens
 

@@ -102,10 +102,11 @@ def main(argv=None):
     guide = _sym(everything, args.guide_with)  # (en i, fr j) for every training pair
     bleu, commands = {}, []
     guided = [m for m in args.guided.split(",") if m]
+    plain = [m for m in args.models.split(",") if m]
     for src, tgt in DIRECTIONS:
         links_file = work / "data" / f"train.{src}-{tgt}.{args.guide_with}.links"  # source word first
         links_file.write_text("".join(format_pharaoh(sorted(x if src == "en" else sym.transpose(x))) + "\n" for x in guide))
-        for models, suffix, extra in ((args.models, "", []), (",".join(guided), "_guided", ["--train-links", links_file])):
+        for models, suffix, extra in ((",".join(plain), "", []), (",".join(guided), "_guided", ["--train-links", links_file])):
             if not models:
                 continue
             shown = benchinfo.shown_path  # the command runs from the repository root, and reads as it ran
@@ -125,16 +126,17 @@ def main(argv=None):
             for m in made["models"]:
                 m["name"] += "+guided" if suffix else ""
             bleu.setdefault(f"{src}-{tgt}", {"models": []})["models"] += made["models"]
-    systems = [(m, "", m) for m in args.models.split(",")] + [(f"{m}+guided", "_guided", m) for m in guided]
+    systems = [(m, "", m) for m in plain] + [(f"{m}+guided", "_guided", m) for m in guided]
     forced = model_alignments(systems, work, test, score, bleu)
     plots = draw(forced, test, gold, [int(n) for n in args.plot.split(",") if n], out, args.name)
     for (model, extraction, layer, head), per_direction in forced["links"].items():
-        setting = _guided_setting(rows, model)
+        setting = forced["guided"].get(model)
         if (layer, head) == ("mean", "mean") or (setting and (layer, head) == (setting["layer"], setting["head"])):
             tag = "" if (layer, head) == ("mean", "mean") else f".layer{layer}.head{head}"
             write_links(links_dir / f"{model}{tag}.{SLUG[extraction]}.grow-diag.wa", _sym(per_direction, "grow-diag"))
     report = {**header, "benchmark_commands": commands, "budget": {"steps": args.steps, "minutes_cap": args.minutes},
-              "guided": {"models": guided, "links": f"eflomal {args.guide_with} on the training text"},
+              "guided": {"models": guided, "links": f"eflomal {args.guide_with} on the training text",
+                         **({"settings": forced["guided"]} if forced["guided"] else {})},
               "data": data["summary"], "test_sentences": len(gold),
               "gold_links": {"sure": sum(len(g.sure) for g in gold), "possible": sum(len(g.possible) for g in gold)},
               "eflomal": {"version": _version("eflomal"), "train_seconds": round(eflomal_seconds, 1)},
@@ -158,7 +160,7 @@ def markdown(report: dict, name: str) -> str:
     for system, extraction in systems:
         fixed = {"direction": "en-fr", "layer": "-" if system == "eflomal" else "mean", "head": "-" if system == "eflomal" else "mean"}
         label_fixed = "fixed: en->fr alone, layer and head mean"
-        guided_head = _guided_setting(rows, system)
+        guided_head = _guided_setting(rows, system, report)
         if guided_head:
             fixed, label_fixed = {"direction": "en-fr", **guided_head}, "fixed: en->fr alone, the guided head"
         for label, kw in (("best on the gold", {}), (label_fixed, fixed)):
@@ -189,13 +191,16 @@ def markdown(report: dict, name: str) -> str:
         pass
     try:
         for system in sorted({r["system"] for r in rows if r["system"].endswith("+guided")}):
-            plain, head = system.removesuffix("+guided"), _guided_setting(rows, system)
-            alone = best(system=system, extraction="predicting step", direction="en-fr", **head)
-            symmetrised = min((r for r in rows if r["system"] == system and r["extraction"] == "predicting step"
+            plain, head = system.removesuffix("+guided"), _guided_setting(rows, system, report)
+            trained = report["guided"].get("settings", {}).get(system, {}).get("extraction", "predicting step")
+            alone = best(system=system, extraction=trained, direction="en-fr", **head)
+            symmetrised = min((r for r in rows if r["system"] == system and r["extraction"] == trained
                                and r["direction"] not in ("en-fr", "fr-en")), key=lambda r: r["aer"])
-            gains.append(f"- {system} (eflomal's links of the training text), its guided head en->fr alone: "
-                         f"{100 * alone['aer']:.1f}, against {plain}'s layer and head mean "
-                         f"{100 * best(system=plain, extraction='predicting step', direction='en-fr', layer='mean', head='mean')['aer']:.1f}; "
+            unguided = [r for r in rows if r["system"] == plain and r["extraction"] == "predicting step"
+                        and (r["direction"], r["layer"], r["head"]) == ("en-fr", "mean", "mean")]
+            versus = f", against {plain}'s layer and head mean {100 * unguided[0]['aer']:.1f}" if unguided else ""
+            gains.append(f"- {system} (eflomal's links of the training text), its guided head"
+                         f"{' (Shift-Att)' if trained == 'Shift-Att' else ''} en->fr alone: {100 * alone['aer']:.1f}{versus}; "
                          f"symmetrised ({symmetrised['direction']}, layer {symmetrised['layer']}): {100 * symmetrised['aer']:.1f}.")
     except ValueError:  # a run without one of the systems
         pass
@@ -222,10 +227,14 @@ def markdown(report: dict, name: str) -> str:
         "|---|---|---|---|---|---|---|---|", *full, ""])
 
 
-def _guided_setting(rows: list, system: str) -> dict:
-    """The layer and head a guided system trained (the last layer's head 0; 'mean' for one head), or {}."""
+def _guided_setting(rows: list, system: str, report: dict | None = None) -> dict:
+    """The layer and head a guided system trained, or {}: as its configuration recorded it in the report,
+    else (reports before ``guided.settings``) the last layer's head 0, 'mean' for one head."""
     if not system.endswith("+guided"):
         return {}
+    recorded = ((report or {}).get("guided") or {}).get("settings", {}).get(system)
+    if recorded:
+        return {"layer": recorded["layer"], "head": recorded["head"]}
     layers = [r["layer"] for r in rows if r["system"] == system and isinstance(r["layer"], int)]
     heads = [r["head"] for r in rows if r["system"] == system and isinstance(r["head"], int)]
     return {"layer": max(layers) if layers else "mean", "head": 0 if heads else "mean"}
@@ -279,11 +288,18 @@ def model_alignments(systems, work: Path, test: dict, score, bleu) -> dict:
 
     links: dict = {}
     examples: dict = {}
+    guided: dict = {}  # guided system -> the layer, head and extraction its configuration trained
     for src, tgt in DIRECTIONS:
         sources, targets = [s.lower() for s in test[src]], [s.lower() for s in test[tgt]]
         for model, suffix, folder in systems:
             translator = Translator.load(work / f"{src}{tgt}{suffix}" / folder)
             layers, heads = translator.model.attention_layers, translator.model.attention_heads
+            trained = None
+            if model.endswith("+guided"):
+                tc = json.loads((work / f"{src}{tgt}{suffix}" / folder / "config.json").read_text())["train"]
+                how = "Shift-Att" if tc.get("guided_shift") else "predicting step"
+                trained = (tc["guided_layer"] % layers, tc["guided_head"]) if heads > 1 else ("mean", "mean")
+                guided[model] = {"layer": trained[0], "head": trained[1], "extraction": how}
             settings = [("mean", "mean")] + [(layer, "mean") for layer in range(layers) if layers > 1]
             settings += [(layer, head) for layer in range(layers) for head in range(heads) if heads > 1]
             for extraction, shift in (("predicting step", False), ("Shift-Att", True)):
@@ -292,15 +308,14 @@ def model_alignments(systems, work: Path, test: dict, score, bleu) -> dict:
                     aligned = ax.reduce_all(forced, layer, head)
                     found = [a.links if src == "en" else sorted(sym.transpose(a.links)) for a in aligned]  # (en i, fr j)
                     score(model, f"{src}-{tgt}", extraction, layer, head, found)
-                    guided_head = model.endswith("+guided") and (layer, head) in ((layers - 1, 0), ("mean", "mean"))
-                    if head == "mean" or guided_head:  # symmetrised below
+                    if head == "mean" or (layer, head) == trained:  # symmetrised below
                         links.setdefault((model, extraction, layer, head), {})[f"{src}-{tgt}"] = found
-                    shown = (layers - 1, 0) if model.endswith("+guided") and heads > 1 else ("mean", "mean")
+                    shown = trained or ("mean", "mean")
                     if (layer, head) == shown and src == "en":  # drawn: the guided head, else the mean
                         examples[(model, extraction)] = aligned
     for (model, extraction, layer, head), per_direction in links.items():
         symmetrised_all(score, model, extraction, layer, head, per_direction)
-    return {"links": links, "examples": examples}
+    return {"links": links, "examples": examples, "guided": guided}
 
 
 def symmetrised_all(score, system, extraction, layer, head, per_direction, seconds=None):

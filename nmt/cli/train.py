@@ -75,6 +75,9 @@ MECHANISMS = ("none", "additive", "concat", "dot", "general", "scaled-dot", "mul
 @click.option("--guided-weight", type=float, help="Guided alignment: weight of the head's loss against --train-links. [default: 1]")
 @click.option("--guided-layer", type=int, help="Guided alignment: the attention layer it trains (-1: the last). [default: -1]")
 @click.option("--guided-head", type=int, help="Guided alignment: the head of that layer. [default: 0]")
+@click.option("--guided-shift/--guided-predict", default=None,
+              help="Guided alignment: supervise the step that reads each target word (Shift-Att) instead of the step "
+                   "that predicts it; align it with `nmt align --shift-att`. [default: --guided-predict]")
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--beam-size", type=int, help="Default beam size saved for translation.")
 @click.option("--resume", is_flag=True, help="Continue the training in --model-dir from its last checkpoint, with its saved configuration and data (only --steps, --epochs, --time-budget, --target-bleu and --patience may change).")
@@ -87,7 +90,7 @@ def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, va
           ffn_dropout, vocab_size, tokenizer_type, joint_vocab, batch_tokens, max_tokens, optimizer, learning_rate,
           schedule, warmup_steps, adam_beta2, label_smoothing, clip_norm, max_steps, epochs, time_budget, eval_every,
           keep_checkpoints, patience, target_bleu, accumulate, mixed_precision, strategy, guided_weight, guided_layer,
-          guided_head, seed, beam_size, resume, plugin, progress):
+          guided_head, guided_shift, seed, beam_size, resume, plugin, progress):
     """Train a translation model.
 
     Without corpus files, trains on the embedded synthetic English->Synthdeutsch corpus.
@@ -132,7 +135,7 @@ def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, va
                              keep_checkpoints=keep_checkpoints, patience=patience, target_bleu=target_bleu,
                              accumulate=accumulate,
                              mixed_precision=mixed_precision, guided_weight=guided_weight, guided_layer=guided_layer,
-                             guided_head=guided_head, seed=seed)
+                             guided_head=guided_head, guided_shift=guided_shift, seed=seed)
     config = override(config, "decode", beam_size=beam_size)
     if plugin:  # recorded, so that every later command imports them before it builds the model
         recorded = [m for m in config.model.plugins.split(",") if m]
