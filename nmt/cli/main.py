@@ -8,6 +8,7 @@ internal errors (bugs) one line and exit 1; Ctrl-C exits 130; nothing prints a t
 from __future__ import annotations
 
 import errno
+import importlib
 import logging
 import os
 import sys
@@ -20,40 +21,29 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is impor
 class LazyGroup(click.Group):
     """Imports each command's module only when it runs, so ``nmt --help`` is instant."""
 
-    command_help = {
-        "train": "Train a translation model (LSTM with pluggable attention, or Transformer).",
-        "translate": "Translate text with a trained model directory.",
-        "evaluate": "Score translations with sacreBLEU (BLEU and chrF, with signatures).",
-        "align": "Word alignments from attention: links, soft matrices, heatmaps, AER.",
-        "explore": "Write one offline HTML page to click through a model's attention.",
-        "data": "Get corpora: real ones with checksums, or the embedded synthetic corpus.",
-        "demo": "Train a small model on the embedded corpus, translate, print test BLEU.",
-        "benchmark": "Train several models on the same data, tokenizer and budget; write a report.",
-        "classify": "Text classification (AG News, your CSV/TSV) over the translation encoders.",
-        "export": "Export a model directory as a SavedModel that takes raw strings.",
-        "average": "Average the last N checkpoints of a training into a new model directory.",
+    # The one command table: name -> (module:attribute of its click command, one line for `nmt --help`).
+    # A new command is a module under nmt/cli/ and one line here.
+    commands_table = {
+        "train": ("nmt.cli.train:train", "Train a translation model (LSTM with pluggable attention, or Transformer)."),
+        "translate": ("nmt.cli.translate:translate", "Translate text with a trained model directory."),
+        "evaluate": ("nmt.cli.evaluate:evaluate", "Score translations with sacreBLEU (BLEU and chrF, with signatures)."),
+        "align": ("nmt.cli.align:align", "Word alignments from attention: links, soft matrices, heatmaps, AER."),
+        "explore": ("nmt.cli.explore:explore", "Write one offline HTML page to click through a model's attention."),
+        "data": ("nmt.cli.data:data", "Get corpora: real ones with checksums, or the embedded synthetic corpus."),
+        "demo": ("nmt.cli.demo:demo", "Train a small model on the embedded corpus, translate, print test BLEU."),
+        "benchmark": ("nmt.cli.benchmark:benchmark",
+                      "Train several models on the same data, tokenizer and budget; write a report."),
+        "classify": ("nmt.cli.classify:classify", "Text classification (AG News, your CSV/TSV) over the translation encoders."),
+        "export": ("nmt.cli.export:export", "Export a model directory as a SavedModel that takes raw strings."),
+        "average": ("nmt.cli.average:average", "Average the last N checkpoints of a training into a new model directory."),
     }
 
     def format_commands(self, ctx, formatter):
         with formatter.section("Commands"):
-            formatter.write_dl([(name, self.command_help[name]) for name in self.list_commands(ctx)])
-
-    commands_by_module = {
-        "train": "nmt.cli.train:train",
-        "translate": "nmt.cli.translate:translate",
-        "evaluate": "nmt.cli.evaluate:evaluate",
-        "align": "nmt.cli.align:align",
-        "explore": "nmt.cli.explore:explore",
-        "data": "nmt.cli.data:data",
-        "demo": "nmt.cli.demo:demo",
-        "benchmark": "nmt.cli.benchmark:benchmark",
-        "classify": "nmt.cli.classify:classify",
-        "export": "nmt.cli.export:export",
-        "average": "nmt.cli.average:average",
-    }
+            formatter.write_dl([(name, self.commands_table[name][1]) for name in self.list_commands(ctx)])
 
     def list_commands(self, ctx):
-        return sorted(self.commands_by_module)
+        return sorted(self.commands_table)
 
     def resolve_command(self, ctx, args):
         # `nmt CMD --help` only prints: it imports no TensorFlow (command modules import it lazily).
@@ -61,12 +51,11 @@ class LazyGroup(click.Group):
         return super().resolve_command(ctx, args)
 
     def get_command(self, ctx, name):
-        target = self.commands_by_module.get(name)
-        if target is None:
+        if name not in self.commands_table:
             return None
         _quiet_tensorflow(ctx)  # before the command's module can import it
-        module, attr = target.split(":")
-        return getattr(__import__(module, fromlist=[attr]), attr)
+        module, attr = self.commands_table[name][0].split(":")
+        return getattr(importlib.import_module(module), attr)
 
 
 def _quiet_tensorflow(ctx) -> None:

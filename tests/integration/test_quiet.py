@@ -30,14 +30,15 @@ def run(args):
         assert e.code == 0, args
     assert "tensorflow" not in sys.modules, f"nmt {' '.join(args)} --help imported TensorFlow"
 
-for name in sorted(LazyGroup.commands_by_module):
+for name in sorted(LazyGroup.commands_table):
     run([name])
     ctx = click.Context(cli, info_name="nmt")
     ctx.meta["nmt.help_only"] = True
     command = cli.get_command(ctx, name)
+    assert isinstance(command, click.Command) and command.name == name, (name, command)  # the table names it
     for sub in sorted(getattr(command, "commands", {})):
         run([name, sub])
-print("checked", len(LazyGroup.commands_by_module))
+print("checked", len(LazyGroup.commands_table))
 """
 
 
