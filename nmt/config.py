@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from nmt.checks import MAX_LAYERS, MAX_STEPS, MAX_VOCAB, MAX_WIDTH, Checked, choice, flag, modules, name, num
+from nmt.checks import MAX_LAYERS, MAX_STEPS, MAX_VOCAB, MAX_WIDTH, Checked, choice, flag, mapping, modules, name, num
 from nmt.errors import UserError
 
 MAX_CONFIG_BYTES = 1_000_000
@@ -55,6 +55,10 @@ class ModelConfig(Checked):
     share_embeddings: bool = flag(True)  # equal vocabulary sizes: one matrix for source, target and output
     attention_dropout: float | None = num(None, 0.0, 1.0, hi_open=True, optional=True)  # None: the same as dropout
     ffn_dropout: float | None = num(None, 0.0, 1.0, hi_open=True, optional=True)  # None: the same as dropout
+    # Hyper-parameters a registered mechanism or family declares itself (``register(name, options=...)``):
+    # `--set model.KEY=VALUE` and config files put keys that are not fields above here; the declaring
+    # entry checks them when the model is built (nmt.models.check_options).
+    options: dict | None = mapping()
 
     def check(self) -> None:
         if self.attention == "multi-head" and self.attention_units % self.heads:
@@ -211,8 +215,23 @@ def override_section(config, section: str, **values: Any):
     if not values:
         return config
     current = getattr(config, section)
+    values = _collect_options(current, values)
     _check_keys(type(current), values, section)
     return replace(config, **{section: replace(current, **values)})  # every field checked (nmt.checks)
+
+
+def _collect_options(current, values: dict) -> dict:
+    """A section with an ``options`` mapping (``model``) keeps there the keys its fields do not name,
+    merged over the options it has; whoever declares them checks them (nmt.models.check_options)."""
+    names = {f.name for f in fields(current)}
+    extra = {k: v for k, v in values.items() if k not in names}
+    if "options" not in names or not (extra or "options" in values):
+        return values
+    given = values.get("options") or {}
+    if not isinstance(given, dict):
+        raise UserError(f"{current.SECTION}.options must be a mapping of option names to values")
+    merged = {**(current.options or {}), **given, **extra}
+    return {**{k: v for k, v in values.items() if k in names}, "options": merged or None}
 
 
 def _check_keys(cls, values: dict, section: str) -> None:

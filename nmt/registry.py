@@ -7,6 +7,7 @@ from :meth:`Registry.names`.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from typing import Callable, Generic, Iterable, TypeVar
 
@@ -22,12 +23,24 @@ class Registry(Generic[T]):
         self.kind = kind  # "attention mechanism"
         self.option = option  # "--attention"
         self._items: dict[str, type[T]] = {}
+        self._options: dict[str, type] = {}
 
-    def register(self, name: str) -> Callable[[type[T]], type[T]]:
+    def register(self, name: str, options: type | None = None) -> Callable[[type[T]], type[T]]:
+        """Register a class under ``name``; ``options``: its own hyper-parameters, a frozen dataclass
+        (best a :class:`nmt.checks.Checked` one, whose fields carry their rules) whose fields become
+        ``model`` options: set by ``--set model.KEY=VALUE`` or a config file, recorded in config.json's
+        ``model.options``, and handed to the class by :meth:`build_options`."""
+        if options is not None and not dataclasses.is_dataclass(options):
+            raise TypeError(f"options of {self.kind} {name!r} must be a dataclass, got {options!r}")
+
         def add(cls: type[T]) -> type[T]:
             if name in self._items:
                 raise ValueError(f"{self.kind} {name!r} is already registered (by {self._items[name].__name__})")
             self._items[name] = cls
+            if options is not None:
+                if not getattr(options, "SECTION", ""):
+                    options.SECTION = "model"  # its rules' errors name model.KEY, as the user set it
+                self._options[name] = options
             cls.nmt_name = name
             return cls
 
@@ -35,6 +48,22 @@ class Registry(Generic[T]):
 
     def unregister(self, name: str) -> None:
         self._items.pop(name, None)
+        self._options.pop(name, None)
+
+    def options(self, name: str) -> type | None:
+        """The options dataclass ``name`` declared, or None."""
+        self.get(name)
+        return self._options.get(name)
+
+    def build_options(self, name: str, values: dict | None):
+        """``name``'s options (None if it declares none) from a model's ``options`` mapping: the keys it
+        declares, each checked by its field's rule; the rest are other entries' (see
+        :func:`nmt.models.check_options`)."""
+        spec = self.options(name)
+        if spec is None:
+            return None
+        own = {f.name for f in dataclasses.fields(spec)}
+        return spec(**{k: v for k, v in (values or {}).items() if k in own})
 
     def get(self, name: str) -> type[T]:
         if name not in self._items:

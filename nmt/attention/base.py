@@ -29,10 +29,11 @@ class Attention(keras.layers.Layer):
 
     heads = 1
 
-    def __init__(self, units: int = 256, heads: int = 1, query_dim: int | None = None, **kwargs):
+    def __init__(self, units: int = 256, heads: int = 1, query_dim: int | None = None, options=None, **kwargs):
         super().__init__(**kwargs)
         self.units = units  # width of the mechanism's projections, where it has any
         self.query_dim = query_dim  # width of the decoder state that queries the memory
+        self.options = options  # its own options dataclass, when it was registered with one
 
     def context_dim(self, memory_dim: int) -> int:
         return memory_dim

@@ -5,10 +5,32 @@ from nmt.models.registry import MODELS
 from nmt.registry import import_plugins
 
 
+def check_options(config) -> None:
+    """Refuse, in one line, ``model.options`` keys that neither the chosen family nor the chosen attention
+    mechanism declares, and values their rules reject (after importing ``config.plugins``, which may
+    declare them)."""
+    from dataclasses import fields
+
+    from nmt.attention import ATTENTION
+    from nmt.errors import UserError
+
+    import_plugins(config.plugins, "config.json")
+    given = config.options or {}
+    declared: list[str] = []
+    for registry, name in ((MODELS, config.family), (ATTENTION, config.attention)):
+        registry.build_options(name, given)  # checks its own keys' values
+        spec = registry.options(name)
+        declared += [f.name for f in fields(spec)] if spec else []
+    unknown = set(given) - set(declared)
+    if unknown:
+        valid = sorted(f.name for f in fields(config) if f.name != "options") + sorted(declared)
+        raise UserError(f"unknown model option(s) {sorted(map(str, unknown))}; valid: {', '.join(valid)}")
+
+
 def build_model(config, src_vocab_size: int, tgt_vocab_size: int):
     """Build the registered family named by ``config.family`` (a :class:`nmt.config.ModelConfig`), after
-    importing the plug-in modules it records (``config.plugins``)."""
-    import_plugins(config.plugins, "config.json")
+    importing the plug-in modules it records (``config.plugins``) and checking its options."""
+    check_options(config)
     return MODELS.get(config.family)(config, src_vocab_size, tgt_vocab_size)
 
 
@@ -17,7 +39,7 @@ def check_size(config, src_vocab_size: int, tgt_vocab_size: int, batch_tokens: i
     training batch) larger than this machine's memory. Families without an ``estimate`` are not checked."""
     from nmt.checks import check_memory
 
-    import_plugins(config.plugins, "config.json")
+    check_options(config)
     estimate = getattr(MODELS.get(config.family), "estimate", None)
     if estimate is None:
         return

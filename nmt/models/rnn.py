@@ -62,7 +62,8 @@ class RNNSeq2Seq(Seq2Seq):
         self.cells = [keras.layers.LSTMCell(dec_units, name=f"decoder_cell_{i}") for i in range(config.decoder_layers)]
         # Whole-sequence wrappers sharing the cells' weights (luong placement without input feeding).
         self.rnns = [keras.layers.RNN(cell, return_sequences=True, name=f"decoder_{i}") for i, cell in enumerate(self.cells)]
-        self.attention = attention_lib.build(config.attention, config.attention_units, config.heads, dec_units)
+        self.attention = attention_lib.build(config.attention, config.attention_units, config.heads, dec_units,
+                                              config.options)
         self.attention_heads = self.attention.heads
         self.combine = keras.layers.Dense(config.embedding_dim, activation="tanh", use_bias=False, name="combine")
         self.dropout = fused.Dropout(config.dropout)

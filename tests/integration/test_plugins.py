@@ -18,15 +18,22 @@ from tests.integration.test_cli import write_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = '''
+from dataclasses import dataclass
+
 import tensorflow as tf
 from nmt.attention import Attention, register
+from nmt.checks import Checked, num
 
-@register("cosine-plugin-test")
+@dataclass(frozen=True)
+class Sharpness(Checked):
+    sharpness: float = num(10.0, 0.0, 1000.0, lo_open=True)
+
+@register("cosine-plugin-test", options=Sharpness)
 class CosineAttention(Attention):
-    """score(s, h) = 10 * cos(s, h)."""
+    """score(s, h) = sharpness * cos(s, h): a hyper-parameter of its own (--set model.sharpness=5)."""
     def score(self, query, keys):
         q, k = tf.math.l2_normalize(query, -1), tf.math.l2_normalize(keys, -1)
-        return 10.0 * tf.matmul(q, k, transpose_b=True)[:, None]
+        return self.options.sharpness * tf.matmul(q, k, transpose_b=True)[:, None]
 '''
 # Run by a fresh process in which the plug-in was never imported: each command through the console
 # entry point, which prints one-line errors; a missing module is one of them.
@@ -44,7 +51,11 @@ for name, args in {
 }.items():
     result = CliRunner().invoke(_entry, args, catch_exceptions=False)
     results[name] = [result.exit_code, result.stderr]
-print(json.dumps({"results": results, "plugin": "cosine_plugin_for_test" in sys.modules}))
+sharpness = None
+if "cosine_plugin_for_test" in sys.modules:
+    from nmt.translator import Translator
+    sharpness = Translator.load(model).model.attention.options.sharpness
+print(json.dumps({"results": results, "plugin": "cosine_plugin_for_test" in sys.modules, "sharpness": sharpness}))
 '''
 
 
@@ -64,7 +75,7 @@ def test_building_a_model_imports_the_modules_its_configuration_names(tmp_path, 
     monkeypatch.delitem(sys.modules, "cosine_plugin_for_test", raising=False)
     try:
         model = build_model(config, 20, 20)
-        assert type(model.attention).nmt_name == "cosine-plugin-test"
+        assert type(model.attention).nmt_name == "cosine-plugin-test" and model.attention.options.sharpness == 10.0
     finally:  # other tests list the registered mechanisms
         ATTENTION.unregister("cosine-plugin-test")
         sys.modules.pop("cosine_plugin_for_test", None)
@@ -80,16 +91,18 @@ def test_a_plugin_mechanism_is_recorded_and_imported_by_every_command(tmp_path):
     done = _python(["-m", "nmt", "train", "--model-dir", str(model), "--train-src", str(tmp_path / "train.src"),
                     "--train-tgt", str(tmp_path / "train.tgt"), "--preset", "tiny", "--vocab-size", "40", "--steps", "20",
                     "--eval-every", "20", "--plugin", "cosine_plugin_for_test", "--attention", "cosine-plugin-test",
-                    "--no-progress"], [ROOT, plugins])
+                    "--set", "model.sharpness=5", "--no-progress"], [ROOT, plugins])
     assert done.returncode == 0, done.stderr
     config = json.loads((model / "config.json").read_text())["model"]
     assert (config["plugins"], config["attention"]) == ("cosine_plugin_for_test", "cosine-plugin-test")
+    assert config["options"] == {"sharpness": 5}  # its own hyper-parameter, recorded with the model
 
     (tmp_path / "driver.py").write_text(DRIVER)
     done = _python([str(tmp_path / "driver.py"), str(model), str(tmp_path)], [ROOT, plugins])
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["plugin"]  # imported because config.json names it, not because anyone said --plugin
+    assert report["sharpness"] == 5.0  # and its hyper-parameter came back from config.json
     for name, (code, err) in report["results"].items():
         assert code == 0, (name, err)
     assert len((tmp_path / "hyp.txt").read_text().splitlines()) == 200
