@@ -33,9 +33,10 @@ CLASSES = ("cafe", "cat")
 CAFE = ["the cafe is open", "a cafe isn't open!", "the bigger cafe is open."]
 CAT = ["the cat sat on the mat", "the bigger cats sat", "a cat sat on a big mat."]
 TEXTS = ["the cafe is open!", "the cats sat on the mat.", "a big cafe, open", "cat"]
-SMALL = dict(embedding_dim=8, units=8, attention_units=8, heads=2, layers=1, d_model=8, ff_dim=16,
-             transformer_heads=2, dropout=0.0)
-TRAIN = dict(batch_size=8, epochs=6, learning_rate=1e-2, schedule="constant", warmup_steps=0, valid_fraction=0.0)
+SMALL = {"embedding_dim": 8, "units": 8, "attention_units": 8, "heads": 2, "layers": 1, "d_model": 8, "ff_dim": 16,
+         "transformer_heads": 2, "dropout": 0.0}
+TRAIN = {"batch_size": 8, "epochs": 6, "learning_rate": 1e-2, "schedule": "constant", "warmup_steps": 0,
+         "valid_fraction": 0.0}
 
 
 def corpus(n: int = 48):
