@@ -51,7 +51,7 @@ def create(config: ClassifyConfig, texts, num_classes: int, init_from=None, pret
     fresh (a SentencePiece model trained on ``texts``). Seeds TensorFlow with ``train.seed`` first."""
     import keras
 
-    from nmt.models.classifier import CLASSIFIERS, build_classifier
+    from nmt.classification.classifiers import CLASSIFIERS, build_classifier
     from nmt.tokenization import Tokenizer, train_sentencepiece
 
     CLASSIFIERS.get(config.head.encoder)
@@ -79,7 +79,7 @@ def create(config: ClassifyConfig, texts, num_classes: int, init_from=None, pret
                                                   seed=config.train.seed))
     model = build_classifier(config, tokenizer.src_vocab_size, num_classes, seq2seq=seq2seq)
     if weights is not None:
-        from nmt.models.bert import load_safetensors_weights
+        from nmt.classification.bert import load_safetensors_weights
 
         load_safetensors_weights(model.bert, weights)
     return config, tokenizer, model
@@ -97,8 +97,8 @@ def is_classifier_dir(path) -> bool:
 
 def load(directory):
     """``(config, tokenizer, classes, model)`` of a directory made by ``nmt classify train``."""
+    from nmt.classification.classifiers import build_classifier
     from nmt.classification.pretrained import load_tokenizer
-    from nmt.models.classifier import build_classifier
 
     directory = Path(directory)
     if not directory.is_dir():
