@@ -33,7 +33,7 @@ def save(directory, config: ClassifyConfig, tokenizer, classes, model, history=(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = tokenizer.save(directory)
-    atomic_write_text(directory / CONFIG, json.dumps(config.to_dict(), indent=2) + "\n")
+    config.save(directory / CONFIG)
     atomic_write_text(directory / CLASSES, json.dumps(list(classes), ensure_ascii=False) + "\n")
     atomic_write_text(directory / HISTORY, "".join(json.dumps(r) + "\n" for r in history))
     tmp = directory / f".{WEIGHTS}.tmp.weights.h5"
