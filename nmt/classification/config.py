@@ -1,5 +1,5 @@
 """Configuration of text classifiers: the encoder (a translation family's, or the lesson's), the head,
-the tokenizer and training; presets, JSON round trip.
+the tokenizer and training, and presets (the JSON/YAML round trip comes from :class:`nmt.config.Sections`).
 
 The ``model`` section is :class:`nmt.config.ModelConfig`, so a classifier's encoder is configured
 exactly as a translation model's (and may be one: ``nmt classify train --init-from MODEL_DIR``).
