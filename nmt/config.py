@@ -10,7 +10,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from nmt.checks import MAX_LAYERS, MAX_STEPS, MAX_VOCAB, MAX_WIDTH, Checked, choice, flag, mapping, modules, name, num
 from nmt.errors import UserError
@@ -119,21 +119,25 @@ class DecodeConfig(Checked):
             raise UserError(f"decode.n_best ({self.n_best}) must be at most decode.beam_size ({self.beam_size})")
 
 
-@dataclass(frozen=True)
-class Config:
-    model: ModelConfig = field(default_factory=ModelConfig)
-    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    decode: DecodeConfig = field(default_factory=DecodeConfig)
+class Sections:
+    """What every task's configuration shares: it is a frozen dataclass whose fields are its sections
+    (:class:`nmt.checks.Checked` dataclasses), and this gives it the JSON/YAML round trip, one-section
+    overrides and partial config files. A new task's configuration declares only its sections (and
+    ``TASK``, the name its ``config.json`` records under ``"task"``; None: no such key)."""
+
+    TASK: ClassVar[str | None] = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        return data if self.TASK is None else {"task": self.TASK, **data}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str = "") -> "Config":
+    def from_dict(cls, data: dict[str, Any], where: str = "") -> Self:
+        if cls.TASK is not None:
+            data = {k: v for k, v in data.items() if k != "task"}
         return build_sections(cls, data, where)
 
-    def override(self, section: str, **values: Any) -> "Config":
+    def override(self, section: str, **values: Any) -> Self:
         """Return a copy with explicit values (None = keep) set in one section."""
         return override_section(self, section, **values)
 
@@ -143,12 +147,22 @@ class Config:
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
-    def load(cls, path: str | Path) -> "Config":
+    def load(cls, path: str | Path) -> Self:
         return cls.from_dict(read_mapping(path), str(path))
 
-    def merge_file(self, path: str | Path) -> "Config":
+    def merge_file(self, path: str | Path) -> Self:
         """Apply the sections of a (partial) JSON or YAML config file over this config."""
         return merge_sections(self, read_mapping(path), str(path))
+
+
+@dataclass(frozen=True)
+class Config(Sections):
+    """A translation model's configuration."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
 
 
 def _sections(config_cls) -> dict:

@@ -179,7 +179,7 @@ class ClassifierExport(tf.Module):
 def _trackables(tokenizer) -> list:
     """The tensorflow-text objects (and their lookup tables) behind one of our tokenizers."""
     parts = [getattr(tokenizer, name, None) for name in ("src", "tgt")]  # SentencePiece
-    bert = getattr(tokenizer, "bert", None)  # WordPiece: nmt.models.bert.BertTokenizer
+    bert = getattr(tokenizer, "bert", None)  # WordPiece: nmt.classification.bert.BertTokenizer
     if bert is not None:
         parts.append(bert.tokenizer)
     return [p for p in parts if isinstance(p, tf.Module)]

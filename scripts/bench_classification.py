@@ -111,7 +111,7 @@ def minilm_embeddings(texts):
     import numpy as np
     import tensorflow as tf
 
-    from nmt.models.bert import find_minilm, load_pretrained, mean_pool
+    from nmt.classification.bert import find_minilm, load_pretrained, mean_pool
     from nmt.pipeline import length_sorted_batches
 
     key = id(texts)

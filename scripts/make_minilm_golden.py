@@ -4,7 +4,7 @@
 Writes tests/data/minilm_golden.json: fixed English sentences, the input ids of HF's tokenizer
 (``AutoTokenizer``: the tokenizers-backed BertTokenizer) and the mean-pooled, not normalised,
 ``AutoModel`` (BertModel) embeddings, rounded to 7 significant digits, plus the SHA-256 of the
-weights and the library versions. tests/slow/test_bert_golden.py checks nmt.models.bert against it.
+weights and the library versions. tests/slow/test_bert_golden.py checks nmt.classification.bert against it.
 
 Runs in a separate virtualenv, never the dev one (PyTorch must not enter it):
 

@@ -1,5 +1,5 @@
 """Configuration of text classifiers: the encoder (a translation family's, or the lesson's), the head,
-the tokenizer and training; presets, JSON round trip.
+the tokenizer and training, and presets (the JSON/YAML round trip comes from :class:`nmt.config.Sections`).
 
 The ``model`` section is :class:`nmt.config.ModelConfig`, so a classifier's encoder is configured
 exactly as a translation model's (and may be one: ``nmt classify train --init-from MODEL_DIR``).
@@ -7,14 +7,10 @@ exactly as a translation model's (and may be one: ``nmt classify train --init-fr
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from nmt.checks import MAX_STEPS, MAX_WIDTH, Checked, choice, flag, mapping, name, num
-from nmt.config import ModelConfig, TokenizerConfig, build_sections, merge_sections, override_section, read_mapping
+from nmt.config import ModelConfig, Sections, TokenizerConfig
 from nmt.errors import UserError
 
 
@@ -50,32 +46,14 @@ class ClassifyTrainConfig(Checked):
 
 
 @dataclass(frozen=True)
-class ClassifyConfig:
+class ClassifyConfig(Sections):
+    """A text classifier's configuration; its ``config.json`` says ``"task": "classification"``."""
+
+    TASK = "classification"
     model: ModelConfig = field(default_factory=ModelConfig)
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     head: HeadConfig = field(default_factory=HeadConfig)
     train: ClassifyTrainConfig = field(default_factory=ClassifyTrainConfig)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"task": "classification", **dataclasses.asdict(self)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str = "") -> "ClassifyConfig":
-        return build_sections(cls, {k: v for k, v in data.items() if k != "task"}, where)
-
-    def override(self, section: str, **values: Any) -> "ClassifyConfig":
-        """A copy with explicit values (None = keep) set in one section."""
-        return override_section(self, section, **values)
-
-    def merge_file(self, path: str | Path) -> "ClassifyConfig":
-        return merge_sections(self, read_mapping(path), str(path))
-
-    def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: str | Path) -> "ClassifyConfig":
-        return cls.from_dict(read_mapping(path), str(path))
 
     def validate(self) -> None:
         """What a training run needs beyond valid fields: a limit."""

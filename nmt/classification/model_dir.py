@@ -33,7 +33,7 @@ def save(directory, config: ClassifyConfig, tokenizer, classes, model, history=(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = tokenizer.save(directory)
-    atomic_write_text(directory / CONFIG, json.dumps(config.to_dict(), indent=2) + "\n")
+    config.save(directory / CONFIG)
     atomic_write_text(directory / CLASSES, json.dumps(list(classes), ensure_ascii=False) + "\n")
     atomic_write_text(directory / HISTORY, "".join(json.dumps(r) + "\n" for r in history))
     tmp = directory / f".{WEIGHTS}.tmp.weights.h5"
@@ -51,7 +51,7 @@ def create(config: ClassifyConfig, texts, num_classes: int, init_from=None, pret
     fresh (a SentencePiece model trained on ``texts``). Seeds TensorFlow with ``train.seed`` first."""
     import keras
 
-    from nmt.models.classifier import CLASSIFIERS, build_classifier
+    from nmt.classification.classifiers import CLASSIFIERS, build_classifier
     from nmt.tokenization import Tokenizer, train_sentencepiece
 
     CLASSIFIERS.get(config.head.encoder)
@@ -79,7 +79,7 @@ def create(config: ClassifyConfig, texts, num_classes: int, init_from=None, pret
                                                   seed=config.train.seed))
     model = build_classifier(config, tokenizer.src_vocab_size, num_classes, seq2seq=seq2seq)
     if weights is not None:
-        from nmt.models.bert import load_safetensors_weights
+        from nmt.classification.bert import load_safetensors_weights
 
         load_safetensors_weights(model.bert, weights)
     return config, tokenizer, model
@@ -97,8 +97,8 @@ def is_classifier_dir(path) -> bool:
 
 def load(directory):
     """``(config, tokenizer, classes, model)`` of a directory made by ``nmt classify train``."""
+    from nmt.classification.classifiers import build_classifier
     from nmt.classification.pretrained import load_tokenizer
-    from nmt.models.classifier import build_classifier
 
     directory = Path(directory)
     if not directory.is_dir():

@@ -28,7 +28,7 @@ class WordPieceTokenizer:
     """A BERT WordPiece vocabulary behind the classification tokenizer interface."""
 
     def __init__(self, vocab_path, lower_case: bool = True, strip_accents: bool | None = None, max_length: int = 512):
-        from nmt.models.bert import BertTokenizer
+        from nmt.classification.bert import BertTokenizer
 
         self.vocab_path = Path(vocab_path)
         self.options = {"lower_case": lower_case, "strip_accents": strip_accents}
@@ -79,7 +79,7 @@ def load_tokenizer(directory):
 def pretrained_parts(model_dir=None):
     """(BERT architecture as a dict for ``head.bert``, tokenizer, weights path) of a HF model folder
     (default: the installed MiniLM-L6 package)."""
-    from nmt.models.bert import BertConfig, find_minilm
+    from nmt.classification.bert import BertConfig, find_minilm
 
     model_dir = Path(model_dir) if model_dir else find_minilm()
     if not (model_dir / "config.json").is_file() or not (model_dir / "model.safetensors").is_file():

@@ -1,4 +1,4 @@
-"""Training and inference of text classifiers (:mod:`nmt.models.classifier`) on raw strings.
+"""Training and inference of text classifiers (:mod:`nmt.classification.classifiers`) on raw strings.
 
 Texts are tokenized in-graph with the project's SentencePiece :class:`~nmt.tokenization.Tokenizer`
 (cut to ``head.max_length`` tokens), shuffled every epoch, batched by sentence count and padded
@@ -81,7 +81,7 @@ class ClassifierTrainer:
 
     def __init__(self, model, config, tokenizer, train: LabelledTexts, valid: LabelledTexts | None = None,
                  progress: bool = False, on_epoch=None):
-        from nmt.models.classifier import head_variables
+        from nmt.classification.classifiers import head_variables
 
         config.validate()
         self.model, self.config, self.tokenizer = model, config, tokenizer

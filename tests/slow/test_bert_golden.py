@@ -29,7 +29,7 @@ def golden():
 
 @pytest.fixture(scope="module")
 def minilm(golden):
-    from nmt.models.bert import find_minilm, load_pretrained
+    from nmt.classification.bert import find_minilm, load_pretrained
 
     model_dir = find_minilm()
     sha = hashlib.sha256((model_dir / "model.safetensors").read_bytes()).hexdigest()
@@ -46,7 +46,7 @@ def test_tokenizer_ids_equal_hugging_face(golden, minilm):
 
 
 def test_mean_pooled_embeddings_match_pytorch(golden, minilm):
-    from nmt.models.bert import mean_pool
+    from nmt.classification.bert import mean_pool
 
     encoder, tokenizer = minilm
     ids, mask = tokenizer(golden["sentences"])

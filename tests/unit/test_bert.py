@@ -1,4 +1,4 @@
-"""The Keras BERT port (nmt.models.bert) on a tiny random checkpoint in Hugging Face's format, written
+"""The Keras BERT port (nmt.classification.bert) on a tiny random checkpoint in Hugging Face's format, written
 here into tmp_path: every tensor lands in its Keras weight, the forward pass equals an independent
 NumPy BERT, padding changes nothing, bad checkpoints give one-line UserErrors, and the tokenizer
 normalises, adds [CLS]/[SEP], pads and truncates. The real MiniLM weights: tests/slow/test_bert_golden.py."""
@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 from nmt.errors import UserError
-from nmt.models.bert import BertConfig, BertEncoder, BertTokenizer, find_minilm, load_pretrained, load_safetensors_weights, mean_pool
+from nmt.classification.bert import BertConfig, BertEncoder, BertTokenizer, find_minilm, load_pretrained, load_safetensors_weights, mean_pool
 
 needs_safetensors = pytest.mark.skipif(importlib.util.find_spec("safetensors") is None,
                                        reason="safetensors is not installed (pip install 'safetensors>=0.4')")

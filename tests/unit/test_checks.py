@@ -67,6 +67,33 @@ def test_every_preset_is_valid():
         assert type(config).from_dict(config.to_dict()) == config
 
 
+@pytest.mark.parametrize("cls, task, section, option, value", [(Config, None, "decode", "beam_size", 7),
+                                                                 (ClassifyConfig, "classification", "head", "hidden", 7)])
+def test_every_task_configuration_loads_saves_and_overrides_alike(cls, task, section, option, value, tmp_path):
+    """Config and ClassifyConfig share one Sections base: the JSON written (``task`` first where the task
+    has a name), reading it back, partial files over a preset, one-section overrides and the errors."""
+    import json
+
+    config = cls().override(section, **{option: value})
+    config.save(tmp_path / "config.json")
+    written = (tmp_path / "config.json").read_text(encoding="utf-8")
+    sections = {f.name: {g.name: getattr(getattr(config, f.name), g.name) for g in fields(getattr(config, f.name))}
+                for f in fields(cls)}
+    assert written == json.dumps(sections if task is None else {"task": task, **sections}, indent=2) + "\n"
+    assert cls.load(tmp_path / "config.json") == config and cls.from_dict(json.loads(written)) == config
+    (tmp_path / "part.json").write_text(json.dumps({section: {option: value}}))
+    assert cls().merge_file(tmp_path / "part.json") == config
+    assert config.override(section, **{option: None}) is config  # None keeps
+    (tmp_path / "part.json").write_text(json.dumps({"nope": {}}))
+    with pytest.raises(UserError, match=rf"part.json: unknown config section\(s\) \['nope'\]; valid: {', '.join(sections)}$"):
+        cls().merge_file(tmp_path / "part.json")
+    with pytest.raises(UserError, match=rf"unknown {section} option\(s\) \['nope'\]"):
+        config.override(section, nope=1)
+    if task is None:  # a translation config has no task key to skip
+        with pytest.raises(UserError, match=r"unknown config section\(s\) \['task'\]"):
+            cls.from_dict({"task": "classification"})
+
+
 @settings(max_examples=600, deadline=None)
 @given(field=st.sampled_from(FIELDS), value=VALUES)
 def test_a_value_is_accepted_as_declared_or_refused_in_one_line_naming_the_field(field, value):

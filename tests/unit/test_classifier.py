@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from nmt.classification.classifiers import build_classifier, head_variables
 from nmt.classification.config import ClassifyConfig, classify_preset
 from nmt.config import ModelConfig
-from nmt.models.classifier import build_classifier, head_variables
 
 SMALL = ModelConfig(embedding_dim=16, units=16, attention_units=16, layers=1, d_model=16, ff_dim=32, transformer_heads=2,
                     dropout=0.0)
@@ -69,3 +69,32 @@ def test_lesson_model_as_it_was_and_with_the_padding_mask():
     b, _ = fixed(tf.pad(IDS, [[0, 0], [0, 5]]))
     np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
     np.testing.assert_allclose(wa.numpy()[1], [0.5, 0.5, 0, 0], atol=1e-6)
+
+
+def _nmt_imports(path):
+    """The ``nmt.*`` modules a source file imports, at any depth (function-level imports too)."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.update([node.module] + [f"{node.module}.{a.name}" for a in node.names])
+    return {n for n in names if n == "nmt" or n.startswith("nmt.")}
+
+
+def test_classification_sits_above_translation_and_below_the_commands():
+    """One home, one direction: only the commands and export import nmt.classification, and it
+    imports neither them nor anything that imports it back."""
+    from pathlib import Path
+
+    import nmt
+
+    root = Path(nmt.__file__).parent
+    users = {str(p.relative_to(root)) for p in root.rglob("*.py") if not p.is_relative_to(root / "classification")
+             and any(n.startswith("nmt.classification") for n in _nmt_imports(p))}
+    assert users and all(u.startswith("cli/") or u == "export.py" for u in users), sorted(users)
+    for path in (root / "classification").glob("*.py"):
+        upward = [n for n in _nmt_imports(path) if n.startswith(("nmt.cli", "nmt.export"))]
+        assert not upward, (path.name, upward)

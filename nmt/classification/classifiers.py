@@ -170,13 +170,13 @@ class LessonClassifier(Classifier):
 
 @CLASSIFIERS.register("bert")
 class BertClassifier(Classifier):
-    """A pretrained BERT-family encoder (:mod:`nmt.models.bert`; architecture in ``config.head.bert``)
+    """A pretrained BERT-family encoder (:mod:`nmt.classification.bert`; architecture in ``config.head.bert``)
     with the pooling head; ids are WordPiece ids, 0 = [PAD]."""
 
     def __init__(self, config, vocab_size: int, num_classes: int, seq2seq=None, **kwargs):
         super().__init__(**kwargs)
+        from nmt.classification.bert import BertConfig, BertEncoder
         from nmt.errors import UserError
-        from nmt.models.bert import BertConfig, BertEncoder
 
         if seq2seq is not None or not config.head.bert:
             raise UserError("--encoder bert takes a pretrained BERT-family encoder (--pretrained DIR or the MiniLM "
