@@ -133,9 +133,18 @@ class Sections:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "") -> Self:
-        if cls.TASK is not None:
-            data = {k: v for k, v in data.items() if k != "task"}
-        return build_sections(cls, data, where)
+        return build_sections(cls, cls._own(data, where), where)
+
+    @classmethod
+    def _own(cls, data: dict[str, Any], where: str) -> dict[str, Any]:
+        """``data``'s sections, its ``task`` key checked: a saved config.json of this task may be given
+        back whole (``--config``); one of another task is refused in one line."""
+        task = data.get("task")
+        if task is not None and task != cls.TASK:
+            prefix = f"{where}: " if where else ""
+            raise UserError(f"{prefix}this is a {task} configuration; this command takes "
+                            f"{cls.TASK or 'translation'} ones")
+        return {k: v for k, v in data.items() if k != "task"}
 
     def override(self, section: str, **values: Any) -> Self:
         """Return a copy with explicit values (None = keep) set in one section."""
@@ -152,7 +161,7 @@ class Sections:
 
     def merge_file(self, path: str | Path) -> Self:
         """Apply the sections of a (partial) JSON or YAML config file over this config."""
-        return merge_sections(self, read_mapping(path), str(path))
+        return merge_sections(self, self._own(read_mapping(path), str(path)), str(path))
 
 
 @dataclass(frozen=True)

@@ -209,3 +209,20 @@ def test_replace_checks_too():
         replace(DecodeConfig(), beam_size=10**6)
     with pytest.raises(UserError, match=r"train.valid_fraction must be a finite number in \[0, 1\); got -0.1"):
         ClassifyConfig().override("train", valid_fraction=-0.1)
+
+
+def test_a_saved_config_json_is_a_valid_config_file_for_its_own_task_only(tmp_path):
+    """`--config` takes a model directory's config.json back whole (its ``task`` key included), and a
+    configuration of the other task is refused in one line instead of listing its sections as unknown."""
+    saved_classifier, saved_translation = tmp_path / "classifier.json", tmp_path / "translation.json"
+    ClassifyConfig().override("head", hidden=7).save(saved_classifier)
+    Config().override("model", units=12).save(saved_translation)
+    assert ClassifyConfig().merge_file(saved_classifier).head.hidden == 7
+    assert Config().merge_file(saved_translation).model.units == 12
+    with pytest.raises(UserError, match="this is a classification configuration; this command takes translation ones"):
+        Config().merge_file(saved_classifier)
+    with pytest.raises(UserError, match="this is a classification configuration"):
+        Config.load(saved_classifier)
+    bad = dict(ClassifyConfig().to_dict(), task="summarisation")
+    with pytest.raises(UserError, match="this is a summarisation configuration; this command takes classification ones"):
+        ClassifyConfig.from_dict(bad)
