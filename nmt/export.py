@@ -32,80 +32,11 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from nmt.alignment import check_layer_head, graph
 from nmt.errors import UserError
 from nmt.io import atomic_directory, check_output_directory
 
 EXPORT_INFO = "nmt_export.json"
-# Python's str.split() whitespace, so " ".join(s.split()) (what the Translator does) happens in the graph
-_WHITESPACE = r"[\t\n\x{0b}\f\r \x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+"
-_SPECIAL = ["</s>", "<s>", "<pad>", "<unk>"]  # nmt.alignment.SPECIAL
-
-
-def normalise_whitespace(texts: tf.Tensor) -> tf.Tensor:
-    """strings [B] -> strings [B] with Unicode whitespace runs collapsed to one space, ends stripped."""
-    return tf.strings.strip(tf.strings.regex_replace(texts, _WHITESPACE, " "))  # [B]
-
-
-def word_index(pieces: tf.Tensor) -> tf.Tensor:
-    """pieces [B,S] strings -> word number of each piece [B,S] int32, -1 for special tokens and padding.
-
-    In-graph :func:`nmt.alignment.word_index`: a piece starting with ``▁`` starts a word, and so does
-    the first non-special piece of a sentence."""
-    special = tf.reduce_any(tf.equal(pieces[..., None], tf.constant(_SPECIAL)), axis=-1)  # [B,S]
-    real = tf.logical_not(special)  # [B,S]
-    marked = tf.equal(tf.strings.substr(pieces, 0, 1, unit="UTF8_CHAR"), "\u2581")  # [B,S]
-    first = tf.logical_and(real, tf.equal(tf.cumsum(tf.cast(real, tf.int32), axis=1), 1))  # [B,S]
-    start = tf.logical_and(real, tf.logical_or(marked, first))  # [B,S]
-    word = tf.cumsum(tf.cast(start, tf.int32), axis=1) - 1  # [B,S]
-    return tf.where(special, -1, word)  # [B,S]
-
-
-def piece_tokens(texts: tf.Tensor, starts: tf.RaggedTensor, ends: tf.RaggedTensor, special: tf.RaggedTensor) -> tf.RaggedTensor:
-    """In-graph :func:`nmt.alignment.piece_tokens` for whitespace-normalised texts (tokens joined by one
-    space): texts [B], starts and ends [B,(S)] (UTF-8 byte offsets of the pieces), special [B,(S)] bool
-    -> the token of ``split()`` each piece comes from [B,(S)] int32, -1 for special pieces. The token
-    holding a byte is the number of spaces at or before it (at most the last token)."""
-    spaces = tf.cast(tf.equal(tf.strings.bytes_split(texts), " "), tf.int32)  # [B,(L)]
-    total = tf.reduce_sum(spaces, axis=1)  # [B] spaces per text
-    before = tf.concat([tf.cumsum(spaces.to_tensor(0), axis=1), total[:, None]], axis=1)  # [B,L+1] spaces at or before a byte
-    starts, ends = (tf.cast(x.to_tensor(0), tf.int32) for x in (starts, ends))  # [B,S] each
-    last = tf.where(ends > starts, ends - 1, starts)  # [B,S] a piece's last byte; where a zero-width piece sits
-    last = tf.minimum(last, tf.shape(before)[1] - 1)  # [B,S] (an offset past the end counts every space)
-    final = tf.where(tf.strings.length(texts) > 0, total, -1)  # [B] number of the last token (-1: none)
-    found = tf.minimum(tf.gather(before, last, batch_dims=1), final[:, None])  # [B,S]
-    found = tf.RaggedTensor.from_tensor(found, lengths=special.row_lengths())  # [B,(S)]
-    return tf.where(special, -1, found)  # [B,(S)]
-
-
-def hard_alignments(attention: tf.Tensor, src_words: tf.Tensor, tgt_pieces: tf.Tensor) -> tf.Tensor:
-    """In-graph ``format_pharaoh(hard_links(to_words(...)))`` for a batch.
-
-    attention [B,T,S] (target pieces x source pieces, rows and columns beyond a sentence are 0),
-    src_words [B,S] int32 (the source word of each piece, :func:`piece_tokens`; -1 for ``</s>`` and
-    beyond a sentence), tgt_pieces [B,T] (``<pad>`` beyond a sentence) -> Pharaoh strings [B]. Row means
-    and renormalisation scale whole rows, so they do not change the argmax and are left out."""
-    t = tf.shape(tgt_pieces)[1]
-    # one spare (always empty) source word, so argmax has a column even for an empty batch
-    depth = tf.maximum(tf.reduce_max(src_words), -1) + 2  # [] source words (the largest number + 1) + the spare
-    src_words = tf.one_hot(src_words, depth, dtype=tf.float64)  # [B,S,Sw] (-1 -> zero row)
-    tgt_words = tf.one_hot(word_index(tgt_pieces), t, dtype=tf.float64)  # [B,T,Tw]
-    words = tf.matmul(tgt_words, tf.matmul(tf.cast(attention, tf.float64), src_words), transpose_a=True)  # [B,Tw,Sw]
-    has_piece = tf.reduce_sum(tgt_words, axis=1) > 0  # [B,Tw]
-    valid = tf.logical_and(has_piece, tf.reduce_sum(words, axis=2) > 0)  # [B,Tw]
-    src_of = tf.argmax(words, axis=2, output_type=tf.int32)  # [B,Tw] first maximum, as np.argmax
-    tgt_of = tf.broadcast_to(tf.range(t)[None, :], tf.shape(src_of))  # [B,Tw]
-    key = tf.where(valid, src_of * t + tgt_of, tf.int32.max)  # [B,Tw] sort by (source, target)
-    order = tf.argsort(key, axis=1, stable=True)  # [B,Tw]
-    src_of, tgt_of, valid = (tf.gather(x, order, batch_dims=1) for x in (src_of, tgt_of, valid))  # [B,Tw] each
-    links = tf.strings.as_string(src_of) + "-" + tf.strings.as_string(tgt_of)  # [B,Tw]
-    return tf.strings.reduce_join(tf.ragged.boolean_mask(links, valid), axis=1, separator=" ")  # [B]
-
-
-def _reduce_heads(attention: tf.Tensor, layer, head) -> tf.Tensor:
-    """[B,T,L,H,S] -> [B,T,S]: a layer/head by number or the mean, as :func:`nmt.alignment.reduce`."""
-    for axis, value in ((2, layer), (2, head)):
-        attention = tf.reduce_mean(attention, axis=axis) if value == "mean" else tf.gather(attention, int(value), axis=axis)
-    return attention  # [B,T,S]
 
 
 class TranslationExport(tf.Module):
@@ -134,7 +65,7 @@ class TranslationExport(tf.Module):
         from nmt.decoding import decode
         from nmt.translator import cut_sources
 
-        texts = normalise_whitespace(texts)  # [B]
+        texts = graph.normalise_whitespace(texts)  # [B]
         src, starts, ends = self.src_tokenizer.tokenize_with_offsets(texts)  # [B,(S)] each, ids ending with EOS
         src_ids = cut_sources(src, self._limit, self._ids[1]).to_tensor(0)  # [B,S], cut as nmt translate cuts
         out = decode(self._model, src_ids, self._options, *self._ids)  # ids [B,N,T], lengths/scores [B,N]
@@ -145,11 +76,11 @@ class TranslationExport(tf.Module):
         if self._options.n_best > 1:
             result.update(nbest_translations=nbest, nbest_scores=out.scores)  # [B,N] both
         if self._options.return_attention:
-            attention = _reduce_heads(out.attention[:, 0], *self._layer_head)  # [B,T,S]
-            words = piece_tokens(texts, starts, ends, tf.equal(src, self._ids[1]))  # [B,(S)] source token of each piece
+            attention = graph.reduce(out.attention[:, 0], *self._layer_head)  # [B,T,S]
+            words = graph.piece_tokens(texts, starts, ends, tf.equal(src, self._ids[1]))  # [B,(S)] source token of each piece
             src_words = cut_sources(words, self._limit, -1).to_tensor(-1)  # [B,S], cut as the ids are
             tgt_pieces = self.tgt_tokenizer.id_to_string(out.ids[:, 0])  # [B,T]
-            result["alignments"] = hard_alignments(attention, src_words, tgt_pieces)  # [B]
+            result["alignments"] = graph.hard_alignments(attention, src_words, tgt_pieces)  # [B]
         return result
 
 
@@ -198,7 +129,6 @@ def _save(module: tf.Module, out_dir: Path, info: dict, overwrite: bool, source)
 def export_translation(model_dir, out_dir, beam_size=None, n_best=None, length_penalty=None, alignments=False,
                        layer="mean", head="mean", overwrite=False) -> dict:
     """Export a translation model directory; returns the export's description (also saved with it)."""
-    from nmt import alignment
     from nmt.tokenization import BOS_ID, EOS_ID
     from nmt.translator import Translator
 
@@ -207,7 +137,7 @@ def export_translation(model_dir, out_dir, beam_size=None, n_best=None, length_p
     options = translator.options(beam_size, n_best, length_penalty, return_attention=alignments)
     if alignments:
         sizes = (translator.model.attention_layers, translator.model.attention_heads)
-        alignment.check_layer_head(*sizes, layer, head)
+        check_layer_head(*sizes, layer, head)
         layer, head = (v if v == "mean" else int(v) % size for v, size in zip((layer, head), sizes))  # -1 -> last
     module = TranslationExport(translator.model, translator.tokenizer, options, BOS_ID, EOS_ID, layer, head,
                                translator.decode_config.max_source_tokens)

@@ -59,10 +59,8 @@ def main(argv=None):
 
     header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
     from nmt import alignment as al
-    from nmt import alignment_export as ax
     from nmt import benchinfo
     from nmt.corpora.synthetic import DEFAULT_SIZES, splits
-    from nmt.heatmap import plot_grid, plot_matrix
     from nmt.translator import Translator
 
     out, work = Path(args.out), Path(args.work)
@@ -103,17 +101,17 @@ def main(argv=None):
         settings = [("mean", "mean")] + [(layer, "mean") for layer in range(layers) if layers > 1]
         settings += [(layer, head) for layer in range(layers) for head in range(heads) if heads > 1]
         for layer, head in settings:
-            links = [a.links for a in ax.reduce_all(forced, layer, head)]  # words: the given tokens
+            links = [a.links for a in al.reduce_all(forced, layer, head)]  # words: the given tokens
             r = al.alignment_error_rate(links, gold)
             rows.append({"model": name, "layer": layer, "head": head, **r.to_dict(), "test_bleu": model["test"]["beam4"]["bleu"]})
             print(json.dumps(rows[-1]), flush=True)
-        a = ax.reduce_all([forced[sentence]])[0]
-        plot_matrix(a.word, a.source_words, a.target_words, out / f"{args.name}_{name}.png",
+        a = al.reduce_all([forced[sentence]])[0]
+        al.plot_matrix(a.word, a.source_words, a.target_words, out / f"{args.name}_{name}.png",
                     title=f"{name}: test sentence {sentence}")
         if layers * heads > 1:  # every layer and head, as `nmt align --plot-dir` draws it
             grid = np.array([[al.to_words(a.attention[layer, head], a.source_map, a.target_map) for head in range(heads)]
                              for layer in range(layers)])  # [L,H,T,S] words
-            plot_grid(grid, a.source_words, a.target_words, out / f"{args.name}_{name}_grid.png")
+            al.plot_grid(grid, a.source_words, a.target_words, out / f"{args.name}_{name}_grid.png")
             grids.append(name)
     report = {**header,
               "benchmark_command": " ".join(["nmt", *cmd]), "minutes": args.minutes,

@@ -70,10 +70,10 @@ def main(argv=None):
 
     header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
     from nmt import alignment as al
-    from nmt import alignment_symmetrise as sym
+    from nmt.alignment import symmetrisation as sym
     from nmt import benchinfo
     from nmt.alignment import format_pharaoh
-    from nmt.cli.align import read_links
+    from nmt.alignment import read_links
 
     out, work = Path(args.out), Path(args.work)
     if work.exists():
@@ -282,8 +282,8 @@ def run_eflomal(data: dict, n_test: int, folder: Path):
 def model_alignments(systems, work: Path, test: dict, score, bleu) -> dict:
     """Force-align the test pairs with every (system name, suffix of the direction's work folder, model)
     in both directions; score each extraction alone and symmetrised."""
-    from nmt import alignment_export as ax
-    from nmt import alignment_symmetrise as sym
+    from nmt.alignment import writers as ax
+    from nmt.alignment import symmetrisation as sym
     from nmt.translator import Translator
 
     links: dict = {}
@@ -319,7 +319,7 @@ def model_alignments(systems, work: Path, test: dict, score, bleu) -> dict:
 
 
 def symmetrised_all(score, system, extraction, layer, head, per_direction, seconds=None):
-    from nmt.alignment_symmetrise import METHODS
+    from nmt.alignment.symmetrisation import METHODS
 
     for method in METHODS:
         score(system, method, extraction, layer, head, _sym(per_direction, method), seconds)
@@ -329,14 +329,14 @@ def symmetrised_all(score, system, extraction, layer, head, per_direction, secon
 
 
 def _sym(per_direction: dict, method: str) -> list:
-    from nmt.alignment_symmetrise import symmetrise
+    from nmt.alignment import symmetrise
 
     return [symmetrise(f, b, method) for f, b in zip(per_direction["en-fr"], per_direction["fr-en"])]
 
 
 def draw(forced: dict, test: dict, gold: list, sentences: list, out: Path, name: str) -> list:
     """en->fr heatmaps (French rows, English columns) with the gold (squares) and predicted (dots) links."""
-    from nmt.heatmap import plot_matrix
+    from nmt.alignment import plot_matrix
 
     paths = []
     for (model, extraction), aligned in forced["examples"].items():

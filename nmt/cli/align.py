@@ -82,8 +82,6 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
     if not model_dir or not source_path:
         raise UserError("give MODEL_DIR and -s FILE to align with a model, or --score FILE --gold FILE to score existing links")
 
-    from nmt import alignment_export as ax
-    from nmt import alignment_symmetrise as sym
     from nmt.corpora.parallel import read_lines
     from nmt.io import atomic_open, check_distinct_outputs, check_output_path, lines_text
     from nmt.translator import Translator
@@ -105,7 +103,7 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
     targets = read_lines(target_path) if target_path else None
     if targets is not None and len(targets) != len(sources):
         raise UserError(f"{source_path} has {len(sources)} lines but {target_path} has {len(targets)}; give one target per source")
-    gold_links = read_links(gold, "gold", gold_base, sources, targets) if gold else None
+    gold_links = al.read_links(gold, "gold", gold_base, sources, targets) if gold else None
     translator = Translator.load(model_dir)
     layers, heads = translator.model.attention_layers, translator.model.attention_heads
     al.check_layer_head(layers, heads, layer, head)
@@ -122,11 +120,11 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
         if shift_att:  # the reading step's rows: force-align each translation as it was segmented
             forced = translator.align(sources, [h.tokens for h in hyps], batch_size=batch_size, shift=True)
             hyps = [replace(f, text=h.text, score=h.score) for f, h in zip(forced, hyps)]
-    aligned = ax.reduce_all(hyps, layer, head)
+    aligned = al.reduce_all(hyps, layer, head)
     if backward is not None:
-        reverse = ax.reduce_all(backward.align(targets, sources, batch_size=batch_size, shift=shift_att), layer, head)
+        reverse = al.reduce_all(backward.align(targets, sources, batch_size=batch_size, shift=shift_att), layer, head)
         for a, r in zip(aligned, reverse):
-            a.links = sym.symmetrise(a.links, sym.transpose(r.links), symmetrise)
+            a.links = al.symmetrise(a.links, al.transpose(r.links), symmetrise)
     lines = [al.format_pharaoh(a.links) if targets is not None else f"{h.text} ||| {al.format_pharaoh(a.links)}"
              for a, h in zip(aligned, hyps)]
     text = lines_text(lines)  # one line per item, whatever the items hold
@@ -136,11 +134,11 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
         with atomic_open(output_path) as f:
             f.write(text)
     if jsonl:
-        ax.write_jsonl(jsonl, aligned, layer, head)
+        al.write_jsonl(jsonl, aligned, layer, head)
     if npz:
-        ax.write_npz(npz, aligned)
+        al.write_npz(npz, aligned)
     if plot_dir and max_plots:
-        paths = ax.write_plots(plot_dir, aligned, level, plot_format, max_plots, layer, head)
+        paths = al.write_plots(plot_dir, aligned, level, plot_format, max_plots, layer, head)
         click.echo(f"wrote {len(paths)} heatmaps to {plot_dir}", err=True)
     if gold_links is not None:
         if targets is None:
@@ -148,25 +146,6 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
                        "give the reference with -t for forced alignment", err=True)
         result = al.alignment_error_rate([a.links for a in aligned], gold_links)
         click.echo(result.summary(), err=output_path == "-")
-
-
-def read_links(path, what: str, base: int = 0, sources=None, targets=None) -> list:
-    """One :class:`nmt.alignment.GoldAlignment` per line of a Pharaoh file; with ``sources``/``targets``
-    (sentences) the file must have one line per sentence and every link must index their words."""
-    from nmt import alignment as al
-    from nmt.corpora.parallel import read_lines
-    from nmt.errors import UserError
-
-    lines = read_lines(path)
-    count = len(sources if sources is not None else targets if targets is not None else lines)
-    if len(lines) != count:
-        raise UserError(f"{path} has {len(lines)} lines but there are {count} sentences; give one {what} line per sentence")
-    out = []
-    for n, line in enumerate(lines):
-        lengths = (len(sources[n].split()) if sources is not None else None,
-                   len(targets[n].split()) if targets is not None else None)
-        out.append(al.parse_pharaoh(line, f"{path} line {n + 1}", base, lengths))
-    return out
 
 
 def score_file(score_path, gold, gold_base: int, source_path, target_path) -> None:
@@ -181,8 +160,8 @@ def score_file(score_path, gold, gold_base: int, source_path, target_path) -> No
     targets = read_lines(target_path) if target_path else None
     if sources is not None and targets is not None and len(sources) != len(targets):
         raise UserError(f"{source_path} has {len(sources)} lines but {target_path} has {len(targets)}; give one target per source")
-    predicted = read_links(score_path, "link", 0, sources, targets)
-    gold_links = read_links(gold, "gold", gold_base, sources, targets)
+    predicted = al.read_links(score_path, "link", 0, sources, targets)
+    gold_links = al.read_links(gold, "gold", gold_base, sources, targets)
     if len(predicted) != len(gold_links):
         raise UserError(f"{score_path} has {len(predicted)} lines but {gold} has {len(gold_links)}; give one line per sentence pair")
     result = al.alignment_error_rate([links.possible for links in predicted], gold_links)

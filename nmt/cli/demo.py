@@ -91,9 +91,8 @@ def _explorer(path: Path, translator, sources, hyps) -> Path:
 
 def _show(path: Path, test, start: float, reached: bool, max_minutes: float, max_words: int) -> None:
     """Translate the test split, print examples and scores, draw one heatmap and say what to try next."""
-    from nmt import alignment_export as ax
+    from nmt import alignment as al
     from nmt.evaluation import score
-    from nmt.heatmap import plot_matrix
     from nmt.io import lines_text
     from nmt.progress import clock
     from nmt.translator import Translator
@@ -112,8 +111,8 @@ def _show(path: Path, test, start: float, reached: bool, max_minutes: float, max
     click.echo(f"Test {scores.summary()}")
     # One heatmap in the manner of Bahdanau et al. 2015, Fig. 3: the longest test sentence of at most 16 words.
     example = max((i for i in range(len(sources)) if len(sources[i].split()) <= 16), key=lambda i: len(sources[i].split()))
-    a = ax.reduce_all([hyps[example]])[0]
-    plot = plot_matrix(a.word, a.source_words, a.target_words, path / "attention.png")
+    a = al.reduce_all([hyps[example]])[0]
+    plot = al.plot_matrix(a.word, a.source_words, a.target_words, path / "attention.png")
     click.echo(f"Attention heatmap: {plot}")
     page = _explorer(path, translator, sources, hyps)
     click.echo(f"Attention explorer (open it in a browser): {page}")

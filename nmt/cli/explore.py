@@ -45,7 +45,7 @@ def explore(model_dir, source_path, target_path, gold, gold_base, compare_dir, b
     from pathlib import Path
 
     from nmt import explorer
-    from nmt.cli.align import read_links
+    from nmt.alignment import read_links
     from nmt.config import Config
     from nmt.corpora.parallel import read_lines
     from nmt.errors import UserError

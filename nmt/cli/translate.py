@@ -52,13 +52,12 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
         translator.settings(**options)  # every option checked before any input is read
     if alignments:
         from nmt import alignment as al
-        from nmt import alignment_export as ax
 
         al.check_layer_head(translator.model.attention_layers, translator.model.attention_heads, layer, head)
 
         def extra(h):
-            word = ax.reduce_all([h], layer, head)[0]
-            return " ||| " + (al.format_pharaoh(word.links) if alignments == "hard" else ax.soft_line(word.word))
+            word = al.reduce_all([h], layer, head)[0]
+            return " ||| " + (al.format_pharaoh(word.links) if alignments == "hard" else al.soft_line(word.word))
     else:
         def extra(h):
             return ""

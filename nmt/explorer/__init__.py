@@ -3,10 +3,10 @@
 :func:`collect` turns hypotheses (:class:`nmt.translator.Hypothesis`, from ``Translator.translate`` or
 ``Translator.align``) into plain data: for every layer/head view (each layer and head, and their means
 where a model has several) the subword and word matrices, the hard links and, with gold links, each
-sentence's precision, recall and AER. All of it comes from :mod:`nmt.alignment_export` /
-:mod:`nmt.alignment` (``reduce``, ``to_words``, ``hard_links``, ``alignment_error_rate``), so the page
-shows what ``nmt align`` computes. :func:`write` inlines that data with ``page.html``, ``page.js`` and
-``page.css`` into one file that needs no network.
+sentence's precision, recall and AER. All of it comes from :mod:`nmt.alignment` (``reduce_all``,
+``reduce``, ``to_words``, ``hard_links``, ``alignment_error_rate``), so the page shows what ``nmt align``
+computes. :func:`write` inlines that data with ``page.html``, ``page.js`` and ``page.css`` into one file
+that needs no network.
 
 **Storage.** Every matrix value is stored as ``round(weight x 10000)`` in a uint16 (the weight to
 exactly the 4 decimals the page prints, so a shown number equals the exported ``--npz`` value rounded
@@ -26,7 +26,6 @@ from typing import Sequence
 import numpy as np
 
 from nmt import alignment as al
-from nmt import alignment_export as ax
 from nmt.io import atomic_open
 
 SCALE = 10000  # stored weight = round(weight * SCALE): 4 decimals, at most 10000 < 2**16
@@ -87,7 +86,7 @@ def hypothesis_record(hyp, model: dict, gold: al.GoldAlignment | None) -> dict:
         return record
     subs, words, links, scores = [], [], [], []
     for layer, head in views(model["layers"], model["heads"]):
-        a = ax.reduce_all([hyp], layer, head)[0]
+        a = al.reduce_all([hyp], layer, head)[0]
         subs.append(a.subword)
         words.append(a.word)
         links.append([list(link) for link in a.links])

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from nmt import alignment as al
-from nmt import alignment_export as ax
 from nmt.config import preset
 from nmt.corpora.synthetic import splits
 from nmt.training import Trainer
@@ -81,7 +80,7 @@ def test_decoding_attention_equals_forced_alignment_of_the_output(corpus, family
     sources = [p.src for p in TEST[:11]] + ODD[:1]
     hyps = translator.translate(sources, beam_size=beam, return_attention=True)
     forced = translator.align(sources, [h.tokens for h in hyps])  # the pieces, as segmented by the decoder
-    for h, f, a, source in zip(hyps, forced, ax.reduce_all(hyps), sources):
+    for h, f, a, source in zip(hyps, forced, al.reduce_all(hyps), sources):
         assert f.tokens == h.tokens and f.source_tokens == h.source_tokens
         np.testing.assert_allclose(h.attention, f.attention, atol=1e-4)  # float32 weights <= 1, step vs teacher forcing: ~1e-6
         assert h.source_words == f.source_words and h.source_words.words == tuple(source.split())  # the given tokens
@@ -166,24 +165,23 @@ def test_shift_att_takes_the_step_that_reads_each_word(corpus, family):
 def test_shift_att_and_backward_options_give_the_apis_links(corpus, tmp_path):
     """--shift-att writes the hard links of the Shift-Att rows; --backward transposes the second model's links
     and symmetrises them with the first's (here the second is any model: the mechanics, not the quality)."""
-    from nmt import alignment_symmetrise as sym
 
     src, tgt = corpus / "test.en", corpus / "test.de"
     sources, targets = [p.src for p in TEST], [p.tgt for p in TEST]
     forward, backward = Translator.load(corpus / "transformer"), Translator.load(corpus / "lstm")
-    fwd = [a.links for a in ax.reduce_all(forward.align(sources, targets, shift=True), -1, "mean")]
-    bwd = [a.links for a in ax.reduce_all(backward.align(targets, sources, shift=True), -1, "mean")]
+    fwd = [a.links for a in al.reduce_all(forward.align(sources, targets, shift=True), -1, "mean")]
+    bwd = [a.links for a in al.reduce_all(backward.align(targets, sources, shift=True), -1, "mean")]
     code, out, err = run(["align", str(corpus / "transformer"), "-s", str(src), "-t", str(tgt), "--shift-att", "--layer", "-1"])
     assert code == 0, err
     assert out.splitlines() == [al.format_pharaoh(links) for links in fwd]
     code, out, err = run(["align", str(corpus / "transformer"), "-s", str(src), "-t", str(tgt), "--shift-att", "--layer", "-1",
                           "--backward", str(corpus / "lstm"), "--symmetrise", "grow-diag-final-and"])
     assert code == 0, err
-    expected = [al.format_pharaoh(sym.symmetrise(f, sym.transpose(b), "grow-diag-final-and")) for f, b in zip(fwd, bwd)]
+    expected = [al.format_pharaoh(al.symmetrise(f, al.transpose(b), "grow-diag-final-and")) for f, b in zip(fwd, bwd)]
     assert out.splitlines() == expected
     # translations: the same text as without --shift-att, links from force-aligning it with the reading steps
     code, out, err = run(["align", str(corpus / "lstm"), "-s", str(src), "--shift-att", "--beam-size", "2"])
     assert code == 0, err
     hyps = backward.translate(sources, beam_size=2)
-    forced = ax.reduce_all(backward.align(sources, [h.tokens for h in hyps], shift=True))
+    forced = al.reduce_all(backward.align(sources, [h.tokens for h in hyps], shift=True))
     assert out.splitlines() == [f"{h.text} ||| {al.format_pharaoh(a.links)}" for h, a in zip(hyps, forced)]

@@ -8,7 +8,6 @@ import pytest
 import tensorflow as tf
 
 from nmt import alignment as al
-from nmt import alignment_export as ax
 from nmt import guided
 from nmt.corpora.synthetic import splits
 from nmt.tokenization import EOS_ID, Tokenizer
@@ -109,7 +108,7 @@ def test_the_guided_head_follows_the_gold_links(corpus):
     assert code == 0, err
     hyps = Translator.load(corpus / "guided").align([p.src for p in DATA["test"]], [p.tgt for p in DATA["test"]])
     gold = [al.parse_pharaoh(p.alignment) for p in DATA["test"]]
-    guided_head, sibling = (al.alignment_error_rate([a.links for a in ax.reduce_all(hyps, -1, head)], gold).aer
+    guided_head, sibling = (al.alignment_error_rate([a.links for a in al.reduce_all(hyps, -1, head)], gold).aer
                             for head in (0, 1))
     assert guided_head < 0.75 * sibling, (guided_head, sibling)
     record = json.loads((corpus / "guided" / "data.json").read_text())

@@ -190,7 +190,6 @@ def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
     """The Hansards benchmark on a tiny budget: its kept links re-score to its rows, every symmetrisation lies
     between the intersection and the union, and eflomal, the models and the plots are all there."""
     from nmt import alignment as al
-    from nmt.cli.align import read_links
 
     gold_dir = shared_data / "align" / "enfr_hansards"
     script("bench_alignment_real", "--multi30k", shared_data / "multi30k", "--gold-dir", gold_dir, "--train-pairs", 200,
@@ -207,7 +206,7 @@ def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
     for extraction in ("predicting step", "Shift-Att"):
         assert {k[1] for k in row if k[0] == "transformer" and k[2] == extraction and k[4] == "mean"} == {*methods, "en-fr", "fr-en"}
     test = {lang: (gold_dir / f"test.{lang}").read_text(encoding="utf-8").splitlines() for lang in ("en", "fr")}
-    gold = read_links(gold_dir / "gold.wa", "gold", 0, test["en"], test["fr"])
+    gold = al.read_links(gold_dir / "gold.wa", "gold", 0, test["en"], test["fr"])
     for name, key in (("eflomal.grow-diag-final-and", ("eflomal", "grow-diag-final-and", "-", "-", "-")),
                       ("transformer.shift.grow-diag", ("transformer", "grow-diag", "Shift-Att", "mean", "mean"))):
         lines = kept(Path(tmp_path / "out" / "real_links" / f"{name}.wa.gz"))

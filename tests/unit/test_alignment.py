@@ -80,7 +80,7 @@ def test_aer_is_corpus_level_not_a_mean_of_sentences():
 
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml")])
 def test_heatmaps_png_and_svg(tmp_path, suffix, magic):
-    from nmt import heatmap
+    from nmt.alignment import heatmap
 
     words = [f"w{i}" for i in range(50)]
     m = np.eye(50)

@@ -10,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nmt import alignment as al
-from nmt.export import normalise_whitespace, piece_tokens
+from nmt.alignment import graph
 from nmt.tokenization import EOS_ID, Tokenizer
 
 # letters the tiny vocabulary knows; punctuation and digits glued to words; characters NFKC changes (ﬁ -> fi,
@@ -90,12 +90,12 @@ def test_word_rows_and_columns_are_the_given_tokens(tokenizer, texts):
 
 
 def test_the_exported_graph_maps_pieces_as_python_does(tokenizer):
-    """nmt.export.piece_tokens (in the SavedModel) equals nmt.alignment.piece_tokens, on raw texts it normalises itself."""
+    """nmt.alignment.graph.piece_tokens (in the SavedModel) equals nmt.alignment.piece_tokens, on raw texts it normalises itself."""
     rng = random.Random(17)
     texts = EXAMPLES + ["".join(rng.choice(CHARS) for _ in range(rng.randrange(30))) for _ in range(300)]
-    norm = normalise_whitespace(tf.constant(texts))  # [N]
+    norm = graph.normalise_whitespace(tf.constant(texts))  # [N]
     assert [t.decode("utf-8") for t in norm.numpy()] == [" ".join(t.split()) for t in texts]
     ids, starts, ends = tokenizer.encode_with_offsets("src", norm)  # [N,(S)] each
-    graph = piece_tokens(norm, starts, ends, tf.equal(ids, EOS_ID)).to_list()  # [N,(S)]
-    for text, row, s, e, g in zip(texts, ids.to_list(), starts.to_list(), ends.to_list(), graph):
+    in_graph = graph.piece_tokens(norm, starts, ends, tf.equal(ids, EOS_ID)).to_list()  # [N,(S)]
+    for text, row, s, e, g in zip(texts, ids.to_list(), starts.to_list(), ends.to_list(), in_graph):
         assert g == al.piece_tokens(" ".join(text.split()), s, e, [i == EOS_ID for i in row]), text

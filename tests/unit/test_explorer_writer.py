@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from nmt import alignment as al
-from nmt import alignment_export as ax
 from nmt import explorer
 from nmt.translator import Hypothesis
 
@@ -54,7 +53,7 @@ def test_collect_gives_every_view_as_nmt_align_computes_it(layers, heads):
     T, S, Tw, Sw = len(rec["tgtPieces"]), len(rec["srcPieces"]), len(rec["tgtWords"]), len(rec["srcWords"])
     assert len(rec["matrices"]) == len(views)
     for v, (layer, head) in enumerate(views):
-        a = ax.reduce_all([hyp], layer, head)[0]
+        a = al.reduce_all([hyp], layer, head)[0]
         flat = explorer.unpack(rec["matrices"][v])
         assert flat.size == T * S + Tw * Sw
         sub = flat[:T * S].reshape(T, S) / explorer.SCALE

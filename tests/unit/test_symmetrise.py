@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nmt import alignment_symmetrise as sym
+from nmt.alignment import symmetrisation as sym
 from nmt.errors import UserError
 
 METHODS = list(sym.METHODS)

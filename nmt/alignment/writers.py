@@ -1,6 +1,6 @@
-"""Write attention of translated or force-aligned sentences: Pharaoh links, soft matrices (JSON Lines,
-.npz, Marian-style soft lines) and heatmaps. Works on :class:`nmt.translator.Hypothesis` objects of
-either model family.
+"""Aligned sentences and their files: :func:`reduce_all` turns :class:`nmt.translator.Hypothesis` objects
+(either model family) into :class:`Aligned` ones (attention reduced, merged to words, linked), which are
+written as soft matrices (JSON Lines, .npz, Marian-style soft lines) and heatmaps.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from typing import Sequence
 
 import numpy as np
 
-from nmt import alignment as al
+from nmt.alignment import heatmap
+from nmt.alignment.links import hard_links, reduce, to_words
+from nmt.alignment.pharaoh import format_pharaoh
+from nmt.alignment.subwords import WordMap, marked_words
 from nmt.io import atomic_open
 
 
@@ -23,8 +26,8 @@ class Aligned:
     index: int
     source_pieces: list[str]
     target_pieces: list[str]
-    source_map: al.WordMap  # the source's words and the word of each source piece
-    target_map: al.WordMap
+    source_map: WordMap  # the source's words and the word of each source piece
+    target_map: WordMap
     subword: np.ndarray  # [T,S] target pieces x source pieces (</s> column kept)
     word: np.ndarray  # [Tw,Sw] target words x source words (</s> dropped, rows renormalised)
     links: list[tuple[int, int]]  # (source word, target word)
@@ -44,11 +47,11 @@ def reduce_all(hyps: Sequence, layer="mean", head="mean") -> list[Aligned]:
     words (the hypothesis' word maps: given tokens; without one, the pieces' ``▁`` marks), link."""
     out = []
     for i, h in enumerate(hyps):
-        src = h.source_words or al.marked_words(h.source_tokens)
-        tgt = h.target_words or al.marked_words(h.tokens)
-        sub = al.reduce(h.attention, layer, head)  # [T,S]
-        word = al.to_words(sub, src, tgt)  # [Tw,Sw]
-        out.append(Aligned(i, list(h.source_tokens), list(h.tokens), src, tgt, sub, word, al.hard_links(word),
+        src = h.source_words or marked_words(h.source_tokens)
+        tgt = h.target_words or marked_words(h.tokens)
+        sub = reduce(h.attention, layer, head)  # [T,S]
+        word = to_words(sub, src, tgt)  # [Tw,Sw]
+        out.append(Aligned(i, list(h.source_tokens), list(h.tokens), src, tgt, sub, word, hard_links(word),
                            np.asarray(h.attention)))
     return out
 
@@ -67,7 +70,7 @@ def write_jsonl(path, aligned: Sequence[Aligned], layer, head) -> None:
                 "source_tokens": a.source_pieces, "target_tokens": a.target_pieces,
                 "source_words": a.source_words, "target_words": a.target_words,
                 "subword_matrix": np.round(a.subword, 5).tolist(), "word_matrix": np.round(a.word, 5).tolist(),
-                "alignment": al.format_pharaoh(a.links),
+                "alignment": format_pharaoh(a.links),
             }, ensure_ascii=False) + "\n")
 
 
@@ -89,8 +92,6 @@ def write_plots(directory, aligned: Sequence[Aligned], level: str = "word", fmt:
                 limit: int | None = None, layer="mean", head="mean") -> list[Path]:
     """Heatmaps: ``sentence_NNNN.FMT`` (the reduced matrix), and for models with several layers or heads
     ``sentence_NNNN_grid.FMT`` (every layer and head). ``level`` word or subword."""
-    from nmt import heatmap
-
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -105,7 +106,7 @@ def write_plots(directory, aligned: Sequence[Aligned], level: str = "word", fmt:
         if a.attention.shape[:2] != (1, 1):
             grid = a.attention
             if level == "word":
-                grid = np.array([[al.to_words(grid[l, h], a.source_map, a.target_map) for h in range(grid.shape[1])]
+                grid = np.array([[to_words(grid[l, h], a.source_map, a.target_map) for h in range(grid.shape[1])]
                                  for l in range(grid.shape[0])])
             paths.append(heatmap.plot_grid(grid, src, tgt, directory / f"sentence_{a.index:04d}_grid.{fmt}"))
     return paths
