@@ -7,7 +7,7 @@ token conventions (Moses tokens, French contractions undone: ``nmt.corpora.conve
 unsupervised aligners), all lowercased. Then:
 
 * **eflomal** (PyPI) aligns that bitext in both directions; its two directions are scored alone and
-  symmetrised by every method of ``nmt.alignment_symmetrise``;
+  symmetrised by every method of ``nmt.alignment.symmetrisation``;
 * ``nmt benchmark`` trains ``lstm-additive`` and ``transformer`` en->fr and fr->en on the same text
   and budget (the Hansards pairs as its test set, Multi30k's validation captions for validation);
   each model force-aligns the test pairs; links come from the step that predicts each target word

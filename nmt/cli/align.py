@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import click
 
+from nmt.alignment.symmetrisation import METHODS
 from nmt.cli.common import options_named, read_text_input
 
 SCORE_OPTIONS = {"score_path", "gold", "gold_base", "source_path", "target_path"}  # what --score uses
@@ -39,7 +40,7 @@ def layer_head_options(f):
                    "not the step that predicts it (translations are force-aligned again to get it).")
 @click.option("--backward", "backward_dir", type=click.Path(file_okay=False),
               help="A target-to-source model: align each pair in both directions and symmetrise the links (needs -t).")
-@click.option("--symmetrise", type=click.Choice(["intersection", "union", "grow-diag", "grow-diag-final", "grow-diag-final-and"]),
+@click.option("--symmetrise", type=click.Choice(list(METHODS)),
               default="grow-diag", show_default=True, help="How --backward's links combine with the forward model's.")
 @click.option("--jsonl", type=click.Path(dir_okay=False), help="Also write tokens, words and soft matrices as JSON Lines.")
 @click.option("--npz", type=click.Path(dir_okay=False), help="Also write every layer's and head's matrix as NumPy .npz.")
