@@ -14,7 +14,7 @@ the words its word links to; rows of unlinked target words and the final ``</s>`
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf

@@ -46,7 +46,7 @@ class TrainingLock:
         except (OSError, ValueError):
             return None  # vanished, or half-written by a process killed while writing it: stale
 
-    def acquire(self) -> "TrainingLock":
+    def acquire(self) -> TrainingLock:
         if not self.directory.exists():
             try:
                 self.directory.mkdir(parents=True)

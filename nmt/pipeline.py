@@ -7,7 +7,8 @@ Batches are ``(src_ids [B,S], tgt_in_ids [B,T], tgt_out_ids [B,T])`` int32, padd
 from __future__ import annotations
 
 import logging
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf

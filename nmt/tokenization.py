@@ -13,8 +13,8 @@ from __future__ import annotations
 import io
 import logging
 import random
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import tensorflow as tf
 
@@ -82,7 +82,7 @@ class Tokenizer:
 
     @classmethod
     def train(cls, pairs: Iterable[tuple[str, str]], vocab_size: int = 8000, model_type: str = "unigram",
-              joint: bool = True, character_coverage: float = 1.0, seed: int = 1234) -> "Tokenizer":
+              joint: bool = True, character_coverage: float = 1.0, seed: int = 1234) -> Tokenizer:
         pairs = list(pairs)
         src = [s for s, _ in pairs]
         tgt = [t for _, t in pairs]
@@ -92,7 +92,7 @@ class Tokenizer:
         return cls(train_sentencepiece(src, **kw), train_sentencepiece(tgt, **kw))
 
     @classmethod
-    def from_config(cls, pairs, config) -> "Tokenizer":
+    def from_config(cls, pairs, config) -> Tokenizer:
         """Train from a :class:`nmt.config.TokenizerConfig`."""
         return cls.train(pairs, config.vocab_size, config.model_type, config.joint, config.character_coverage)
 
@@ -112,7 +112,7 @@ class Tokenizer:
         return written
 
     @classmethod
-    def load(cls, directory: str | Path) -> "Tokenizer":
+    def load(cls, directory: str | Path) -> Tokenizer:
         directory = Path(directory)
         if (directory / "spm.model").is_file():
             return cls(_model_bytes(directory / "spm.model"))

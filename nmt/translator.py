@@ -7,10 +7,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Sequence
-
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import tensorflow as tf
@@ -65,7 +64,7 @@ class Translator:
         self._forward = None
 
     @classmethod
-    def load(cls, path, **decode_overrides) -> "Translator":
+    def load(cls, path, **decode_overrides) -> Translator:
         config, tokenizer, model = model_dir.load(path)
         decode = replace(config.decode, **{k: v for k, v in decode_overrides.items() if v is not None})
         return cls(model, tokenizer, decode)

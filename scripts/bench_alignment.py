@@ -58,8 +58,7 @@ def main(argv=None):
     from nmt.benchinfo import start_script
 
     header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
-    from nmt import alignment as al
-    from nmt import benchinfo
+    from nmt import alignment as al, benchinfo
     from nmt.corpora.synthetic import DEFAULT_SIZES, splits
     from nmt.translator import Translator
 

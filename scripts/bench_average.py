@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from nmt.benchinfo import start_script  # noqa: E402 (after the path)
+
 M30K = ROOT.parent / "shared" / "data" / "multi30k"
 
 

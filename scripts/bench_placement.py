@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from nmt.benchinfo import start_script  # noqa: E402 (after the path)
+
 M30K = ROOT.parent / "shared" / "data" / "multi30k"
 
 
@@ -40,14 +41,13 @@ def main(argv=None):
     import keras
     import tensorflow as tf
 
-    from nmt import benchinfo
-    from nmt import model_dir as md
+    from nmt import benchinfo, model_dir as md
     from nmt.config import preset
     from nmt.corpora.parallel import clean_pairs, read_parallel
-    from nmt.pipeline import encode_pairs, make_dataset
-    from nmt.tokenization import Tokenizer
     from nmt.losses import smoothed_loss
     from nmt.optimizers import make_optimizer
+    from nmt.pipeline import encode_pairs, make_dataset
+    from nmt.tokenization import Tokenizer
 
     base = preset(args.preset).override("model", attention=args.attention)
     pairs, _ = clean_pairs(read_parallel(args.train_src, args.train_tgt), base.train.max_words)

@@ -14,10 +14,25 @@ The names below are the package's public interface: ``from nmt import alignment 
 
 from nmt.alignment.heatmap import plot_grid, plot_matrix
 from nmt.alignment.links import check_layer_head, hard_links, reduce, to_words
-from nmt.alignment.pharaoh import (AERResult, GoldAlignment, alignment_error_rate, format_pharaoh, parse_pharaoh,
-                                   read_links)
-from nmt.alignment.subwords import (SPECIAL, WORD_START, WordMap, given_words, marked_words, piece_tokens, token_ends,
-                                    word_index, words)
+from nmt.alignment.pharaoh import (
+    AERResult,
+    GoldAlignment,
+    alignment_error_rate,
+    format_pharaoh,
+    parse_pharaoh,
+    read_links,
+)
+from nmt.alignment.subwords import (
+    SPECIAL,
+    WORD_START,
+    WordMap,
+    given_words,
+    marked_words,
+    piece_tokens,
+    token_ends,
+    word_index,
+    words,
+)
 from nmt.alignment.symmetrisation import symmetrise, transpose
 from nmt.alignment.writers import Aligned, reduce_all, soft_line, write_jsonl, write_npz, write_plots
 

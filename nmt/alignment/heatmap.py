@@ -8,8 +8,8 @@ words a side: the figure grows with the matrix and the font shrinks only down to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -21,7 +21,7 @@ it), and padding never appears: matrices are cut to each sentence's own lengths.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

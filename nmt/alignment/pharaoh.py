@@ -3,8 +3,8 @@ with sure ``i-j`` and possible ``i?j`` / ``ipj`` links), and scoring them agains
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from nmt.corpora.parallel import read_lines
 from nmt.errors import UserError

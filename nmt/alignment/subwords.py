@@ -11,8 +11,8 @@ Special tokens (``</s>``) belong to no word (-1). :mod:`nmt.alignment.links` mer
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -53,7 +53,7 @@ class WordMap:
     words: tuple[str, ...]
     of_piece: tuple[int, ...]
 
-    def cut(self, pieces: int) -> "WordMap":
+    def cut(self, pieces: int) -> WordMap:
         """The map of the sentence's first ``pieces - 1`` pieces and a final ``</s>`` (a source cut as the Translator cuts)."""
         return self if pieces >= len(self.of_piece) else WordMap(self.words, self.of_piece[: pieces - 1] + (-1,))
 

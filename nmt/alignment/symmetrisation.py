@@ -30,8 +30,8 @@ within a pass, the results equal ``atools``'.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from itertools import groupby
-from typing import Callable, Iterable
 
 from nmt.errors import UserError
 

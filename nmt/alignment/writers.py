@@ -6,9 +6,9 @@ written as soft matrices (JSON Lines, .npz, Marian-style soft lines) and heatmap
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

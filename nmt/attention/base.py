@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from nmt.registry import Registry
 
-ATTENTION: Registry["Attention"] = Registry("attention mechanism", "--attention")
+ATTENTION: Registry[Attention] = Registry("attention mechanism", "--attention")
 register = ATTENTION.register
 
 NEG_INF = -1e9  # exp(NEG_INF - max) underflows to exactly 0 in float32

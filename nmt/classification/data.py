@@ -41,7 +41,7 @@ class LabelledTexts:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def subset(self, indices) -> "LabelledTexts":
+    def subset(self, indices) -> LabelledTexts:
         indices = np.asarray(indices)
         return LabelledTexts([self.texts[i] for i in indices], self.labels[indices], self.classes)
 

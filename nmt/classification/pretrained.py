@@ -37,7 +37,7 @@ class WordPieceTokenizer:
         self.tokens = tf.constant(self.vocab_path.read_text(encoding="utf-8").split("\n")[: self.src_vocab_size])  # [V]
 
     @classmethod
-    def from_pretrained(cls, model_dir) -> "WordPieceTokenizer":
+    def from_pretrained(cls, model_dir) -> WordPieceTokenizer:
         """From a HF model folder (``vocab.txt``, optional ``tokenizer_config.json``)."""
         model_dir = Path(model_dir)
         config_path = model_dir / "tokenizer_config.json"
@@ -59,7 +59,7 @@ class WordPieceTokenizer:
         return [directory / VOCAB, directory / OPTIONS]
 
     @classmethod
-    def load(cls, directory) -> "WordPieceTokenizer":
+    def load(cls, directory) -> WordPieceTokenizer:
         directory = Path(directory)
         try:
             options = json.loads((directory / OPTIONS).read_text(encoding="utf-8"))

@@ -101,11 +101,8 @@ def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, va
       nmt train --model-dir runs/m30k --train-src train.en.gz --train-tgt train.de.gz \\
                 --valid-src val.en.gz --valid-tgt val.de.gz --time-budget 15
     """
-    from nmt import attention as attention_lib
-    from nmt import data_record, models
-    from nmt import model_dir as md
-    from nmt.config import Config
-    from nmt.config import preset as get_preset
+    from nmt import attention as attention_lib, data_record, model_dir as md, models
+    from nmt.config import Config, preset as get_preset
     from nmt.registry import import_plugins
     from nmt.training import Trainer
 

@@ -17,7 +17,7 @@ whatever the noun's gender; ``aujourd'hui`` stays ``aujourd' hui`` as Moses and 
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from nmt.errors import UserError
 

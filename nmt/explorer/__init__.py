@@ -20,8 +20,8 @@ from __future__ import annotations
 import base64
 import json
 import zlib
+from collections.abc import Sequence
 from importlib import resources
-from typing import Sequence
 
 import numpy as np
 

@@ -26,8 +26,8 @@ import tensorflow as tf
 from nmt import attention as attention_lib
 from nmt.errors import UserError
 from nmt.layers import fused
-from nmt.models.registry import MODELS
 from nmt.models.base import Encoded, Seq2Seq, StepOutput
+from nmt.models.registry import MODELS
 
 
 @MODELS.register("rnn")

@@ -31,8 +31,8 @@ import tensorflow as tf
 from nmt.errors import UserError
 from nmt.layers import fused
 from nmt.layers.transformer import DecoderLayer, EncoderLayer, PositionEncoding
-from nmt.models.registry import MODELS
 from nmt.models.base import Encoded, Seq2Seq, StepOutput
+from nmt.models.registry import MODELS
 
 LAYER_NORM_EPSILON = 1e-6
 

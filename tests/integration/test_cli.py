@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from nmt.cli.main import cli, main
+from nmt.cli.main import main
 
 
 def run(args, input=None):

@@ -23,8 +23,8 @@ from tests.docs_commands import (
     commands_in,
     doc_files,
     documented_commands,
-    logical_lines,
     fenced_blocks,
+    logical_lines,
     tour_commands,
 )
 

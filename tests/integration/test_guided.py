@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nmt import alignment as al
-from nmt import guided
+from nmt import alignment as al, guided
 from nmt.corpora.synthetic import splits
 from nmt.tokenization import EOS_ID, Tokenizer
 from nmt.translator import Translator

@@ -5,8 +5,7 @@ line naming the option and the accepted range, and no model directory (Hypothesi
 import math
 
 import click
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from nmt.checks import rule_of
 from nmt.cli.train import train

@@ -85,9 +85,9 @@ def test_sigkill_then_resume(tmp_path):
                               cwd=tmp_path, timeout=600)
     assert straight.returncode == 0, straight.stderr[-2000:]
 
+    from nmt import model_dir as md
     from nmt.averaging import checkpoints, read_weights
     from nmt.config import Config
-    from nmt import model_dir as md
 
     config = Config.load(model / md.CONFIG)
     last = dict(checkpoints(model))[STEPS], dict(checkpoints(tmp_path / "straight"))[STEPS]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs_commands import ROOT, commands_in, split_commands, classify, tour_commands
+from tests.docs_commands import ROOT, classify, commands_in, split_commands, tour_commands
 
 pytestmark = pytest.mark.slow
 

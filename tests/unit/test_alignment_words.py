@@ -6,8 +6,7 @@ import random
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from nmt import alignment as al
 from nmt.alignment import graph

@@ -11,8 +11,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from nmt.classification.bert import (
+    BertConfig,
+    BertEncoder,
+    BertTokenizer,
+    find_minilm,
+    load_pretrained,
+    load_safetensors_weights,
+    mean_pool,
+)
 from nmt.errors import UserError
-from nmt.classification.bert import BertConfig, BertEncoder, BertTokenizer, find_minilm, load_pretrained, load_safetensors_weights, mean_pool
 
 needs_safetensors = pytest.mark.skipif(importlib.util.find_spec("safetensors") is None,
                                        reason="safetensors is not installed (pip install 'safetensors>=0.4')")

@@ -4,8 +4,7 @@ merged, each bucket states its sentence count, and each point has a bootstrap co
 import json
 import random
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from nmt.evaluation import bleu_by_length, length_buckets
 

@@ -10,12 +10,10 @@ import os
 from dataclasses import fields, replace
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from nmt.checks import check_memory, rule_of, unchecked_fields
-from nmt.classification.config import PRESETS as CLASSIFY_PRESETS
-from nmt.classification.config import ClassifyConfig, ClassifyTrainConfig, HeadConfig
+from nmt.classification.config import PRESETS as CLASSIFY_PRESETS, ClassifyConfig, ClassifyTrainConfig, HeadConfig
 from nmt.config import PRESETS, Config, DecodeConfig, ModelConfig, TokenizerConfig, TrainConfig
 from nmt.errors import UserError
 

@@ -5,8 +5,15 @@ import gzip
 import numpy as np
 import pytest
 
-from nmt.classification.data import (AG_NEWS_CLASSES, clean_ag_news, read_ag_news, read_ag_news_dir, read_table,
-                                     stratified_folds, stratified_split)
+from nmt.classification.data import (
+    AG_NEWS_CLASSES,
+    clean_ag_news,
+    read_ag_news,
+    read_ag_news_dir,
+    read_table,
+    stratified_folds,
+    stratified_split,
+)
 from nmt.classification.metrics import plot_confusion, report, report_from_confusion
 from nmt.errors import UserError
 

@@ -4,7 +4,6 @@ detokenized output, and that advice is only silenced where it does not apply."""
 import logging
 
 import pytest
-
 from click.testing import CliRunner
 
 from nmt.cli.main import cli

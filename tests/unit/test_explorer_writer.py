@@ -6,8 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from nmt import alignment as al
-from nmt import explorer
+from nmt import alignment as al, explorer
 from nmt.translator import Hypothesis
 
 

@@ -9,9 +9,9 @@ import tensorflow as tf
 
 from nmt.config import preset
 from nmt.errors import UserError
+from nmt.losses import smoothed_cross_entropy
 from nmt.models import build_model
 from nmt.steps import Updater, is_chief, make_strategy, set_precision
-from nmt.losses import smoothed_cross_entropy
 
 
 def _model(seed=0, dtype="float32"):

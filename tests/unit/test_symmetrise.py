@@ -1,8 +1,7 @@
 """Symmetrisation of two directional alignments: hand-computed cases and the properties every method keeps."""
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from nmt.alignment import symmetrisation as sym
 from nmt.errors import UserError

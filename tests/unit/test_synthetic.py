@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from nmt.corpora import synthetic as S
-from nmt.corpora.synthetic import clause as cl
-from nmt.corpora.synthetic import noun_phrase as np_
-from nmt.corpora.synthetic import pronoun
+from nmt.corpora.synthetic import clause as cl, noun_phrase as np_, pronoun
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "data" / "synthetic"
