@@ -65,10 +65,10 @@ class TrainingLock:
                     pid, host = holder
                     if host != socket.gethostname():
                         raise UserError(f"{self.directory} is locked by a training on host {host} (pid {pid}); "
-                                        f"if none runs there, delete {self.path}")
+                                        f"if none runs there, delete {self.path}") from None
                     if _alive(pid):  # this process too: a second Trainer on a directory it is writing
                         raise UserError(f"another training (pid {pid}) is writing {self.directory}; "
-                                        "wait for it, stop it, or choose another --model-dir")
+                                        "wait for it, stop it, or choose another --model-dir") from None
                 log.info("taking over the stale lock %s (process %s is gone)", self.path, holder[0] if holder else "?")
                 try:
                     self.path.unlink()

@@ -57,13 +57,8 @@ def main(argv=None):
     if len(batches) < args.steps + 5:
         sys.exit(f"error: the corpus makes {len(batches)} batches of preset {args.preset!r}; --steps {args.steps} "
                  f"needs {args.steps + 5} (5 untimed): give a larger corpus or fewer --steps")
-    rows = []
-    for placement, feed in (("luong", False), ("luong", True), ("bahdanau", False)):
-        keras.utils.set_random_seed(0)
-        config = base.override("model", placement=placement, input_feed=feed)
-        model = md.build(config, tokenizer)
-        optimizer = make_optimizer(config.train)
 
+    def train_step(model, optimizer):
         @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)] * 3)
         def step(src, tgt_in, tgt_out):
             with tf.GradientTape() as tape:
@@ -72,7 +67,14 @@ def main(argv=None):
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(grads, model.trainable_variables))
             return n
+        return step
 
+    rows = []
+    for placement, feed in (("luong", False), ("luong", True), ("bahdanau", False)):
+        keras.utils.set_random_seed(0)
+        config = base.override("model", placement=placement, input_feed=feed)
+        model = md.build(config, tokenizer)
+        step = train_step(model, make_optimizer(config.train))
         for b in batches[:5]:
             step(*b)
         tokens, start = 0.0, time.perf_counter()

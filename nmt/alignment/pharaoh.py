@@ -34,7 +34,7 @@ def parse_pharaoh(line: str, where: str = "alignment", base: int = 0,
     n_src, n_tgt = lengths or (None, None)
     sure, possible = set(), set()
     for token in line.split():
-        for sep, is_sure in (("-", True), ("?", False), ("p", False)):
+        for sep, is_sure in (("-", True), ("?", False), ("p", False)):  # noqa: B007 (is_sure is read after the break)
             left, found, right = token.partition(sep)
             if found and _is_number(left) and _is_number(right):
                 link = (int(left) - base, int(right) - base)

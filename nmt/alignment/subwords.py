@@ -23,7 +23,7 @@ SPECIAL = frozenset({"</s>", "<s>", "<pad>", "<unk>"})
 def word_index(pieces: Sequence[str]) -> list[int]:
     """Word number of each piece; -1 for special tokens (``</s>``). A piece starting with ``▁`` starts a word."""
     out, word = [], -1
-    for i, piece in enumerate(pieces):
+    for piece in pieces:
         if piece in SPECIAL:
             out.append(-1)
             continue

@@ -106,7 +106,7 @@ def write_plots(directory, aligned: Sequence[Aligned], level: str = "word", fmt:
         if a.attention.shape[:2] != (1, 1):
             grid = a.attention
             if level == "word":
-                grid = np.array([[to_words(grid[l, h], a.source_map, a.target_map) for h in range(grid.shape[1])]
-                                 for l in range(grid.shape[0])])
+                grid = np.array([[to_words(grid[layer, h], a.source_map, a.target_map) for h in range(grid.shape[1])]
+                                 for layer in range(grid.shape[0])])
             paths.append(heatmap.plot_grid(grid, src, tgt, directory / f"sentence_{a.index:04d}_grid.{fmt}"))
     return paths

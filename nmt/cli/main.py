@@ -107,12 +107,12 @@ def main(argv=None) -> None:
         sys.exit(130)
     except OSError as exc:
         if debug or exc.errno not in _ENVIRONMENT:
-            raise _internal(exc, debug)
+            raise _internal(exc, debug)  # noqa: B904 (exc itself under NMT_DEBUG, else SystemExit)
         where = f"{exc.filename}: " if exc.filename else ""
         click.echo(f"error: {where}{exc.strerror or exc}; {_ENVIRONMENT[exc.errno]}", err=True)
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - a bug, not the user's mistake: one line and exit 1
-        raise _internal(exc, debug)
+        raise _internal(exc, debug)  # noqa: B904 (as above: exc itself, or SystemExit)
     sys.exit(0)
 
 

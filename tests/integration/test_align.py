@@ -48,9 +48,9 @@ def test_forced_alignment_files_and_aer(corpus, family):
         assert {j for _, j in links} == set(range(n_tgt))  # one link per target word
         assert all(0 <= i < n_src for i, _ in links)
     # The printed AER is the AER of the written links.
-    result = al.alignment_error_rate([al.parse_pharaoh(l).sure for l in lines], [al.parse_pharaoh(p.alignment) for p in TEST])
+    result = al.alignment_error_rate([al.parse_pharaoh(line).sure for line in lines], [al.parse_pharaoh(p.alignment) for p in TEST])
     assert stdout.strip() == result.summary()
-    records = [json.loads(l) for l in (corpus / f"{family}.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (corpus / f"{family}.jsonl").read_text().splitlines()]
     npz = np.load(corpus / f"{family}.npz")
     layers = 1 if family == "lstm" else 2
     for i, (rec, pair) in enumerate(zip(records, TEST)):

@@ -157,7 +157,7 @@ def test_resume_refuses_other_or_changed_data_and_validation_files_need_training
 
 def one_line_error(code, err, *needles):
     assert code == 2, err
-    lines = [l for l in err.strip().splitlines() if l.strip()]
+    lines = [line for line in err.strip().splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     assert "Traceback" not in err
     for needle in needles:

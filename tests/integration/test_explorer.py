@@ -137,7 +137,7 @@ def test_lstm_cells_equal_npz_and_aer_equals_nmt_align(browser, corpus):
             assert page.cell(0, t, s) == f"{word[t, s]:.4f}"
         expected = al.alignment_error_rate([al.parse_pharaoh(lines[i]).sure], [gold[i]])
         assert page.page.get_attribute("#aer-0", "data-aer") == f"{expected.aer:.4f}"
-        drawn = {l for l in page.page.eval_on_selector_all("#panel-0 svg.links line", "ls => ls.map(l => l.dataset.link)")}
+        drawn = {link for link in page.page.eval_on_selector_all("#panel-0 svg.links line", "ls => ls.map(l => l.dataset.link)")}
         assert set(lines[i].split()) <= drawn  # every predicted link is drawn
     page.page.click("button[data-level='subword']")
     page.until("location.hash.includes('level=subword')")

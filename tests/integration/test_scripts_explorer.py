@@ -85,7 +85,7 @@ def test_a_thousand_sentence_file_opens_within_the_budget(tmp_path):
         hyps.append(Hypothesis(" ".join(tgt), ["▁" + w for w in tgt], -1.0, ["▁" + w for w in src] + ["</s>"],
                                att.astype(np.float32)))
     model = {"name": "random 3x4", "family": "transformer", "attention": "multi-head (cross)", "layers": 3, "heads": 4,
-             "informative": True, "views": [[str(l), str(h)] for l, h in explorer.views(3, 4)]}
+             "informative": True, "views": [[str(layer), str(h)] for layer, h in explorer.views(3, 4)]}
     path = tmp_path / "thousand.html"
     explorer.write(path, explorer.collect(sources, [(model, hyps)], mode="align"))
     result = measure(path, opens=3, switches=30, chromium="/usr/bin/chromium")

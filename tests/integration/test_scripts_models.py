@@ -97,7 +97,7 @@ def test_bench_ctranslate2_rows_rescore(trained, tmp_path):
     rows = {(r["search"], r["engine"]): r for r in report["rows"]}
     assert sorted(rows) == sorted((s, e) for s in ("greedy", "beam 4")
                                   for e in ("nmt (TensorFlow)", "CTranslate2 float32", "CTranslate2 int8"))
-    for (search, engine), row in rows.items():
+    for (search, _engine), row in rows.items():
         hyps = kept(row["hypotheses"])
         assert len(hyps) == len(src)
         assert bleu(hyps, refs) == row["bleu"]

@@ -41,7 +41,7 @@ MASK = (np.arange(9) < np.array([[9], [6]])).astype(np.int32)  # [2,9]
 FORWARD_ATOL = 5e-5
 
 
-def tiny_tensors(seed=0, layers=2, d=16, ff=32, vocab=len(VOCAB), positions=32):
+def tiny_tensors(seed=0, layers=2, d=16, ff=32, vocab=len(VOCAB), positions=32):  # noqa: B008 (a constant)
     """Random tensors with HF BertModel names and PyTorch layouts (Linear weight [out,in])."""
     rng = np.random.default_rng(seed)
     r = lambda *shape: rng.normal(0, 0.5, shape).astype(np.float32)  # noqa: E731

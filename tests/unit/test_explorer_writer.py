@@ -20,7 +20,7 @@ def hypothesis(rng, layers, heads, src="the man sees the dog .", tgt="der mann s
 
 def model(layers, heads, informative=True):
     return {"name": "m", "family": "transformer", "attention": "x", "layers": layers, "heads": heads,
-            "informative": informative, "views": [[str(l), str(h)] for l, h in explorer.views(layers, heads)]}
+            "informative": informative, "views": [[str(layer), str(h)] for layer, h in explorer.views(layers, heads)]}
 
 
 def test_views_hold_each_layer_and_head_and_the_means_only_where_there_are_several():

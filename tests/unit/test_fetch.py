@@ -194,7 +194,7 @@ def test_packaged_manifests():
     m = load_manifest("multi30k")
     assert m["base_url"].endswith("/a3d2e0d26b56f3846f66a952536ffed4e401d05a/data/task1/raw/")
     names = {f["name"] for f in m["files"]}
-    assert names == {f"{s}.{l}.gz" for s in ("train", "val", "test_2016_flickr") for l in ("en", "de", "fr")}
+    assert names == {f"{s}.{lang}.gz" for s in ("train", "val", "test_2016_flickr") for lang in ("en", "de", "fr")}
     for name in available():
         assert {"license", "citation", "description"} <= set(load_manifest(name))
 

@@ -88,17 +88,18 @@ def test_smoothed_loss_and_gradient_equal_dense_cross_entropy(smoothing):
         mask = tf.cast(labels > 0, tf.float32)
         return tf.reduce_sum(loss * mask), tf.reduce_sum(mask)
 
-    for fn in (lambda z: smoothed_loss(z, labels, smoothing), reference):
+    def loss_and_gradient(fn):
         with tf.GradientTape() as tape:
             tape.watch(logits)
             total, n = fn(logits)
-        if fn is reference:
-            np.testing.assert_allclose(float(total), ours_total, rtol=1e-5)
-            np.testing.assert_allclose(tape.gradient(total, logits), ours_grad, atol=1e-5)
-        else:
-            ours_total, ours_grad = float(total), tape.gradient(total, logits)
-            assert float(n) == 7.0
-            assert np.all(ours_grad.numpy()[labels.numpy() == 0] == 0)  # padding gets no gradient
+        return float(total), float(n), tape.gradient(total, logits)
+
+    ours_total, ours_n, ours_grad = loss_and_gradient(lambda z: smoothed_loss(z, labels, smoothing))
+    ref_total, _, ref_grad = loss_and_gradient(reference)
+    assert ours_n == 7.0
+    np.testing.assert_allclose(ours_total, ref_total, rtol=1e-5)
+    np.testing.assert_allclose(ours_grad, ref_grad, atol=1e-5)
+    assert np.all(ours_grad.numpy()[labels.numpy() == 0] == 0)  # padding gets no gradient
 
 
 @pytest.mark.parametrize("dtype, rtol, atol", [
