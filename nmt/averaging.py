@@ -70,7 +70,8 @@ def average(path, out, last: int = 5, overwrite: bool = False) -> dict:
     """
     path = Path(path)
     if not md.is_model_dir(path):
-        raise UserError(f"{path} is not a model directory (no {md.CONFIG}); train one with 'nmt train --model-dir {path}'")
+        raise UserError(f"{path} is not a model directory (no {md.CONFIG}); "
+                        f"train one with 'nmt train --model-dir {path}'")
     if last < 1:
         raise UserError(f"--last must be at least 1, got {last}")
     check_output_directory(out, overwrite, inputs=[path])

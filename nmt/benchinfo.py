@@ -133,7 +133,8 @@ def python_module(module: str, *args: str) -> list[str]:
     import nmt
 
     root = str(Path(nmt.__path__[0]).parent)
-    code = f"import runpy, sys; sys.path.insert(0, {root!r}); runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    code = (f"import runpy, sys; sys.path.insert(0, {root!r}); "
+            f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)")
     return [sys.executable, "-c", code, *args]
 
 

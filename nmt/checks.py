@@ -51,7 +51,8 @@ class Rule:
         elif self.kind is dict:
             text = "a mapping"
         elif self.kind is str:
-            text = "one of " + ", ".join(self.choices) if self.choices else "a text" if self.valid_text else "a non-empty text"
+            text = ("one of " + ", ".join(self.choices) if self.choices
+                    else "a text" if self.valid_text else "a non-empty text")
         else:
             what = "an integer" if self.kind is int else "a finite number"
             left = "(" if self.lo_open else "["
@@ -78,7 +79,8 @@ class Rule:
                   and self._in_range(value))
             value = float(value) if ok else value
         if not ok:
-            hint = " (a text: in YAML write numbers like 1.0e-3, with a dot)" if isinstance(value, str) and self.kind in (int, float) else ""
+            hint = (" (a text: in YAML write numbers like 1.0e-3, with a dot)"
+                    if isinstance(value, str) and self.kind in (int, float) else "")
             raise UserError(f"{name} must be {self.describe()}; got {_shown(value)}{hint}")
         return value
 

@@ -34,7 +34,8 @@ class ModelConfig(Checked):
     family: str = name("rnn")  # registry name: rnn | transformer
     plugins: str = modules("")  # comma-separated modules imported before the model is built (nmt train --plugin)
     attention: str = name("additive")  # registry name, see nmt.attention
-    placement: str = choice("luong", "luong", "bahdanau")  # luong: attend after the recurrence | bahdanau: context feeds the recurrence
+    # luong: attend after the recurrence | bahdanau: context feeds the recurrence
+    placement: str = choice("luong", "luong", "bahdanau")
     input_feed: bool = flag(False)  # luong placement only: feed the attentional vector to the next step
     embedding_dim: int = num(256, 1, MAX_WIDTH)
     units: int = num(256, 1, MAX_WIDTH)  # encoder units per direction; the decoder has 2 * units
@@ -62,7 +63,8 @@ class ModelConfig(Checked):
 
     def check(self) -> None:
         if self.attention == "multi-head" and self.attention_units % self.heads:
-            raise UserError(f"model.attention_units ({self.attention_units}) must be divisible by model.heads ({self.heads})")
+            raise UserError(f"model.attention_units ({self.attention_units}) must be divisible by model.heads "
+                            f"({self.heads})")
         if self.family == "transformer":
             if self.d_model % self.transformer_heads:
                 raise UserError(f"model.d_model ({self.d_model}) must be divisible by model.transformer_heads "
@@ -92,15 +94,18 @@ class TrainConfig(Checked):
     eval_sentences: int = num(500, 1, 10_000_000)  # validation sentences translated for BLEU
     keep_checkpoints: int = num(3, 1, 1000)
     accumulate: int = num(1, 1, 100_000)  # batches whose gradients are summed into one update
-    mixed_precision: str = choice("float32", "float32", "float16", "bfloat16")  # layers compute in it, weights stay float32
+    # layers compute in it, weights stay float32
+    mixed_precision: str = choice("float32", "float32", "float16", "bfloat16")
     patience: int = num(0, 0, 1_000_000, note="0 = off")  # early stopping: evaluations without BLEU improvement
-    target_bleu: float = num(0.0, 0.0, 100.0, note="0 = off")  # stop once validation BLEU reaches this (a limit still bounds the run)
+    # stop once validation BLEU reaches this (a limit still bounds the run)
+    target_bleu: float = num(0.0, 0.0, 100.0, note="0 = off")
     seed: int = num(1234, 0, 2**31 - 1)
     # Guided alignment (nmt.guided), only when training pairs come with word links (--train-links):
     guided_weight: float = num(1.0, 0.0, 1e6)  # weight of the attention's cross-entropy against the links
     guided_layer: int = num(-1, -MAX_LAYERS, MAX_LAYERS - 1)  # the attention layer it supervises (-1: the last)
     guided_head: int = num(0, 0, 1023)  # and its head
-    guided_shift: bool = flag(False)  # supervise the step that reads each target piece (Shift-Att), not the one predicting it
+    # supervise the step that reads each target piece (Shift-Att), not the one predicting it
+    guided_shift: bool = flag(False)
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,8 @@ class DecodeConfig(Checked):
     max_length_a: float = num(1.5, 0.0, 100.0)
     max_length_b: int = num(10, 0, 100_000)
     batch_size: int = num(64, 1, 100_000)
-    max_source_tokens: int = num(1024, 2, 100_000)  # longer sources are cut to this many pieces (with a warning), as CTranslate2 does
+    # longer sources are cut to this many pieces (with a warning), as CTranslate2 does
+    max_source_tokens: int = num(1024, 2, 100_000)
 
     def check(self) -> None:
         if self.n_best > self.beam_size:

@@ -138,7 +138,8 @@ class CTranslate2Translator:
         from nmt.tokenization import Tokenizer
 
         self.tokenizer, self.max_source_tokens = Tokenizer.load(path), max_source_tokens
-        self.translator = ct2.Translator(str(path), device=device, intra_threads=intra_threads, compute_type=compute_type)
+        self.translator = ct2.Translator(str(path), device=device, intra_threads=intra_threads,
+                                         compute_type=compute_type)
 
     def translate(self, sentences, beam_size: int = 4, length_penalty: float = 0.0, max_length_a: float = 2.0,
                   max_length_b: int = 10, batch_size: int = 64, per_sentence_limit: bool = False) -> list[str]:
@@ -164,6 +165,7 @@ class CTranslate2Translator:
                                                       max_batch_size=batch_size)
             for i, r in zip(idx, results):
                 out[i] = r.hypotheses[0]
-        ragged = tf.ragged.constant(out, dtype=tf.string, ragged_rank=1) if out else tf.ragged.constant([[]], tf.string)[:0]
+        ragged = (tf.ragged.constant(out, dtype=tf.string, ragged_rank=1) if out
+                  else tf.ragged.constant([[]], tf.string)[:0])
         texts = self.tokenizer.decode_target(tf.cast(self.tokenizer.target_piece_ids(ragged), tf.int32))
         return [t.decode("utf-8") for t in texts.numpy()]

@@ -238,7 +238,8 @@ def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: i
         # The K best of a sentence's K*V extensions are among the K best of each hypothesis (its
         # length penalty is one number per row), and log-softmax keeps a row's order: so take the
         # top K of every row of logits and only then normalise those.
-        row_k = min(k, logits.shape[-1]) if logits.shape[-1] is not None else tf.minimum(k, tf.shape(logits)[-1])  # [] k'
+        # [] k'
+        row_k = min(k, logits.shape[-1]) if logits.shape[-1] is not None else tf.minimum(k, tf.shape(logits)[-1])
         top_logits, top_ids = top_k_rows(logits, row_k)  # [B*K,k'] both
         logp = top_logits - _log_normaliser(logits, top_logits[:, :1], top_ids[:, :1])  # [B*K,k']
         logp = tf.reshape(logp, [batch, k, row_k])  # [B,K,k']

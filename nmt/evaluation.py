@@ -33,14 +33,16 @@ def score(hypotheses: Sequence[str], references: Sequence[str], lowercase: bool 
     from sacrebleu.metrics import BLEU, CHRF
 
     if len(hypotheses) != len(references):
-        raise UserError(f"{len(hypotheses)} hypotheses but {len(references)} references; give one reference line per hypothesis")
+        raise UserError(f"{len(hypotheses)} hypotheses but {len(references)} references; "
+                        "give one reference line per hypothesis")
     if not references:
         raise UserError("nothing to evaluate: the reference file is empty")
     bleu = BLEU(lowercase=lowercase, tokenize=tokenize, force=force or tokenize == "none")
     chrf = CHRF(lowercase=lowercase)
     b = bleu.corpus_score(list(hypotheses), [list(references)])
     c = chrf.corpus_score(list(hypotheses), [list(references)])
-    return Scores(round(b.score, 2), round(c.score, 2), str(bleu.get_signature()), str(chrf.get_signature()), len(references))
+    return Scores(round(b.score, 2), round(c.score, 2), str(bleu.get_signature()), str(chrf.get_signature()),
+                  len(references))
 
 
 def length_buckets(lengths: Sequence[int], edges: Sequence[int] = (10, 20, 30, 40, 50),

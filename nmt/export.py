@@ -70,14 +70,16 @@ class TranslationExport(tf.Module):
         src_ids = cut_sources(src, self._limit, self._ids[1]).to_tensor(0)  # [B,S], cut as nmt translate cuts
         out = decode(self._model, src_ids, self._options, *self._ids)  # ids [B,N,T], lengths/scores [B,N]
         b, n = tf.shape(out.ids)[0], tf.shape(out.ids)[1]
-        flat = tf.RaggedTensor.from_tensor(tf.reshape(out.ids, [b * n, -1]), lengths=tf.reshape(out.lengths, [-1]))  # [B*N,(T)]
+        # [B*N,(T)]
+        flat = tf.RaggedTensor.from_tensor(tf.reshape(out.ids, [b * n, -1]), lengths=tf.reshape(out.lengths, [-1]))
         nbest = tf.reshape(self.tgt_tokenizer.detokenize(flat), [b, n])  # [B,N]
         result = {"translations": nbest[:, 0], "scores": out.scores[:, 0]}  # [B], [B]
         if self._options.n_best > 1:
             result.update(nbest_translations=nbest, nbest_scores=out.scores)  # [B,N] both
         if self._options.return_attention:
             attention = graph.reduce(out.attention[:, 0], *self._layer_head)  # [B,T,S]
-            words = graph.piece_tokens(texts, starts, ends, tf.equal(src, self._ids[1]))  # [B,(S)] source token of each piece
+            # [B,(S)] source token of each piece
+            words = graph.piece_tokens(texts, starts, ends, tf.equal(src, self._ids[1]))
             src_words = cut_sources(words, self._limit, -1).to_tensor(-1)  # [B,S], cut as the ids are
             tgt_pieces = self.tgt_tokenizer.id_to_string(out.ids[:, 0])  # [B,T]
             result["alignments"] = graph.hard_alignments(attention, src_words, tgt_pieces)  # [B]

@@ -2,7 +2,8 @@
 
 :func:`atomic_open` writes to a temporary file next to the target and renames it into place only when
 the ``with`` block finishes without an exception, so an interrupted or failed command never leaves a
-half-written output; :func:`atomic_directory` does the same for a whole output folder. :func:`check_output_path` rejects unusable output paths before any work starts.
+half-written output; :func:`atomic_directory` does the same for a whole output folder.
+:func:`check_output_path` rejects unusable output paths before any work starts.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str = "utf-8
     except FileNotFoundError:
         raise UserError(f"cannot write {path}: directory {parent} does not exist; create it first") from None
     except PermissionError:
-        raise UserError(f"cannot write {path}: directory {parent} is not writable; choose another output path") from None
+        raise UserError(f"cannot write {path}: directory {parent} is not writable; "
+                        "choose another output path") from None
     try:
         with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "\n") as f:
             yield f
@@ -139,7 +141,8 @@ def check_output_directory(path: str | os.PathLike, overwrite: bool = False,
 
 
 @contextlib.contextmanager
-def atomic_directory(path: str | os.PathLike, overwrite: bool = False, inputs: Iterable[str | os.PathLike] = ()) -> Iterator[Path]:
+def atomic_directory(path: str | os.PathLike, overwrite: bool = False,
+                     inputs: Iterable[str | os.PathLike] = ()) -> Iterator[Path]:
     """Yield a temporary sibling folder of ``path``; when the block succeeds, it replaces ``path``.
 
     Refuses (UserError) a ``path`` that exists and is not empty unless ``overwrite``, and one that is
@@ -196,7 +199,8 @@ def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
         return path
     parent = path.parent
     if not parent.is_dir():
-        raise UserError(f"cannot write {path}: directory {parent} does not exist; create it or choose another output path")
+        raise UserError(f"cannot write {path}: directory {parent} does not exist; "
+                        "create it or choose another output path")
     if not os.access(parent, os.W_OK | os.X_OK) or not _can_create_in(parent):
         raise UserError(f"cannot write {path}: directory {parent} is not writable; choose another output path")
     if path.is_dir():

@@ -61,11 +61,13 @@ def load(path: str | Path, weights: str = WEIGHTS):
     model = build(config, tokenizer)
     weights_path = path / weights
     if not weights_path.is_file():
-        raise UserError(f"{path} has no {weights}: training has not finished a validation yet; wait, or resume with 'nmt train --resume --model-dir {path}'")
+        raise UserError(f"{path} has no {weights}: training has not finished a validation yet; wait, "
+                        f"or resume with 'nmt train --resume --model-dir {path}'")
     try:
         model.load_weights(str(weights_path))
     except Exception as exc:  # noqa: BLE001 - a mismatched or corrupt file is the user's to fix
-        raise UserError(f"cannot load {weights_path}: it does not match {CONFIG} or is damaged ({type(exc).__name__})") from None
+        raise UserError(f"cannot load {weights_path}: it does not match {CONFIG} or is damaged "
+                        f"({type(exc).__name__})") from None
     return config, tokenizer, model
 
 

@@ -45,7 +45,8 @@ def encode_pairs(pairs: Sequence[tuple[str, str]], tokenizer: Tokenizer, max_tok
     if links is not None:
         from nmt.guided import piece_links
 
-        links = tf.ragged.boolean_mask(piece_links([s for s, _ in pairs], [t for _, t in pairs], links, tokenizer), keep)
+        links = tf.ragged.boolean_mask(piece_links([s for s, _ in pairs], [t for _, t in pairs], links, tokenizer),
+                                       keep)
     return Encoded(tf.ragged.boolean_mask(src, keep), tf.ragged.boolean_mask(tgt, keep), dropped, links)
 
 

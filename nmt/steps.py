@@ -90,7 +90,8 @@ class Updater:
         if accumulate < 1:
             raise UserError(f"--accumulate must be at least 1, got {accumulate}")
         if strategy is not None and hasattr(optimizer, "inner_optimizer"):
-            raise UserError("--mixed-precision float16 (loss scaling) is not supported with --strategy yet; use bfloat16")
+            raise UserError("--mixed-precision float16 (loss scaling) is not supported with --strategy yet; "
+                            "use bfloat16")
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.replicated = strategy is not None
         self.strategy, self.accumulate = strategy or tf.distribute.get_strategy(), accumulate

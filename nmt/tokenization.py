@@ -118,7 +118,8 @@ class Tokenizer:
             return cls(_model_bytes(directory / "spm.model"))
         if (directory / "src.spm.model").is_file() and (directory / "tgt.spm.model").is_file():
             return cls(_model_bytes(directory / "src.spm.model"), _model_bytes(directory / "tgt.spm.model"))
-        raise UserError(f"{directory} holds no tokenizer (spm.model or src/tgt.spm.model); is it a model directory made by 'nmt train'?")
+        raise UserError(f"{directory} holds no tokenizer (spm.model or src/tgt.spm.model); "
+                        "is it a model directory made by 'nmt train'?")
 
     # ----- in-graph ---------------------------------------------------------------------------
     def encode_source(self, strings) -> tf.RaggedTensor:

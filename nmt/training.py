@@ -65,8 +65,9 @@ def resumed_config(saved: Config, given: Config | None, directory) -> Config:
               if value != getattr(getattr(saved, section), name) and not (section == "train" and name in RESUME_LIMITS)]
     if differ:
         raise UserError(f"{directory} was trained with other settings: {'; '.join(differ[:3])}"
-                        f"{'; ...' if len(differ) > 3 else ''}. --resume continues the saved configuration and may change "
-                        "only --steps, --epochs, --time-budget, --target-bleu and --patience; train a new --model-dir otherwise")
+                        f"{'; ...' if len(differ) > 3 else ''}. --resume continues the saved configuration and "
+                        "may change only --steps, --epochs, --time-budget, --target-bleu and --patience; "
+                        "train a new --model-dir otherwise")
     return saved.override("train", **{name: getattr(given.train, name) for name in RESUME_LIMITS})
 
 
@@ -129,12 +130,14 @@ class Trainer:
         keras.utils.set_random_seed(Config.load(self.dir / md.CONFIG).train.seed if resuming else config.train.seed)
         if resume:
             if not md.is_model_dir(self.dir):
-                raise UserError(f"cannot resume: {self.dir} is not a model directory; drop --resume to start a new training")
+                raise UserError(f"cannot resume: {self.dir} is not a model directory; "
+                                "drop --resume to start a new training")
             saved = Config.load(self.dir / md.CONFIG)
             config = resumed_config(saved, config, self.dir)
         else:
             if md.is_model_dir(self.dir):
-                raise UserError(f"{self.dir} already holds a model; use --resume to continue it or choose another --model-dir")
+                raise UserError(f"{self.dir} already holds a model; use --resume to continue it or choose "
+                                "another --model-dir")
             if not (config.train.max_steps or config.train.epochs or config.train.time_budget):
                 raise UserError("training has no end: give --steps, --epochs or --time-budget")
         vocab = config.tokenizer.vocab_size  # an upper bound of the trained vocabularies
@@ -151,7 +154,8 @@ class Trainer:
         if int(self.train_data.src.nrows()) == 0:
             raise UserError("no training pairs left after filtering; check the corpus and --max-tokens")
         self.valid_pairs = list(valid_pairs)
-        self.valid_data = encode_pairs(self.valid_pairs, tokenizer, tc.max_tokens, "valid") if self.valid_pairs else None
+        self.valid_data = (encode_pairs(self.valid_pairs, tokenizer, tc.max_tokens, "valid")
+                           if self.valid_pairs else None)
         # Validation loss batches, packed once (the validation set never changes).
         self.valid_batches = eval_batches(self.valid_data, tc.batch_tokens) if self.valid_data is not None else []
         with self.strategy.scope() if self.strategy else contextlib.nullcontext():
@@ -178,7 +182,8 @@ class Trainer:
                                tokens_seen=self.tokens_seen)
         self.manager = tf.train.CheckpointManager(self.ckpt, self.dir / md.CHECKPOINTS, max_to_keep=tc.keep_checkpoints)
         if resume and self.manager.latest_checkpoint is None:  # stopped before its first checkpoint
-            log.info("%s has no checkpoint yet: starting at step 0 with its saved configuration and tokenizer", self.dir)
+            log.info("%s has no checkpoint yet: starting at step 0 with its saved configuration and tokenizer",
+                     self.dir)
         elif resume:
             prefix = self._restore_newest_readable()
             log.info("resumed from %s at step %d", prefix, self.step)
@@ -345,7 +350,8 @@ class Trainer:
             loss = float(loss)  # waits for the step to finish
             elapsed = time.perf_counter() - start
             if not math.isfinite(loss):
-                raise UserError(f"training diverged at step {self.step} (loss {loss}); lower --lr or raise --clip-norm; the last good checkpoint is kept")
+                raise UserError(f"training diverged at step {self.step} (loss {loss}); "
+                                "lower --lr or raise --clip-norm; the last good checkpoint is kept")
             train_seconds += elapsed
             tokens += int(n)
             window_tokens, window_time = window_tokens + int(n), window_time + elapsed
@@ -353,7 +359,8 @@ class Trainer:
             self.tokens_seen.assign_add(int(n))
             bar.step_done(elapsed)
             if self.step % 10 == 0:
-                bar.show(step=self.step, loss=f"{np.mean(losses[-50:]):.3f}", tok_s=f"{window_tokens / max(window_time, 1e-9):,.0f}")
+                bar.show(step=self.step, loss=f"{np.mean(losses[-50:]):.3f}",
+                         tok_s=f"{window_tokens / max(window_time, 1e-9):,.0f}")
                 window_tokens, window_time = 0, 0.0
             out_of_time = bool(tc.time_budget) and train_seconds >= tc.time_budget
             at_end = max_steps is not None and self.step >= max_steps

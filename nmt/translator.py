@@ -83,7 +83,8 @@ class Translator:
     def options(self, beam_size=None, n_best=None, length_penalty=None, return_attention=False) -> DecodeOptions:
         d = self.settings(beam_size=beam_size, n_best=n_best, length_penalty=length_penalty)
         return DecodeOptions(beam_size=d.beam_size, length_penalty=d.length_penalty, n_best=d.n_best,
-                             max_length_a=d.max_length_a, max_length_b=d.max_length_b, return_attention=return_attention)
+                             max_length_a=d.max_length_a, max_length_b=d.max_length_b,
+                             return_attention=return_attention)
 
     def translate(self, sentences: Sequence[str], beam_size: int | None = None, n_best: int | None = None,
                   length_penalty: float | None = None, batch_size: int | None = None,
@@ -175,7 +176,8 @@ class Translator:
         computes T+1 steps here: the last one reads the last piece and predicts ``</s>``).
         """
         if len(sources) != len(targets):
-            raise UserError(f"{len(sources)} source sentences but {len(targets)} target sentences; give one target per source")
+            raise UserError(f"{len(sources)} source sentences but {len(targets)} target sentences; "
+                            "give one target per source")
         batch_size = self.settings(batch_size=batch_size).batch_size
         sources = [" ".join(s.split()) for s in sources]
         if not sources:
@@ -190,8 +192,8 @@ class Translator:
             targets = ["".join(t).replace("\u2581", " ").strip() for t in targets]
         if self._forward is None:
             spec = tf.TensorSpec([None, None], tf.int32)
-            self._forward = tf.function(lambda s, t: self.model.forward(s, t, training=False), input_signature=[spec, spec],
-                                        autograph=False)
+            self._forward = tf.function(lambda s, t: self.model.forward(s, t, training=False),
+                                        input_signature=[spec, spec], autograph=False)
         src, src_words = self._encode_words("src", sources)  # [N,(S)]
         results: list = [None] * len(sources)
         first = 1 if shift else 0  # row of target piece 0: the step predicting it, or the step reading it
@@ -199,16 +201,21 @@ class Translator:
             s_batch, t_batch = tf.gather(src, idx), tf.gather(tgt, idx)
             bos = tf.RaggedTensor.from_tensor(tf.fill([len(idx), 1], BOS_ID))  # [B,1]
             eos = tf.RaggedTensor.from_tensor(tf.fill([len(idx), 1], EOS_ID))  # [B,1]
-            logits, attention = self._forward(s_batch.to_tensor(0), tf.concat([bos, t_batch], 1).to_tensor(0))  # [B,T+1,V], [B,L,H,T+1,S]
+            # [B,T+1,V], [B,L,H,T+1,S]
+            logits, attention = self._forward(s_batch.to_tensor(0), tf.concat([bos, t_batch], 1).to_tensor(0))
             gold = tf.concat([t_batch, eos], 1).to_tensor(0)  # [B,T+1]
             logp = tf.gather(tf.nn.log_softmax(tf.cast(logits, tf.float32)), gold, batch_dims=2).numpy()  # [B,T+1]
             attention = attention.numpy()
-            src_pieces, tgt_pieces = self.tokenizer.source_pieces(s_batch).to_list(), self.tokenizer.target_pieces(t_batch).to_list()
+            src_pieces = self.tokenizer.source_pieces(s_batch).to_list()
+            tgt_pieces = self.tokenizer.target_pieces(t_batch).to_list()
             for i, sent in enumerate(idx):
                 s_len, t_len = len(src_pieces[i]), len(tgt_pieces[i])
                 results[sent] = Hypothesis(targets[sent], [p.decode("utf-8") for p in tgt_pieces[i]],
-                                           float(logp[i, :t_len + 1].mean()), [p.decode("utf-8") for p in src_pieces[i]],
-                                           np.asarray(attention[i, :, :, first:first + t_len, :s_len], dtype=np.float32),  # [L,H,T,S]
+                                           float(logp[i, :t_len + 1].mean()),
+                                           [p.decode("utf-8") for p in src_pieces[i]],
+                                           # [L,H,T,S]
+                                           np.asarray(attention[i, :, :, first:first + t_len, :s_len],
+                                                      dtype=np.float32),
                                            src_words[sent], tgt_words[sent] if tgt_words else None)
             if progress is not None:
                 progress.update(len(idx))

@@ -17,7 +17,8 @@ from nmt.alignment.subwords import SPECIAL, WORD_START
 
 # Python's str.split() whitespace (every character whose str.isspace() is True; a test checks them all),
 # so " ".join(s.split()) (what the Translator does) happens in the graph
-WHITESPACE = r"[\t\n\x{0b}\f\r \x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+"
+WHITESPACE = (r"[\t\n\x{0b}\f\r \x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
+              r"\x{205f}\x{3000}]+")
 
 
 def normalise_whitespace(texts: tf.Tensor) -> tf.Tensor:
@@ -39,14 +40,16 @@ def word_index(pieces: tf.Tensor) -> tf.Tensor:
     return tf.where(special, -1, word)  # [B,S]
 
 
-def piece_tokens(texts: tf.Tensor, starts: tf.RaggedTensor, ends: tf.RaggedTensor, special: tf.RaggedTensor) -> tf.RaggedTensor:
+def piece_tokens(texts: tf.Tensor, starts: tf.RaggedTensor, ends: tf.RaggedTensor,
+                 special: tf.RaggedTensor) -> tf.RaggedTensor:
     """In-graph :func:`nmt.alignment.subwords.piece_tokens` for whitespace-normalised texts (tokens joined
     by one space): texts [B], starts and ends [B,(S)] (UTF-8 byte offsets of the pieces), special [B,(S)]
     bool -> the token of ``split()`` each piece comes from [B,(S)] int32, -1 for special pieces. The token
     holding a byte is the number of spaces at or before it (at most the last token)."""
     spaces = tf.cast(tf.equal(tf.strings.bytes_split(texts), " "), tf.int32)  # [B,(L)]
     total = tf.reduce_sum(spaces, axis=1)  # [B] spaces per text
-    before = tf.concat([tf.cumsum(spaces.to_tensor(0), axis=1), total[:, None]], axis=1)  # [B,L+1] spaces at or before a byte
+    # [B,L+1] spaces at or before a byte
+    before = tf.concat([tf.cumsum(spaces.to_tensor(0), axis=1), total[:, None]], axis=1)
     starts, ends = (tf.cast(x.to_tensor(0), tf.int32) for x in (starts, ends))  # [B,S] each
     last = tf.where(ends > starts, ends - 1, starts)  # [B,S] a piece's last byte; where a zero-width piece sits
     last = tf.minimum(last, tf.shape(before)[1] - 1)  # [B,S] (an offset past the end counts every space)
@@ -60,7 +63,8 @@ def reduce(attention: tf.Tensor, layer="mean", head="mean") -> tf.Tensor:
     """[B,T,L,H,S] -> [B,T,S]: a layer/head by number (0 or more) or the mean, as
     :func:`nmt.alignment.links.reduce` does per sentence (which also checks them and counts -1 from the end)."""
     for axis, value in ((2, layer), (2, head)):
-        attention = tf.reduce_mean(attention, axis=axis) if value == "mean" else tf.gather(attention, int(value), axis=axis)
+        attention = (tf.reduce_mean(attention, axis=axis) if value == "mean"
+                     else tf.gather(attention, int(value), axis=axis))
     return attention  # [B,T,S]
 
 

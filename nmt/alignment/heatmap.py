@@ -52,7 +52,8 @@ def _overlay(ax, links, gold) -> None:
 
     if gold is not None:
         for (i, j), style in [(link, "-") for link in gold.sure] + [(link, "--") for link in gold.possible - gold.sure]:
-            ax.add_patch(Rectangle((i - 0.45, j - 0.45), 0.9, 0.9, fill=False, edgecolor="#2ca02c", linewidth=1.5, linestyle=style))
+            ax.add_patch(Rectangle((i - 0.45, j - 0.45), 0.9, 0.9, fill=False, edgecolor="#2ca02c", linewidth=1.5,
+                                   linestyle=style))
     if links:
         ax.scatter([i for i, _ in links], [j for _, j in links], s=14, c="#d62728", zorder=3)
 
@@ -62,8 +63,8 @@ def _save(fig, path: Path, fmt: str) -> None:
         fig.savefig(f, format=fmt, dpi=150, bbox_inches="tight")
 
 
-def plot_matrix(matrix: np.ndarray, src_labels: Sequence[str], tgt_labels: Sequence[str], path, title: str | None = None,
-                links=None, gold=None) -> Path:
+def plot_matrix(matrix: np.ndarray, src_labels: Sequence[str], tgt_labels: Sequence[str], path,
+                title: str | None = None, links=None, gold=None) -> Path:
     """One attention matrix [T,S] (rows target, columns source) as a heatmap; returns the path.
 
     ``links``: (source i, target j) hard links, drawn as red dots; ``gold``: an object with ``sure``

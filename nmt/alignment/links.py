@@ -45,7 +45,8 @@ def reduce(attention: np.ndarray, layer: int | str = "mean", head: int | str = "
             except (TypeError, ValueError):
                 raise UserError(f"--{what} must be a number or 'mean', got {value!r}") from None
             if not -size <= value < size:
-                raise UserError(f"--{what} {value} does not exist: the model has {size} {what}s (0-{size - 1}, or mean)")
+                raise UserError(f"--{what} {value} does not exist: the model has {size} {what}s "
+                                f"(0-{size - 1}, or mean)")
             x = x[value]
     return x  # [T,S]
 
@@ -64,7 +65,8 @@ def to_words(matrix: np.ndarray, src: WordMap | Sequence[str], tgt: WordMap | Se
     tgt = tgt if isinstance(tgt, WordMap) else marked_words(tgt)
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.shape != (len(tgt.of_piece), len(src.of_piece)):
-        raise ValueError(f"matrix {matrix.shape} does not match {len(tgt.of_piece)} target and {len(src.of_piece)} source pieces")
+        raise ValueError(f"matrix {matrix.shape} does not match {len(tgt.of_piece)} target and {len(src.of_piece)} "
+                         "source pieces")
     src_w, tgt_w = np.array(src.of_piece, dtype=int), np.array(tgt.of_piece, dtype=int)
     cols = np.zeros((len(src_w), len(src.words)))
     cols[np.flatnonzero(src_w >= 0), src_w[src_w >= 0]] = 1.0  # piece -> word summing matrix

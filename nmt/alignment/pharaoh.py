@@ -46,7 +46,8 @@ def parse_pharaoh(line: str, where: str = "alignment", base: int = 0,
             raise UserError(f"{where}: link {token!r} numbers a word 0, but the file is read as 1-based "
                             "(--gold-base 1); give --gold-base 0 for 0-based links")
         if (n_src is not None and link[0] >= n_src) or (n_tgt is not None and link[1] >= n_tgt):
-            words = f"{n_src if n_src is not None else '?'} source and {n_tgt if n_tgt is not None else '?'} target words"
+            words = (f"{n_src if n_src is not None else '?'} source and "
+                     f"{n_tgt if n_tgt is not None else '?'} target words")
             hint = "; are its links 1-based? (--gold-base 1 reads 1-based gold links)" if base == 0 and (
                 link[0] == n_src or link[1] == n_tgt) else ""
             raise UserError(f"{where}: link {token!r} lies outside the sentence pair ({words}, "
@@ -64,7 +65,8 @@ def read_links(path, what: str, base: int = 0, sources=None, targets=None) -> li
     lines = read_lines(path)
     count = len(sources if sources is not None else targets if targets is not None else lines)
     if len(lines) != count:
-        raise UserError(f"{path} has {len(lines)} lines but there are {count} sentences; give one {what} line per sentence")
+        raise UserError(f"{path} has {len(lines)} lines but there are {count} sentences; "
+                        f"give one {what} line per sentence")
     out = []
     for n, line in enumerate(lines):
         lengths = (len(sources[n].split()) if sources is not None else None,
@@ -92,13 +94,16 @@ class AERResult:
 
     def summary(self) -> str:
         return (f"AER {self.aer:.4f}  precision {self.precision:.4f}  recall {self.recall:.4f}  "
-                f"({self.links} links, {self.sure} sure and {self.possible} possible gold links, {self.sentences} sentences)")
+                f"({self.links} links, {self.sure} sure and {self.possible} possible gold links, "
+                f"{self.sentences} sentences)")
 
 
 def alignment_error_rate(hypotheses: Sequence[Iterable[tuple[int, int]]], gold: Sequence[GoldAlignment]) -> AERResult:
-    """Och & Ney (2003) over a corpus: AER = 1 - (|A∩S| + |A∩P|) / (|A| + |S|), precision |A∩P|/|A|, recall |A∩S|/|S|."""
+    """Och & Ney (2003) over a corpus: AER = 1 - (|A∩S| + |A∩P|) / (|A| + |S|), precision |A∩P|/|A|,
+    recall |A∩S|/|S|."""
     if len(hypotheses) != len(gold):
-        raise UserError(f"{len(hypotheses)} sentences to score but {len(gold)} gold alignments; give one gold line per sentence")
+        raise UserError(f"{len(hypotheses)} sentences to score but {len(gold)} gold alignments; "
+                        "give one gold line per sentence")
     a = s = p = a_s = a_p = 0
     for hyp, g in zip(hypotheses, gold):
         hyp = set(hyp)

@@ -54,7 +54,8 @@ class WordMap:
     of_piece: tuple[int, ...]
 
     def cut(self, pieces: int) -> WordMap:
-        """The map of the sentence's first ``pieces - 1`` pieces and a final ``</s>`` (a source cut as the Translator cuts)."""
+        """The map of the sentence's first ``pieces - 1`` pieces and a final ``</s>`` (a source cut as the
+        Translator cuts)."""
         return self if pieces >= len(self.of_piece) else WordMap(self.words, self.of_piece[: pieces - 1] + (-1,))
 
 
@@ -79,7 +80,8 @@ def token_ends(text: str) -> list[int]:
     return ends
 
 
-def piece_tokens(text: str, starts: Sequence[int], ends: Sequence[int], special: Sequence[bool] | None = None) -> list[int]:
+def piece_tokens(text: str, starts: Sequence[int], ends: Sequence[int],
+                 special: Sequence[bool] | None = None) -> list[int]:
     """The token of ``text.split()`` each piece comes from, given where each piece starts and ends (UTF-8
     byte offsets into ``text``, as SentencePiece reports them): the token holding the piece's last byte.
 
@@ -95,10 +97,12 @@ def piece_tokens(text: str, starts: Sequence[int], ends: Sequence[int], special:
         return [-1] * len(starts)
     starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
     last = np.where(ends > starts, ends - 1, starts)  # the piece's last byte; where a zero-width piece sits
-    found = np.minimum(np.searchsorted(token_end, last, side="right"), len(token_end) - 1)  # first token ending after it
+    # first token ending after it
+    found = np.minimum(np.searchsorted(token_end, last, side="right"), len(token_end) - 1)
     return [-1 if s else int(t) for t, s in zip(found, special)]
 
 
-def given_words(text: str, starts: Sequence[int], ends: Sequence[int], special: Sequence[bool] | None = None) -> WordMap:
+def given_words(text: str, starts: Sequence[int], ends: Sequence[int],
+                special: Sequence[bool] | None = None) -> WordMap:
     """The :class:`WordMap` of given text: the words are ``text.split()``, the pieces map by their offsets."""
     return WordMap(tuple(text.split()), tuple(piece_tokens(text, starts, ends, special)))

@@ -98,7 +98,8 @@ def _grow(forward: Iterable[Link], backward: Iterable[Link], final: str | None) 
         return either_unaligned(i, j) and any((i + di, j + dj) in kept for di, dj in NEIGHBOURS)
 
     def one_pass(condition, links=candidates) -> bool:
-        """Visit ``links`` not yet kept in order; each tie is judged on the alignment before it. True if any was added."""
+        """Visit ``links`` not yet kept in order; each tie is judged on the alignment before it. True if any
+        was added."""
         added = False
         for _, tie in groupby(sorted(links - kept, key=_order), key=_order):
             for i, j in [link for link in tie if condition(*link)]:

@@ -38,7 +38,8 @@ def variant_config(base: Config, name: str, overrides: dict | None = None) -> Co
     for source in (VARIANTS[name], overrides or {}):
         for section, values in source.items():
             if section == "tokenizer":
-                raise UserError("the tokenizer is shared by every benchmarked model; set it with --vocab-size, not per model")
+                raise UserError("the tokenizer is shared by every benchmarked model; set it with --vocab-size, "
+                                "not per model")
             config = config.override(section, **values)
     return config
 

@@ -81,12 +81,15 @@ def markdown(report: dict) -> str:
     for r in models:
         t, tr, s = r["training"], r["translation"], r["test"]
         lines.append(
-            f"| {r['name']} | {r['parameters']:,} | {s['beam4']['bleu']} | {s['beam4']['chrf']} | {s['greedy']['bleu']} | "
-            f"{s['beam4_lowercase']['bleu']} | {t['steps']:,} | {t['flops'] / 1e15:,.2f} | {t['train_seconds'] / 60:.1f} | "
-            f"{t['epochs']} | {t['target_tokens_per_second']:,.0f} | {_percent(r['mfu'])} | {tr['greedy_sentences_per_second']} | {tr['beam4_sentences_per_second']} | "
+            f"| {r['name']} | {r['parameters']:,} | {s['beam4']['bleu']} | {s['beam4']['chrf']} | "
+            f"{s['greedy']['bleu']} | {s['beam4_lowercase']['bleu']} | {t['steps']:,} | {t['flops'] / 1e15:,.2f} | "
+            f"{t['train_seconds'] / 60:.1f} | {t['epochs']} | {t['target_tokens_per_second']:,.0f} | "
+            f"{_percent(r['mfu'])} | {tr['greedy_sentences_per_second']} | {tr['beam4_sentences_per_second']} | "
             f"{r['peak_memory_mib']:,.0f} |")
     lines += [
-        "", f"BLEU signature: `{first['bleu_signature']}`; lowercased: `{models[0]['test']['beam4_lowercase']['bleu_signature']}`; "
+        "",
+        f"BLEU signature: `{first['bleu_signature']}`; "
+        f"lowercased: `{models[0]['test']['beam4_lowercase']['bleu_signature']}`; "
         f"chrF: `{first['chrf_signature']}`. Translation of the {models[0]['test']['sentences']:,} test sentences in "
         f"batches of {models[0]['translation']['batch_size']}, after one untimed batch. MFU: 6 FLOPs per matmul weight "
         "per target token over the measured matmul peak.", "",
@@ -106,12 +109,13 @@ def markdown(report: dict) -> str:
     for r in models:
         lines += [f"### {r['name']}", "", "| step | training min | train loss | valid loss | valid BLEU (greedy) |",
                   "|---|---|---|---|---|"]
-        lines += [f"| {h['step']} | {h.get('train_seconds', 0) / 60:.1f} | {h.get('train_loss')} | {h.get('valid_loss')} | "
-                  f"{h.get('valid_bleu')} |" for h in r["training"]["history"]]
+        lines += [f"| {h['step']} | {h.get('train_seconds', 0) / 60:.1f} | {h.get('train_loss')} | "
+                  f"{h.get('valid_loss')} | {h.get('valid_bleu')} |" for h in r["training"]["history"]]
         lines.append("")
     lines += ["## Configurations", ""]
     for r in models:
-        lines += [f"- **{r['name']}**: `{json.dumps({k: r['config'][k] for k in ('model', 'train')}, separators=(',', ':'))}`"]
+        lines += [f"- **{r['name']}**: "
+                  f"`{json.dumps({k: r['config'][k] for k in ('model', 'train')}, separators=(',', ':'))}`"]
     return "\n".join(lines) + "\n"
 
 
@@ -200,8 +204,10 @@ def _plot_speed(report: dict, path: Path) -> None:
     axes[0].set_title("training target tokens/s")
     width = 0.4
     xs = range(len(names))
-    axes[1].bar([x - width / 2 for x in xs], [r["translation"]["greedy_sentences_per_second"] for r in models], width, label="greedy")
-    axes[1].bar([x + width / 2 for x in xs], [r["translation"]["beam4_sentences_per_second"] for r in models], width, label="beam 4")
+    axes[1].bar([x - width / 2 for x in xs], [r["translation"]["greedy_sentences_per_second"] for r in models], width,
+                label="greedy")
+    axes[1].bar([x + width / 2 for x in xs], [r["translation"]["beam4_sentences_per_second"] for r in models], width,
+                label="beam 4")
     axes[1].set_xticks(list(xs), names)
     axes[1].set_title("translation sentences/s")
     axes[1].legend()

@@ -81,7 +81,8 @@ def run_job(job: dict, progress: bool = False) -> dict:
     beam, beam_s = timed_translate(translator, sources, 4, batch)
     beam_text, greedy_text = [h.text for h in beam], [h.text for h in greedy]
     for kind, texts in (("beam4", beam_text), ("greedy", greedy_text)):  # kept with the report: re-scorable
-        (Path(job["model_dir"]) / f"test.{kind}.hyp.gz").write_bytes(gzip.compress(lines_text(texts).encode("utf-8"), mtime=0))
+        (Path(job["model_dir"]) / f"test.{kind}.hyp.gz").write_bytes(
+            gzip.compress(lines_text(texts).encode("utf-8"), mtime=0))
     out = {
         "name": job["name"],
         "config": config.to_dict(),

@@ -63,7 +63,8 @@ class BertConfig:
         except (OSError, ValueError) as e:
             raise UserError(f"cannot read BERT config {path}: {e}") from None
         if raw.get("position_embedding_type", "absolute") != "absolute":
-            raise UserError(f"{path}: only absolute position embeddings are supported, not {raw['position_embedding_type']!r}")
+            raise UserError(f"{path}: only absolute position embeddings are supported, "
+                            f"not {raw['position_embedding_type']!r}")
         return cls(**{f.name: raw[f.name] for f in dataclasses.fields(cls) if f.name in raw})
 
 
@@ -81,8 +82,10 @@ class BertEmbeddings(keras.layers.Layer):
         super().__init__(**kwargs)
         d, init = config.hidden_size, _init(config)
         self.word = keras.layers.Embedding(config.vocab_size, d, embeddings_initializer=init, name="word")
-        self.position = keras.layers.Embedding(config.max_position_embeddings, d, embeddings_initializer=init, name="position")
-        self.token_type = keras.layers.Embedding(config.type_vocab_size, d, embeddings_initializer=init, name="token_type")
+        self.position = keras.layers.Embedding(config.max_position_embeddings, d, embeddings_initializer=init,
+                                               name="position")
+        self.token_type = keras.layers.Embedding(config.type_vocab_size, d, embeddings_initializer=init,
+                                                 name="token_type")
         self.norm = fused.LayerNormalization(epsilon=config.layer_norm_eps, name="norm")
         self.dropout = fused.Dropout(dropout)
 

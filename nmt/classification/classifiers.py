@@ -127,7 +127,8 @@ class _LessonBlock(keras.layers.Layer):
         self.drop1, self.drop2 = keras.layers.Dropout(dropout), keras.layers.Dropout(dropout)
 
     def call(self, x, padding_mask=None, training=False):
-        attention_mask = None if padding_mask is None else padding_mask[:, None, :]  # [B,1,L]: padding keys get no weight
+        # [B,1,L]: padding keys get no weight
+        attention_mask = None if padding_mask is None else padding_mask[:, None, :]
         x = self.norm1(x + self.drop1(self.attention(x, x, attention_mask=attention_mask, training=training),
                                       training=training))  # [B,L,E]
         return self.norm2(x + self.drop2(self.ff_out(self.ff_in(x)), training=training))  # [B,L,E]

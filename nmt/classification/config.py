@@ -22,7 +22,8 @@ class HeadConfig(Checked):
     dropout: float = num(0.1, 0.0, 1.0, hi_open=True)
     hidden: int = num(0, 0, MAX_WIDTH, note="0 = none")  # units of a ReLU layer before the output layer
     max_length: int = num(256, 2, 100_000)  # tokens per text; longer texts are truncated
-    mask_padding: bool = flag(True)  # lesson only: False = the lesson's model (pad to max_length, attend to and average padding)
+    # lesson only: False = the lesson's model (pad to max_length, attend to and average padding)
+    mask_padding: bool = flag(True)
     bert: dict | None = mapping()  # encoder "bert": the pretrained architecture (config.json fields), set by training
 
 
@@ -40,7 +41,8 @@ class ClassifyTrainConfig(Checked):
     label_smoothing: float = num(0.0, 0.0, 1.0, hi_open=True)
     head_epochs: float = num(0.0, 0.0, 1e6)  # first train only the pooling and output layers (encoder frozen) this long
     head_learning_rate: float = num(1e-3, 0.0, 10.0, lo_open=True)  # Adam, constant, for those head-only epochs
-    valid_fraction: float = num(0.1, 0.0, 1.0, hi_open=True)  # held out of the training data when no validation file is given
+    # held out of the training data when no validation file is given
+    valid_fraction: float = num(0.1, 0.0, 1.0, hi_open=True)
     time_budget: float = num(0.0, 0.0, 1e9, note="seconds, 0 = no limit; --minutes takes minutes")
     seed: int = num(1234, 0, 2**31 - 1)
 

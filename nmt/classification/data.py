@@ -66,7 +66,8 @@ def _rows(path: Path, delimiter: str) -> list[list[str]]:
     try:
         return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter, strict=True) if row]
     except csv.Error as e:
-        raise UserError(f"{path}: not valid {'TSV' if delimiter == chr(9) else 'CSV'} ({e}); check the quoting") from None
+        raise UserError(f"{path}: not valid {'TSV' if delimiter == chr(9) else 'CSV'} ({e}); "
+                        "check the quoting") from None
 
 
 def read_classes(path: str | os.PathLike) -> tuple[str, ...]:
@@ -85,7 +86,8 @@ def read_ag_news(path: str | os.PathLike, classes: tuple[str, ...] = AG_NEWS_CLA
     texts, labels = [], []
     for number, row in enumerate(_rows(path, ","), 1):
         if len(row) != 3:
-            raise UserError(f"{path}: row {number} has {len(row)} fields, AG News rows have 3 (class, title, description)")
+            raise UserError(f"{path}: row {number} has {len(row)} fields, AG News rows have 3 (class, title, "
+                            "description)")
         label = row[0].strip()
         if not label.isdigit() or not 1 <= int(label) <= len(classes):
             raise UserError(f"{path}: row {number} has class {label!r}; AG News classes are 1 to {len(classes)}")
@@ -122,7 +124,8 @@ def _column(spec: str, header: list[str] | None, path: Path, what: str) -> int:
         return index
     if header is None or spec not in header:
         found = ", ".join(header) if header else "the file has no header row"
-        raise UserError(f"{path}: no column named {spec!r} for --{what}-column ({found}); give a name or a number from 1")
+        raise UserError(f"{path}: no column named {spec!r} for --{what}-column ({found}); "
+                        "give a name or a number from 1")
     return header.index(spec)
 
 
@@ -190,10 +193,13 @@ def stratified_split(labels, test_fraction: float = 0.2, seed: int = 0, classes=
     values, counts = np.unique(labels, return_counts=True)
     if len(counts) and counts.min() < 2:
         rare = values[counts.argmin()]
-        raise UserError(f"class {classes[rare] if len(classes) > rare else rare!r} has only one example, and a stratified held-out share needs "
-                        "two of every class; add examples, give a validation file, or hold out nothing (fraction 0)")
+        raise UserError(f"class {classes[rare] if len(classes) > rare else rare!r} has only one example, and a "
+                        "stratified held-out share needs two of every class; add examples, give a validation file, "
+                        "or hold out nothing (fraction 0)")
     try:
-        train, test = train_test_split(np.arange(len(labels)), test_size=test_fraction, random_state=seed, stratify=labels)
+        train, test = train_test_split(np.arange(len(labels)), test_size=test_fraction, random_state=seed,
+                                       stratify=labels)
     except ValueError as exc:  # e.g. a share too small to hold one example of every class
-        raise UserError(f"cannot hold out {test_fraction:g} of {len(labels)} examples stratified by class: {exc}") from None
+        raise UserError(f"cannot hold out {test_fraction:g} of {len(labels)} examples stratified by class: "
+                        f"{exc}") from None
     return np.sort(train), np.sort(test)

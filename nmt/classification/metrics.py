@@ -27,7 +27,8 @@ class Report:
     def summary(self) -> str:
         """Accuracy and macro-F1, then one line per class."""
         width = max(len(c) for c in self.classes)
-        lines = [f"accuracy {100 * self.accuracy:.2f}%  macro-F1 {100 * self.macro_f1:.2f}  ({self.examples:,} examples)",
+        lines = [f"accuracy {100 * self.accuracy:.2f}%  macro-F1 {100 * self.macro_f1:.2f}  "
+                 f"({self.examples:,} examples)",
                  f"{'class':<{width}}  precision  recall     f1  support"]
         for c in self.classes:
             m = self.per_class[c]

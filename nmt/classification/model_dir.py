@@ -64,7 +64,8 @@ def create(config: ClassifyConfig, texts, num_classes: int, init_from=None, pret
         from nmt import model_dir as translation_dir
 
         translation, tokenizer, seq2seq = translation_dir.load(init_from)
-        config = config.override("model", **translation.model.__dict__).override("tokenizer", **translation.tokenizer.__dict__)
+        config = (config.override("model", **translation.model.__dict__)
+                  .override("tokenizer", **translation.tokenizer.__dict__))
     elif config.head.encoder == "bert":
         from nmt.classification.pretrained import pretrained_parts
 
@@ -102,7 +103,8 @@ def load(directory):
 
     directory = Path(directory)
     if not directory.is_dir():
-        raise UserError(f"classifier directory {directory} does not exist; train one with 'nmt classify train --model-dir {directory}'")
+        raise UserError(f"classifier directory {directory} does not exist; "
+                        f"train one with 'nmt classify train --model-dir {directory}'")
     if not is_classifier_dir(directory):
         raise UserError(f"{directory} is not a classifier directory (no {CONFIG} with task 'classification'); "
                         "train one with 'nmt classify train'")

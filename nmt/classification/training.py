@@ -92,9 +92,11 @@ class ClassifierTrainer:
         self.phases = []  # (name, variables, optimizer, steps)
         if tc.head_epochs:
             clip = tc.clip_norm if tc.clip_norm > 0 else None
-            self.phases.append(("head", head_variables(model), keras.optimizers.Adam(tc.head_learning_rate, global_clipnorm=clip),
+            self.phases.append(("head", head_variables(model),
+                                keras.optimizers.Adam(tc.head_learning_rate, global_clipnorm=clip),
                                 math.ceil(tc.head_epochs * self.steps_per_epoch)))
-        self.phases.append(("all", model.trainable_variables, make_optimizer(tc, main_steps if tc.epochs else 10_000), main_steps))
+        self.phases.append(("all", model.trainable_variables,
+                            make_optimizer(tc, main_steps if tc.epochs else 10_000), main_steps))
         self.total_steps = sum(p[3] for p in self.phases)
         self.ids = encode_texts(tokenizer, train.texts, config.head.max_length)  # [N,(S)]
         self.labels = tf.constant(train.labels, tf.int32)  # [N]
@@ -134,7 +136,8 @@ class ClassifierTrainer:
         if self.progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=self.total_steps if self.config.train.epochs else None, unit="step", desc="training", leave=False)
+            bar = tqdm(total=self.total_steps if self.config.train.epochs else None, unit="step", desc="training",
+                       leave=False)
         epoch, out_of_time = 0, False
         for phase, variables, optimizer, steps in self.phases:
             step_fn, done = self._make_step(variables, optimizer), 0
@@ -156,7 +159,8 @@ class ClassifierTrainer:
                 if not np.all(np.isfinite(losses)):
                     raise UserError(f"the training loss became {losses[-1]} in epoch {epoch}; lower the learning rate")
                 record = {"epoch": round(result.steps / self.steps_per_epoch, 3), "phase": phase, "step": result.steps,
-                          "train_loss": round(float(np.mean(losses)), 4), "train_seconds": round(result.train_seconds, 1)}
+                          "train_loss": round(float(np.mean(losses)), 4),
+                          "train_seconds": round(result.train_seconds, 1)}
                 accuracy = self._validate()
                 if accuracy is not None:
                     record["valid_accuracy"] = round(accuracy, 4)

@@ -15,25 +15,32 @@ SCORE_OPTIONS = {"score_path", "gold", "gold_base", "source_path", "target_path"
 
 
 def layer_head_options(f):
-    f = click.option("--head", default="mean", show_default=True, help="Attention head number, or 'mean' over heads.")(f)
-    f = click.option("--layer", default="mean", show_default=True, help="Decoder layer number (Transformer; -1 = last), or 'mean'.")(f)
+    f = click.option("--head", default="mean", show_default=True,
+                     help="Attention head number, or 'mean' over heads.")(f)
+    f = click.option("--layer", default="mean", show_default=True,
+                     help="Decoder layer number (Transformer; -1 = last), or 'mean'.")(f)
     return f
 
 
 @click.command()
 @click.argument("model_dir", required=False, type=click.Path(file_okay=False))
 @click.option("-s", "--source", "source_path", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Source sentences, one per line ('-' = stdin). With --score: optional, checks that links index its words.")
+              help="Source sentences, one per line ('-' = stdin). With --score: optional, "
+                   "checks that links index its words.")
 @click.option("-t", "--target", "target_path", type=click.Path(dir_okay=False),
-              help="Target sentences to align (forced alignment). Without it the model translates and aligns its translation.")
+              help="Target sentences to align (forced alignment). Without it the model translates and aligns its "
+                   "translation.")
 @click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="Pharaoh links 'i-j' per line (with -t), or 'translation ||| links' (without) [default: stdout].")
 @click.option("--gold", type=click.Path(dir_okay=False),
-              help="Gold alignments (i-j sure, i?j or ipj possible; 0-based unless --gold-base 1): print AER, precision, recall.")
+              help="Gold alignments (i-j sure, i?j or ipj possible; 0-based unless --gold-base 1): print AER, "
+                   "precision, recall.")
 @click.option("--gold-base", type=click.Choice(["0", "1"]), default="0", show_default=True,
-              help="Number of the first word in --gold: 0 (as nmt align, fast_align and eflomal write) or 1 (as the original shared-task files).")
+              help="Number of the first word in --gold: 0 (as nmt align, fast_align and eflomal write) or 1 (as the "
+                   "original shared-task files).")
 @click.option("--score", "score_path", type=click.Path(dir_okay=False),
-              help="Score this file of links (Pharaoh, 0-based: another aligner's output) against --gold instead of aligning; no MODEL_DIR.")
+              help="Score this file of links (Pharaoh, 0-based: another aligner's output) against --gold instead of "
+                   "aligning; no MODEL_DIR.")
 @layer_head_options
 @click.option("--shift-att", is_flag=True,
               help="Shift-Att (Chen et al. 2020): each target word's attention from the decoder step that reads it, "
@@ -42,12 +49,16 @@ def layer_head_options(f):
               help="A target-to-source model: align each pair in both directions and symmetrise the links (needs -t).")
 @click.option("--symmetrise", type=click.Choice(list(METHODS)),
               default="grow-diag", show_default=True, help="How --backward's links combine with the forward model's.")
-@click.option("--jsonl", type=click.Path(dir_okay=False), help="Also write tokens, words and soft matrices as JSON Lines.")
-@click.option("--npz", type=click.Path(dir_okay=False), help="Also write every layer's and head's matrix as NumPy .npz.")
+@click.option("--jsonl", type=click.Path(dir_okay=False),
+              help="Also write tokens, words and soft matrices as JSON Lines.")
+@click.option("--npz", type=click.Path(dir_okay=False),
+              help="Also write every layer's and head's matrix as NumPy .npz.")
 @click.option("--plot-dir", type=click.Path(file_okay=False), help="Also draw heatmaps here (one file per sentence).")
-@click.option("--plot-format", type=click.Choice(["png", "svg"]), default="png", show_default=True, help="Heatmap file format.")
+@click.option("--plot-format", type=click.Choice(["png", "svg"]), default="png", show_default=True,
+              help="Heatmap file format.")
 @click.option("--plots", "max_plots", type=int, default=20, show_default=True, help="Draw at most this many sentences.")
-@click.option("--level", type=click.Choice(["word", "subword"]), default="word", show_default=True, help="Heatmap level.")
+@click.option("--level", type=click.Choice(["word", "subword"]), default="word", show_default=True,
+              help="Heatmap level.")
 @click.option("--beam-size", type=int, help="Beam size when translating (without -t) [default: the model's].")
 @click.option("--batch-size", type=int, help="Sentences per batch.")
 @click.pass_context
@@ -75,13 +86,15 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
     gold_base = int(gold_base)
     if score_path:
         given = [p.opts[0] if isinstance(p, click.Option) else p.human_readable_name for p in ctx.command.params
-                 if p.name not in SCORE_OPTIONS and ctx.get_parameter_source(p.name) != click.core.ParameterSource.DEFAULT]
+                 if p.name not in SCORE_OPTIONS
+                 and ctx.get_parameter_source(p.name) != click.core.ParameterSource.DEFAULT]
         if given:
             raise UserError(f"--score scores an existing file of links without a model, so {given[0]} does not apply "
                             "(it takes --gold, --gold-base, and -s/-t to check the links)")
         return score_file(score_path, gold, gold_base, source_path, target_path)
     if not model_dir or not source_path:
-        raise UserError("give MODEL_DIR and -s FILE to align with a model, or --score FILE --gold FILE to score existing links")
+        raise UserError("give MODEL_DIR and -s FILE to align with a model, "
+                        "or --score FILE --gold FILE to score existing links")
 
     from nmt.corpora.parallel import read_lines
     from nmt.io import atomic_open, check_distinct_outputs, check_output_path, lines_text
@@ -103,7 +116,8 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
         raise UserError(f"no sentences in {'standard input' if source_path == '-' else source_path}")
     targets = read_lines(target_path) if target_path else None
     if targets is not None and len(targets) != len(sources):
-        raise UserError(f"{source_path} has {len(sources)} lines but {target_path} has {len(targets)}; give one target per source")
+        raise UserError(f"{source_path} has {len(sources)} lines but {target_path} has {len(targets)}; "
+                        "give one target per source")
     gold_links = al.read_links(gold, "gold", gold_base, sources, targets) if gold else None
     translator = Translator.load(model_dir)
     layers, heads = translator.model.attention_layers, translator.model.attention_heads
@@ -160,10 +174,12 @@ def score_file(score_path, gold, gold_base: int, source_path, target_path) -> No
     sources = read_text_input(source_path) if source_path else None
     targets = read_lines(target_path) if target_path else None
     if sources is not None and targets is not None and len(sources) != len(targets):
-        raise UserError(f"{source_path} has {len(sources)} lines but {target_path} has {len(targets)}; give one target per source")
+        raise UserError(f"{source_path} has {len(sources)} lines but {target_path} has {len(targets)}; "
+                        "give one target per source")
     predicted = al.read_links(score_path, "link", 0, sources, targets)
     gold_links = al.read_links(gold, "gold", gold_base, sources, targets)
     if len(predicted) != len(gold_links):
-        raise UserError(f"{score_path} has {len(predicted)} lines but {gold} has {len(gold_links)}; give one line per sentence pair")
+        raise UserError(f"{score_path} has {len(predicted)} lines but {gold} has {len(gold_links)}; "
+                        "give one line per sentence pair")
     result = al.alignment_error_rate([links.possible for links in predicted], gold_links)
     click.echo(result.summary())

@@ -14,7 +14,8 @@ import click
 from nmt.cli.common import corpus_options
 
 
-def _data_spec(multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv, test_src, test_tgt, test_tsv):
+def _data_spec(multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid_tgt, valid_tsv, test_src, test_tgt,
+               test_tsv):
     """The job's data section and a one-line description; checks that every file exists."""
     from nmt.benchinfo import shown_path
     from nmt.errors import UserError
@@ -34,15 +35,20 @@ def _data_spec(multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid
         description = f"Multi30k {src}→{tgt} from {shown_path(folder)} (train, val, test2016)"
     elif any(given):
         if not all(given):
-            raise UserError("give all six corpus files: --train-src/--train-tgt, --valid-src/--valid-tgt, --test-src/--test-tgt")
+            raise UserError("give all six corpus files: --train-src/--train-tgt, --valid-src/--valid-tgt, "
+                            "--test-src/--test-tgt")
         spec = {"train": [train_src, train_tgt], "valid": [valid_src, valid_tgt], "test": [test_src, test_tgt]}
-        description = f"train {shown_path(train_src)} / {shown_path(train_tgt)}, valid {shown_path(valid_src)}, test {shown_path(test_src)}"
+        description = (f"train {shown_path(train_src)} / {shown_path(train_tgt)}, valid {shown_path(valid_src)}, "
+                       f"test {shown_path(test_src)}")
     else:
-        return {"embedded": True}, "the embedded synthetic English→Synthdeutsch corpus (train 20,000, valid 500, test 1,000)"
+        return {"embedded": True}, ("the embedded synthetic English→Synthdeutsch corpus "
+                                    "(train 20,000, valid 500, test 1,000)")
     for files in spec.values():
         for f in files:
             if not Path(f).is_file():
-                raise UserError(f"corpus file {f} does not exist" + (" (is --multi30k the folder of train.en.gz, val.en.gz, test_2016_flickr.en.gz?)" if multi30k else ""))
+                raise UserError(f"corpus file {f} does not exist"
+                                + (" (is --multi30k the folder of train.en.gz, val.en.gz, test_2016_flickr.en.gz?)"
+                                   if multi30k else ""))
     return spec, description
 
 
@@ -78,7 +84,8 @@ def _check_out_dir(out_dir: Path) -> None:
 @click.option("--steps", "steps_text", metavar="N | MODEL=N,...",
               help="Training budget in steps, for every model or per model (e.g. lstm-additive=2070,transformer=1640): "
                    "a budget another machine reproduces. With --minutes too, whichever ends first.")
-@click.option("--multi30k", type=click.Path(file_okay=False), help="Folder of the Multi30k files (train/val/test_2016_flickr.LANG.gz).")
+@click.option("--multi30k", type=click.Path(file_okay=False),
+              help="Folder of the Multi30k files (train/val/test_2016_flickr.LANG.gz).")
 @click.option("--pair", default="en-de", show_default=True, help="Language pair for --multi30k, SRC-TGT.")
 @corpus_options("train")
 @click.option("--train-links", type=click.Path(dir_okay=False),
@@ -93,12 +100,15 @@ def _check_out_dir(out_dir: Path) -> None:
               help="Change one option for all models or one, e.g. transformer:train.warmup_steps=800 (repeatable).")
 @click.option("--out", type=click.Path(file_okay=False), default="results/benchmark", show_default=True,
               help="Folder for report.md, report.json and the plots.")
-@click.option("--work", type=click.Path(file_okay=False), help="Keep the model directories here [default: a temporary folder, removed].")
-@click.option("--batch-size", type=int, default=64, show_default=True, help="Translation batch size for the speed figures.")
+@click.option("--work", type=click.Path(file_okay=False),
+              help="Keep the model directories here [default: a temporary folder, removed].")
+@click.option("--batch-size", type=int, default=64, show_default=True,
+              help="Translation batch size for the speed figures.")
 @click.option("--title", default=None, help="Report title.")
 @click.option("--allow-dirty", is_flag=True, help="Run on a checkout with uncommitted changes (the report says so).")
-def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt, train_tsv, train_links, valid_src, valid_tgt, valid_tsv,
-              test_src, test_tgt, test_tsv, preset, vocab_size, overrides, out, work, batch_size, title, allow_dirty):
+def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt, train_tsv, train_links, valid_src,
+              valid_tgt, valid_tsv, test_src, test_tgt, test_tsv, preset, vocab_size, overrides, out, work, batch_size,
+              title, allow_dirty):
     """Benchmark models on the same data, tokenizer, budget and metrics.
 
     Trains each model for --minutes in its own process, one after the other, then scores the test
@@ -168,8 +178,8 @@ def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt,
             model_dir = work_dir / name
             if model_dir.exists():
                 raise UserError(f"{model_dir} already exists; give --work an empty folder")
-            job = {"name": name, "config": configs[name].to_dict(), "data": data, "tokenizer": str(work_dir / "tokenizer"),
-                   "model_dir": str(model_dir), "batch_size": batch_size}
+            job = {"name": name, "config": configs[name].to_dict(), "data": data,
+                   "tokenizer": str(work_dir / "tokenizer"), "model_dir": str(model_dir), "batch_size": batch_size}
             job_file, result_file = work_dir / f"{name}.job.json", work_dir / f"{name}.result.json"
             job_file.write_text(json.dumps(job, indent=2) + "\n", encoding="utf-8")
             click.echo(f"[{i}/{len(names)}] {name}: training {report.budget_text(configs[name].train)}, "
@@ -181,16 +191,20 @@ def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt,
             results.append(json.loads(result_file.read_text(encoding="utf-8")))
             r = results[-1]
             click.echo(f"[{i}/{len(names)}] {name}: test BLEU {r['test']['beam4']['bleu']} (beam 4), "
-                       f"{r['training']['target_tokens_per_second']:,.0f} target tokens/s, {time.time() - start:.0f} s", err=True)
+                       f"{r['training']['target_tokens_per_second']:,.0f} target tokens/s, {time.time() - start:.0f} s",
+                       err=True)
         full = {
-            "title": title or f"Benchmark: {', '.join(names)}, " + (f"{minutes:g} min each" if minutes else "fixed steps"),
+            "title": title or (f"Benchmark: {', '.join(names)}, "
+                               + (f"{minutes:g} min each" if minutes else "fixed steps")),
             **header,
             "matmul_peak": peak, "budget_minutes": minutes, "budget_steps": steps,
-            "data": {"description": description,  # files as a reader can find them: relative to the repository or ../shared
+            # files as a reader can find them: relative to the repository or ../shared
+            "data": {"description": description,
                      "files": {k: [benchinfo.shown_path(f) for f in v] for k, v in data.items() if k != "train_links"}
                      if "train" in data else data,
                      **({"train_links": benchinfo.shown_path(data["train_links"])} if "train_links" in data else {}),
-                     "train_pairs": len(pairs["train"]), "valid_pairs": len(pairs["valid"]), "test_pairs": len(pairs["test"])},
+                     "train_pairs": len(pairs["train"]), "valid_pairs": len(pairs["valid"]),
+                     "test_pairs": len(pairs["test"])},
             "tokenizer": {**base.tokenizer.__dict__, "vocab_size": tokenizer.tgt_vocab_size},
             "models": results,
         }

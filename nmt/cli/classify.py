@@ -18,11 +18,16 @@ def _data_options(required_split: str):
 
     def decorate(f):
         for opt in reversed([
-            click.option("--ag-news", "ag_news", type=click.Path(file_okay=False), help="AG News directory (ag_news_csv: train.csv/test.csv[.gz], classes.txt)."),
-            click.option("--split", default=required_split, show_default=True, help="AG News split to read: train or test."),
-            click.option("--data", "data_file", type=click.Path(dir_okay=False), help="Labelled CSV/TSV file (.tsv/.tab = TSV; .gz ok)."),
-            click.option("--text-column", default="text", show_default=True, help="Text column: header name or number from 1."),
-            click.option("--label-column", default="label", show_default=True, help="Label column: header name or number from 1."),
+            click.option("--ag-news", "ag_news", type=click.Path(file_okay=False),
+                         help="AG News directory (ag_news_csv: train.csv/test.csv[.gz], classes.txt)."),
+            click.option("--split", default=required_split, show_default=True,
+                         help="AG News split to read: train or test."),
+            click.option("--data", "data_file", type=click.Path(dir_okay=False),
+                         help="Labelled CSV/TSV file (.tsv/.tab = TSV; .gz ok)."),
+            click.option("--text-column", default="text", show_default=True,
+                         help="Text column: header name or number from 1."),
+            click.option("--label-column", default="label", show_default=True,
+                         help="Label column: header name or number from 1."),
         ]):
             f = opt(f)
         return f
@@ -58,13 +63,18 @@ def classify():
 @classify.command()
 @click.option("--model-dir", required=True, type=click.Path(file_okay=False), help="Directory to create.")
 @_data_options("train")
-@click.option("--valid", "valid_file", type=click.Path(dir_okay=False), help="Validation CSV/TSV (same columns). [default: hold out --valid-fraction]")
-@click.option("--preset", default="transformer", show_default=True, help="lesson (the Keras example's model), transformer, lstm or minilm (pretrained).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="JSON/YAML file with model/tokenizer/head/train sections over the preset.")
+@click.option("--valid", "valid_file", type=click.Path(dir_okay=False),
+              help="Validation CSV/TSV (same columns). [default: hold out --valid-fraction]")
+@click.option("--preset", default="transformer", show_default=True,
+              help="lesson (the Keras example's model), transformer, lstm or minilm (pretrained).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="JSON/YAML file with model/tokenizer/head/train sections over the preset.")
 @click.option("--encoder", default=None, help="seq2seq (a translation family's encoder), lesson or bert (pretrained).")
 @click.option("--model", "family", default=None, help="Translation family whose encoder to use: rnn or transformer.")
-@click.option("--init-from", type=click.Path(file_okay=False), help="Start from the encoder (and tokenizer) of a trained translation model directory.")
-@click.option("--pretrained", type=click.Path(file_okay=False), help="Hugging Face BERT folder for --encoder bert. [default: the MiniLM-L6 package]")
+@click.option("--init-from", type=click.Path(file_okay=False),
+              help="Start from the encoder (and tokenizer) of a trained translation model directory.")
+@click.option("--pretrained", type=click.Path(file_okay=False),
+              help="Hugging Face BERT folder for --encoder bert. [default: the MiniLM-L6 package]")
 @click.option("--pooling", type=click.Choice(["mean", "attention"]), default=None, help="How token vectors become one.")
 @click.option("--max-length", type=int, help="Tokens per text (longer texts are cut).")
 @click.option("--vocab-size", type=int, help="SentencePiece vocabulary size.")
@@ -72,12 +82,13 @@ def classify():
 @click.option("--minutes", type=float, help="Stop after this many minutes of training.")
 @click.option("--batch-size", type=int, help="Texts per batch.")
 @click.option("--lr", "learning_rate", type=float, help="(Peak) learning rate.")
-@click.option("--valid-fraction", type=float, help="Share of the training data held out for validation without --valid.")
+@click.option("--valid-fraction", type=float,
+              help="Share of the training data held out for validation without --valid.")
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def train(model_dir, ag_news, split, data_file, text_column, label_column, valid_file, preset, config_file, encoder,
-          family, init_from, pretrained, pooling, max_length, vocab_size, epochs, minutes, batch_size, learning_rate, valid_fraction,
-          seed, progress):
+          family, init_from, pretrained, pooling, max_length, vocab_size, epochs, minutes, batch_size, learning_rate,
+          valid_fraction, seed, progress):
     """Train a classifier into --model-dir; keeps the weights with the best validation accuracy."""
     from nmt.classification import model_dir as cdir
     from nmt.classification.config import classify_preset
@@ -114,7 +125,8 @@ def train(model_dir, ag_news, split, data_file, text_column, label_column, valid
     config, tokenizer, model = cdir.create(config, train_data.texts, len(data.classes), init_from, pretrained)
     history = []
     trainer = ClassifierTrainer(model, config, tokenizer, train_data, valid, progress=progress,
-                                on_epoch=lambda r: (history.append(r), log.info("epoch %s: %s", r["epoch"], json.dumps(r))))
+                                on_epoch=lambda r: (history.append(r),
+                                                    log.info("epoch %s: %s", r["epoch"], json.dumps(r))))
     result = trainer.run()
     cdir.save(out, config, tokenizer, data.classes, model, history)
     click.echo(json.dumps({"model_dir": str(out), "steps": result.steps, "epochs": result.epochs,
@@ -126,9 +138,11 @@ def train(model_dir, ag_news, split, data_file, text_column, label_column, valid
 @classify.command()
 @click.argument("model_dir", type=click.Path(file_okay=False))
 @_data_options("test")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the metrics (accuracy, macro-F1, confusion matrix, per class) as JSON.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+              help="Write the metrics (accuracy, macro-F1, confusion matrix, per class) as JSON.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Draw the confusion matrix (.png or .svg).")
-@click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=128, show_default=True, help="Texts per batch.")
+@click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=128, show_default=True,
+              help="Texts per batch.")
 def evaluate(model_dir, ag_news, split, data_file, text_column, label_column, json_path, plot_path, batch_size):
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on labelled data."""
     from nmt.classification import model_dir as cdir
@@ -154,9 +168,12 @@ def evaluate(model_dir, ag_news, split, data_file, text_column, label_column, js
 @classify.command()
 @click.argument("model_dir", type=click.Path(file_okay=False))
 @click.argument("texts", nargs=-1)
-@click.option("-i", "--input", "input_path", type=click.Path(dir_okay=False, allow_dash=True), help="File with one text per line ('-' = stdin).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per text: label, probabilities and the tokens' pooling weights.")
-@click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=128, show_default=True, help="Texts per batch.")
+@click.option("-i", "--input", "input_path", type=click.Path(dir_okay=False, allow_dash=True),
+              help="File with one text per line ('-' = stdin).")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per text: label, probabilities and the tokens' pooling weights.")
+@click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=128, show_default=True,
+              help="Texts per batch.")
 def predict(model_dir, texts, input_path, as_json, batch_size):
     """Print each text's label and class probabilities (tab-separated, best first)."""
     from nmt.classification import model_dir as cdir
@@ -170,7 +187,8 @@ def predict(model_dir, texts, input_path, as_json, batch_size):
     if not texts or not any(t.strip() for t in texts):
         raise UserError("no text to classify; give texts as arguments or a file with --input")
     config, tokenizer, classes, model = cdir.load(model_dir)
-    probs, weights = predict_with_weights(model, tokenizer, texts, config.head.max_length, batch_size, keep_weights=as_json)
+    probs, weights = predict_with_weights(model, tokenizer, texts, config.head.max_length, batch_size,
+                                          keep_weights=as_json)
     pieces = None
     if as_json:
         from nmt.classification.training import encode_texts
@@ -179,7 +197,8 @@ def predict(model_dir, texts, input_path, as_json, batch_size):
     for i, p in enumerate(probs):
         order = p.argsort()[::-1]
         if as_json:
-            click.echo(json.dumps({"label": classes[order[0]], "probabilities": {classes[j]: round(float(p[j]), 5) for j in order},
+            click.echo(json.dumps({"label": classes[order[0]],
+                                   "probabilities": {classes[j]: round(float(p[j]), 5) for j in order},
                                    "tokens": [t.decode("utf-8") for t in pieces[i]],
                                    "weights": [round(float(w), 5) for w in weights[i]]}, ensure_ascii=False))
         else:

@@ -97,9 +97,12 @@ def corpus_options(split: str, required: bool = False):
     """--SPLIT-src / --SPLIT-tgt / --SPLIT-tsv options."""
 
     def decorate(f):
-        f = click.option(f"--{split}-tsv", type=click.Path(dir_okay=False), help=f"{split.capitalize()} pairs as one TSV file (source<TAB>target).")(f)
-        f = click.option(f"--{split}-tgt", type=click.Path(dir_okay=False), help=f"{split.capitalize()} target file, one sentence per line (.gz ok).")(f)
-        f = click.option(f"--{split}-src", type=click.Path(dir_okay=False), help=f"{split.capitalize()} source file, one sentence per line (.gz ok).")(f)
+        f = click.option(f"--{split}-tsv", type=click.Path(dir_okay=False),
+                         help=f"{split.capitalize()} pairs as one TSV file (source<TAB>target).")(f)
+        f = click.option(f"--{split}-tgt", type=click.Path(dir_okay=False),
+                         help=f"{split.capitalize()} target file, one sentence per line (.gz ok).")(f)
+        f = click.option(f"--{split}-src", type=click.Path(dir_okay=False),
+                         help=f"{split.capitalize()} source file, one sentence per line (.gz ok).")(f)
         return f
 
     return decorate

@@ -12,8 +12,10 @@ def data():
 
 @data.command()
 @click.argument("name")
-@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False), help="Target directory [default: data/NAME].")
-@click.option("--from", "from_dir", type=click.Path(file_okay=False), help="Copy from a local directory instead of downloading.")
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Target directory [default: data/NAME].")
+@click.option("--from", "from_dir", type=click.Path(file_okay=False),
+              help="Copy from a local directory instead of downloading.")
 @click.option("--only", multiple=True, help="Fetch only these files of the dataset.")
 @click.option("--progress/--no-progress", default=True)
 def fetch(name, out_dir, from_dir, only, progress):

@@ -99,7 +99,8 @@ def _show(path: Path, test, start: float, reached: bool, max_minutes: float, max
 
     translator = Translator.load(path)
     sources, refs = [s for s, _ in test], [t for _, t in test]
-    click.echo(f"Translating the {len(sources):,} test sentences of at most {max_words} words with beam 4 ...", err=True)
+    click.echo(f"Translating the {len(sources):,} test sentences of at most {max_words} words with beam 4 ...",
+               err=True)
     hyps = translator.translate(sources, beam_size=4, return_attention=True)  # one search, no second trace
     texts = [h.text for h in hyps]
     (path / "test.hyp").write_text(lines_text(texts), encoding="utf-8")  # to re-score or compare
@@ -110,7 +111,8 @@ def _show(path: Path, test, start: float, reached: bool, max_minutes: float, max
         click.echo(f"  EN   {sources[i]}\n  REF  {refs[i]}\n  NMT  {texts[i]}\n")
     click.echo(f"Test {scores.summary()}")
     # One heatmap in the manner of Bahdanau et al. 2015, Fig. 3: the longest test sentence of at most 16 words.
-    example = max((i for i in range(len(sources)) if len(sources[i].split()) <= 16), key=lambda i: len(sources[i].split()))
+    example = max((i for i in range(len(sources)) if len(sources[i].split()) <= 16),
+                  key=lambda i: len(sources[i].split()))
     a = al.reduce_all([hyps[example]])[0]
     plot = al.plot_matrix(a.word, a.source_words, a.target_words, path / "attention.png")
     click.echo(f"Attention heatmap: {plot}")
@@ -126,5 +128,6 @@ def _show(path: Path, test, start: float, reached: bool, max_minutes: float, max
         f"  echo 'the man sees the dog .' | nmt translate {quoted}\n"
         "  nmt data synthetic --out corpus     # the corpus as files, with the gold word alignments\n"
         f"  head -n 3 corpus/test.en | nmt translate {quoted} --beam-size 8 --n-best 2\n"
-        f"  nmt align {quoted} -s corpus/test.en -t corpus/test.de --gold corpus/test.align --plot-dir plots --plots 3\n"
+        f"  nmt align {quoted} -s corpus/test.en -t corpus/test.de --gold corpus/test.align "
+        "--plot-dir plots --plots 3\n"
         "  nmt train --help                    # your own parallel text, the Transformer, other attention")

@@ -11,7 +11,8 @@ import click
 @click.argument("model_dir", required=False, type=click.Path(file_okay=False))
 @click.option("--src", "src_path", type=click.Path(dir_okay=False), help="Source file to translate with MODEL_DIR.")
 @click.option("--ref", "ref_path", type=click.Path(dir_okay=False), help="Reference translations, one per line.")
-@click.option("--hyp", "hyp_path", type=click.Path(dir_okay=False), help="Hypotheses to score (instead of translating with a model).")
+@click.option("--hyp", "hyp_path", type=click.Path(dir_okay=False),
+              help="Hypotheses to score (instead of translating with a model).")
 @click.option("--beam-size", type=int, help="Beam size when translating. [default: the model's]")
 @click.option("--batch-size", type=int, help="Sentences per batch when translating.")
 @click.option("--embedded-test", is_flag=True, help="Use the embedded corpus' test split as --src/--ref.")
@@ -20,7 +21,8 @@ import click
 @click.option("--tokenize", type=click.Choice(["13a", "none", "intl", "char", "zh"]),
               default=None, help="sacreBLEU's BLEU tokenization; 'none' for text tokenized on purpose. "
                                  "[default: 13a; none with --embedded-test, which is tokenized]")
-def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, embedded_test, as_json, lowercase, tokenize):
+def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, embedded_test, as_json, lowercase,
+             tokenize):
     """Score translations with sacreBLEU (BLEU and chrF, with signatures).
 
     \b
@@ -53,12 +55,14 @@ def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, emb
         if sources is None:
             raise UserError("give --src FILE: the source sentences to translate")
         if len(sources) != len(references):
-            raise UserError(f"{src_path} has {len(sources)} lines but {ref_path} has {len(references)}; they must be parallel")
+            raise UserError(f"{src_path} has {len(sources)} lines but {ref_path} has {len(references)}; "
+                            "they must be parallel")
         from nmt.translator import Translator
 
         translator = Translator.load(model_dir)
         with options_named("decode"):
             translator.settings(beam_size=beam_size, batch_size=batch_size)
         hypotheses = [h.text for h in translator.translate(sources, beam_size=beam_size, batch_size=batch_size)]
-    scores = score(hypotheses, references, lowercase=lowercase, tokenize=tokenize or ("none" if embedded_test else "13a"))
+    scores = score(hypotheses, references, lowercase=lowercase,
+                   tokenize=tokenize or ("none" if embedded_test else "13a"))
     click.echo(json.dumps(scores.to_dict(), indent=2) if as_json else scores.summary())

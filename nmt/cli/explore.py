@@ -18,7 +18,8 @@ from nmt.cli.common import options_named, read_text_input
 @click.option("-t", "--target", "target_path", type=click.Path(dir_okay=False),
               help="Target sentences to align (forced alignment). Without it the model translates.")
 @click.option("--gold", type=click.Path(dir_okay=False),
-              help="Gold links of the -s/-t pairs (i-j sure, i?j or ipj possible): drawn on the page with each sentence's AER.")
+              help="Gold links of the -s/-t pairs (i-j sure, i?j or ipj possible): "
+                   "drawn on the page with each sentence's AER.")
 @click.option("--gold-base", type=click.Choice(["0", "1"]), default="0", show_default=True,
               help="Number of the first word in --gold (0 or 1).")
 @click.option("--compare", "compare_dir", type=click.Path(file_okay=False),
@@ -66,7 +67,8 @@ def explore(model_dir, source_path, target_path, gold, gold_base, compare_dir, b
         raise UserError(f"no sentences in {'standard input' if source_path == '-' else source_path}")
     targets = read_lines(target_path) if target_path else None
     if targets is not None and len(targets) != len(sources):
-        raise UserError(f"{source_path} has {len(sources)} lines but {target_path} has {len(targets)}; give one target per source")
+        raise UserError(f"{source_path} has {len(sources)} lines but {target_path} has {len(targets)}; "
+                        "give one target per source")
     gold_links = read_links(gold, "gold", int(gold_base), sources, targets) if gold else None
     runs = []
     for directory in [model_dir] + ([compare_dir] if compare_dir else []):

@@ -17,12 +17,14 @@ from nmt.cli.align import layer_head_options
 @click.option("--length-penalty", type=float, help="GNMT length penalty alpha fixed in the export.")
 @click.option("--alignments", is_flag=True, help="Also return word alignments (Pharaoh i-j) of the best translation.")
 @layer_head_options
-@click.option("--format", "fmt", type=click.Choice(["savedmodel", "ctranslate2"]), default="savedmodel", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["savedmodel", "ctranslate2"]), default="savedmodel",
+              show_default=True,
               help="savedmodel: TensorFlow, raw strings in; ctranslate2: a Transformer for the CTranslate2 engine.")
 @click.option("--quantization", type=click.Choice(["int8", "int8_float32", "int16", "float16", "bfloat16", "float32"]),
               help="ctranslate2 only: store the weights quantized. [default: float32]")
 @click.option("--overwrite", is_flag=True, help="Replace OUT_DIR if it exists.")
-def export(model_dir, out_dir, beam_size, n_best, length_penalty, alignments, layer, head, fmt, quantization, overwrite):
+def export(model_dir, out_dir, beam_size, n_best, length_penalty, alignments, layer, head, fmt, quantization,
+           overwrite):
     """Export MODEL_DIR (translation model or classifier) to a SavedModel in OUT_DIR.
 
     The SavedModel's serving_default signature takes a batch of raw UTF-8 strings; tokenization
@@ -46,10 +48,11 @@ def export(model_dir, out_dir, beam_size, n_best, length_penalty, alignments, la
     if fmt == "ctranslate2":
         from nmt.ctranslate2_export import convert
 
-        given = [name for name, value in (("--beam-size", beam_size), ("--n-best", n_best), ("--length-penalty", length_penalty),
-                                          ("--alignments", alignments)) if value]
+        given = [name for name, value in (("--beam-size", beam_size), ("--n-best", n_best),
+                                          ("--length-penalty", length_penalty), ("--alignments", alignments)) if value]
         if given:
-            raise UserError(f"{', '.join(given)} apply to --format savedmodel; CTranslate2 takes decoding options when it translates")
+            raise UserError(f"{', '.join(given)} apply to --format savedmodel; "
+                            "CTranslate2 takes decoding options when it translates")
         click.echo(json.dumps({"export": str(out_dir), **convert(model_dir, out_dir, quantization, overwrite)}))
         return
     if quantization:

@@ -26,16 +26,19 @@ class LazyGroup(click.Group):
     commands_table = {
         "train": ("nmt.cli.train:train", "Train a translation model (LSTM with pluggable attention, or Transformer)."),
         "translate": ("nmt.cli.translate:translate", "Translate text with a trained model directory."),
-        "evaluate": ("nmt.cli.evaluate:evaluate", "Score translations with sacreBLEU (BLEU and chrF, with signatures)."),
+        "evaluate": ("nmt.cli.evaluate:evaluate",
+                     "Score translations with sacreBLEU (BLEU and chrF, with signatures)."),
         "align": ("nmt.cli.align:align", "Word alignments from attention: links, soft matrices, heatmaps, AER."),
         "explore": ("nmt.cli.explore:explore", "Write one offline HTML page to click through a model's attention."),
         "data": ("nmt.cli.data:data", "Get corpora: real ones with checksums, or the embedded synthetic corpus."),
         "demo": ("nmt.cli.demo:demo", "Train a small model on the embedded corpus, translate, print test BLEU."),
         "benchmark": ("nmt.cli.benchmark:benchmark",
                       "Train several models on the same data, tokenizer and budget; write a report."),
-        "classify": ("nmt.cli.classify:classify", "Text classification (AG News, your CSV/TSV) over the translation encoders."),
+        "classify": ("nmt.cli.classify:classify",
+                     "Text classification (AG News, your CSV/TSV) over the translation encoders."),
         "export": ("nmt.cli.export:export", "Export a model directory as a SavedModel that takes raw strings."),
-        "average": ("nmt.cli.average:average", "Average the last N checkpoints of a training into a new model directory."),
+        "average": ("nmt.cli.average:average",
+                    "Average the last N checkpoints of a training into a new model directory."),
     }
 
     def format_commands(self, ctx, formatter):
@@ -139,7 +142,8 @@ def _internal(exc, debug):
     if debug:
         return exc
     message = " ".join(str(exc).split())[:300]
-    click.echo(f"internal error: {type(exc).__name__}: {message} (a bug in nmt; NMT_DEBUG=1 shows the traceback)", err=True)
+    click.echo(f"internal error: {type(exc).__name__}: {message} (a bug in nmt; NMT_DEBUG=1 shows the traceback)",
+               err=True)
     return SystemExit(1)
 
 

@@ -15,8 +15,10 @@ CHUNK = 10_000  # sentences read, translated and written at a time
 
 @click.command()
 @click.argument("model_dir", type=click.Path(file_okay=False))
-@click.option("-i", "--input", "input_path", type=click.Path(dir_okay=False, allow_dash=True), default="-", help="Source sentences, one per line (default: stdin).")
-@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True), default="-", help="Where to write translations (default: stdout). Written atomically.")
+@click.option("-i", "--input", "input_path", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Source sentences, one per line (default: stdin).")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="Where to write translations (default: stdout). Written atomically.")
 @click.option("--beam-size", type=int, help="Beam size (1 = greedy). [default: the model's]")
 @click.option("--n-best", type=int, help="Hypotheses per sentence (<= beam size), written as 'i ||| text ||| score'.")
 @click.option("--length-penalty", type=float, help="GNMT length penalty alpha (0 = none).")
@@ -25,7 +27,8 @@ CHUNK = 10_000  # sentences read, translated and written at a time
 @click.option("--alignments", type=click.Choice(["hard", "soft"]),
               help="Append ' ||| ' and word alignments from attention: Pharaoh i-j links, or soft rows (Marian style).")
 @layer_head_options
-@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr [default: when writing to a file].")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr [default: when writing to a file].")
 def translate(model_dir, input_path, output_path, beam_size, n_best, length_penalty, batch_size, scores, alignments,
               layer, head, progress):
     """Translate text with the model in MODEL_DIR.

@@ -43,7 +43,8 @@ def available() -> list[str]:
 def load_manifest(name_or_path: str | os.PathLike) -> dict:
     """Load a packaged manifest by dataset name, or a manifest JSON file by path, and validate it."""
     if isinstance(name_or_path, str) and name_or_path in available():
-        where, text = name_or_path, resources.files("nmt.corpora").joinpath("manifests", f"{name_or_path}.json").read_text("utf-8")
+        packaged = resources.files("nmt.corpora").joinpath("manifests", f"{name_or_path}.json")
+        where, text = name_or_path, packaged.read_text("utf-8")
     elif str(name_or_path).endswith(".json"):
         where = str(name_or_path)
         try:
@@ -75,8 +76,8 @@ def _validated(manifest: dict, where: str) -> dict:
                             f"'member' and a checksum); fix entry {str(e)[:120]}")
         for local in [e["name"], *e.get("local_names", [])]:
             if not _plain_name(local):
-                raise UserError(f"manifest {where}: file name {local!r} is not a plain file name (no folders, no '..'); "
-                                "a fetch writes only inside its output folder")
+                raise UserError(f"manifest {where}: file name {local!r} is not a plain file name "
+                                "(no folders, no '..'); a fetch writes only inside its output folder")
     return manifest
 
 
@@ -161,7 +162,8 @@ def _url_chunks(url: str, progress: bool):
         reason = f"HTTP {e.code} {e.reason}" if isinstance(e, urllib.error.HTTPError) else e.reason
         raise UserError(f"could not download {url}: {reason}; use --from DIR with a local copy") from None
     except (OSError, ValueError, http.client.HTTPException) as e:
-        raise UserError(f"could not download {url}: {e or type(e).__name__}; use --from DIR with a local copy") from None
+        raise UserError(f"could not download {url}: {e or type(e).__name__}; "
+                        "use --from DIR with a local copy") from None
 
 
 def _write_verified(dest: Path, chunks, want: dict, label: str) -> None:
@@ -189,7 +191,8 @@ def _local_chunks(entry: dict, from_dir: Path):
             _digest_file(path).check(entry["archive"], str(path))
             return _zip_member_chunks(path, entry["archive"]["member"]), path
         names.append(path.name)
-    raise UserError(f"{from_dir}: no {name} (looked for {', '.join(names)}); copy it there, or fetch without --from to download it")
+    raise UserError(f"{from_dir}: no {name} (looked for {', '.join(names)}); copy it there, "
+                    "or fetch without --from to download it")
 
 
 def fetch(name: str, out_dir: str | os.PathLike, from_dir: str | os.PathLike | None = None,
@@ -210,7 +213,8 @@ def fetch(name: str, out_dir: str | os.PathLike, from_dir: str | os.PathLike | N
     if only is not None:
         only, valid = set(only), [e["name"] for e in entries]
         if only - set(valid):
-            raise UserError(f"{name} has no file(s) {', '.join(sorted(only - set(valid)))}; valid files: {', '.join(valid)}")
+            raise UserError(f"{name} has no file(s) {', '.join(sorted(only - set(valid)))}; valid files: "
+                            f"{', '.join(valid)}")
         entries = [e for e in entries if e["name"] in only]
     out_dir = Path(out_dir)
     if from_dir is not None and not Path(from_dir).is_dir():

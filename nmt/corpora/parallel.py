@@ -19,7 +19,8 @@ from typing import BinaryIO
 
 from nmt.errors import UserError
 
-__all__ = ["split_lines", "stream_lines", "read_lines", "read_parallel", "read_tsv", "clean_pairs", "CleanStats", "load_corpus"]
+__all__ = ["split_lines", "stream_lines", "read_lines", "read_parallel", "read_tsv", "clean_pairs", "CleanStats",
+           "load_corpus"]
 
 logger = logging.getLogger("nmt.data")
 
@@ -91,7 +92,8 @@ def _not_utf8(name: str, line: int) -> UserError:
 
 
 def _nul_byte(name: str, line: int) -> UserError:
-    return UserError(f"{name}: line {line} contains a NUL byte; the input is binary or not UTF-8 text, convert it to UTF-8 text")
+    return UserError(f"{name}: line {line} contains a NUL byte; the input is binary or not UTF-8 text, "
+                     "convert it to UTF-8 text")
 
 
 def split_lines(text: str) -> list[str]:
@@ -249,4 +251,5 @@ def load_corpus(spec) -> list[tuple[str, str]]:
         return read_tsv(spec)
     if isinstance(spec, (tuple, list)) and len(spec) == 2:
         return read_parallel(*spec)
-    raise UserError(f"a corpus is a (source file, target file) pair or one TSV file, not {spec!r}; fix the corpus setting")
+    raise UserError(f"a corpus is a (source file, target file) pair or one TSV file, not {spec!r}; "
+                    "fix the corpus setting")

@@ -126,7 +126,8 @@ def collect(sources: Sequence[str], runs: Sequence[tuple[dict, Sequence]], gold:
             nbest = hyps[n] if isinstance(hyps[n], list) else [hyps[n]]
             per_model.append([hypothesis_record(h, model, g) for h in nbest])
         sentence = {"source": source, "runs": per_model,
-                    "gold": {"sure": sorted(map(list, g.sure)), "possible": sorted(map(list, g.possible - g.sure))} if g else None}
+                    "gold": {"sure": sorted(map(list, g.sure)),
+                             "possible": sorted(map(list, g.possible - g.sure))} if g else None}
         if len(per_model) == 2:
             sentence["disagreement"] = disagreement(per_model[0][0], per_model[1][0])
         sentences.append(sentence)

@@ -122,7 +122,8 @@ class MultiHeadAttention(keras.layers.Layer):
             context = tf.matmul(dropped, values[0])  # [B,H,T,Dh]
         else:
             sizes = tf.stack([tf.shape(k)[2] for k in keys])  # [parts]
-            context = tf.add_n([tf.matmul(w, v) for w, v in zip(tf.split(dropped, sizes, axis=-1), values)])  # [B,H,T,Dh]
+            # [B,H,T,Dh]
+            context = tf.add_n([tf.matmul(w, v) for w, v in zip(tf.split(dropped, sizes, axis=-1), values)])
         context = tf.transpose(context, [0, 2, 1, 3])  # [B,T,H,Dh]
         shape = tf.shape(context)
         context = tf.reshape(context, tf.stack([shape[0], shape[1], self.d_model]))  # [B,T,D]
@@ -136,7 +137,8 @@ class _Block(keras.layers.Layer):
                  attention_dropout: float | None = None, ffn_dropout: float | None = None, **kwargs):
         super().__init__(**kwargs)
         self.pre_norm = pre_norm
-        self.attention_rate = dropout if attention_dropout is None else attention_dropout  # for the subclasses' attention
+        # for the subclasses' attention
+        self.attention_rate = dropout if attention_dropout is None else attention_dropout
         self.ffn_rate = dropout if ffn_dropout is None else ffn_dropout
         self.ff_in = keras.layers.Dense(ff_dim, activation="relu", name="ff_in")
         self.ff_out = keras.layers.Dense(d_model, name="ff_out")
@@ -195,7 +197,8 @@ class DecoderLayer(_Block):
                  attention_dropout: float | None = None, ffn_dropout: float | None = None, **kwargs):
         super().__init__(d_model, ff_dim, dropout, pre_norm, attention_dropout, ffn_dropout, **kwargs)
         self.self_attention = MultiHeadAttention(d_model, heads, self.attention_rate, name="self_attention")
-        self.cross_attention = MultiHeadAttention(d_model, heads, self.attention_rate, self_attention=False, name="cross_attention")
+        self.cross_attention = MultiHeadAttention(d_model, heads, self.attention_rate, self_attention=False,
+                                                  name="cross_attention")
         self.norm_self = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_self")
         self.norm_cross = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_cross")
         self.norm_ff = fused.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm_ff")
@@ -207,7 +210,8 @@ class DecoderLayer(_Block):
         x = self._residual(x, out, self.norm_self, training)  # [B,T,D]
         h = self._input(x, self.norm_cross)  # [B,T,D]
         q = self.cross_attention.project_query(h)  # [B,H,T,Dh]
-        out, cross_weights = self.cross_attention(q, cross_keys, cross_values, src_mask, training=training)  # [B,T,D], [B,H,T,S]
+        # [B,T,D], [B,H,T,S]
+        out, cross_weights = self.cross_attention(q, cross_keys, cross_values, src_mask, training=training)
         x = self._residual(x, out, self.norm_cross, training)  # [B,T,D]
         return self._feed_forward(x, self.norm_ff, training), cross_weights
 
@@ -235,7 +239,8 @@ class DecoderLayer(_Block):
                                      training=training)  # [B,K,D]
         x = self._residual(x, out, self.norm_self, training)  # [B,K,D]
         q = self.cross_attention.project_query(self._input(x, self.norm_cross))  # [B,H,K,Dh]
-        out, weights = self.cross_attention(q, cross_keys, cross_values, src_mask, training=training)  # [B,K,D], [B,H,K,S]
+        # [B,K,D], [B,H,K,S]
+        out, weights = self.cross_attention(q, cross_keys, cross_values, src_mask, training=training)
         x = self._residual(x, out, self.norm_cross, training)  # [B,K,D]
         cache = (old_keys, old_values, recent_keys, recent_values)
         return self._feed_forward(x, self.norm_ff, training), cache, weights

@@ -47,4 +47,5 @@ def check_size(config, src_vocab_size: int, tgt_vocab_size: int, batch_tokens: i
     # float32 weights; training adds their gradients and Adam's two moments, and the batch's activations
     needed = 4 * params if batch_tokens is None else 16 * params + 4 * per_token * batch_tokens
     what = "training this model" if batch_tokens else "this model"
-    check_memory(what, needed, f"{params:,} parameters" + (f", batches of {batch_tokens:,} tokens" if batch_tokens else ""))
+    check_memory(what, needed, f"{params:,} parameters"
+                 + (f", batches of {batch_tokens:,} tokens" if batch_tokens else ""))

@@ -49,19 +49,23 @@ class RNNSeq2Seq(Seq2Seq):
         # N(0, 1) embeddings: Keras' default U(-0.05, 0.05) starts the LSTMs with near-zero signals,
         # and training sat on the language-model plateau for hundreds of steps (measured).
         init = keras.initializers.RandomNormal(stddev=1.0)
-        self.src_embedding = keras.layers.Embedding(src_vocab_size, config.embedding_dim, embeddings_initializer=init, name="src_embedding")
-        self.tgt_embedding = keras.layers.Embedding(tgt_vocab_size, config.embedding_dim, embeddings_initializer=init, name="tgt_embedding")
+        self.src_embedding = keras.layers.Embedding(src_vocab_size, config.embedding_dim, embeddings_initializer=init,
+                                                    name="src_embedding")
+        self.tgt_embedding = keras.layers.Embedding(tgt_vocab_size, config.embedding_dim, embeddings_initializer=init,
+                                                    name="tgt_embedding")
         self.encoder_layers = [
             keras.layers.Bidirectional(
                 keras.layers.LSTM(units, return_sequences=True, return_state=True), name=f"encoder_{i}"
             )
             for i in range(config.encoder_layers)
         ]
-        self.bridge_h = [keras.layers.Dense(dec_units, activation="tanh", name=f"bridge_h{i}") for i in range(config.decoder_layers)]
+        self.bridge_h = [keras.layers.Dense(dec_units, activation="tanh", name=f"bridge_h{i}")
+                         for i in range(config.decoder_layers)]
         self.bridge_c = [keras.layers.Dense(dec_units, name=f"bridge_c{i}") for i in range(config.decoder_layers)]
         self.cells = [keras.layers.LSTMCell(dec_units, name=f"decoder_cell_{i}") for i in range(config.decoder_layers)]
         # Whole-sequence wrappers sharing the cells' weights (luong placement without input feeding).
-        self.rnns = [keras.layers.RNN(cell, return_sequences=True, name=f"decoder_{i}") for i, cell in enumerate(self.cells)]
+        self.rnns = [keras.layers.RNN(cell, return_sequences=True, name=f"decoder_{i}")
+                     for i, cell in enumerate(self.cells)]
         self.attention = attention_lib.build(config.attention, config.attention_units, config.heads, dec_units,
                                               config.options)
         self.attention_heads = self.attention.heads
@@ -69,7 +73,8 @@ class RNNSeq2Seq(Seq2Seq):
         self.dropout = fused.Dropout(config.dropout)
         self.output_layer = None if config.tie_embeddings else keras.layers.Dense(tgt_vocab_size, name="output")
         self.output_embedding = self.tgt_embedding if config.tie_embeddings else None
-        self.output_bias = self.add_weight(shape=(tgt_vocab_size,), initializer="zeros", name="output_bias") if config.tie_embeddings else None
+        self.output_bias = (self.add_weight(shape=(tgt_vocab_size,), initializer="zeros", name="output_bias")
+                            if config.tie_embeddings else None)
         self.stepwise = config.placement == "bahdanau" or config.input_feed
 
     @staticmethod
@@ -135,7 +140,8 @@ class RNNSeq2Seq(Seq2Seq):
         if self.config.placement == "luong":
             context, weights = self._attend(h[:, None], encoded)  # [B,1,C], [B,H,1,S]
         attentional = self.combine(tf.concat([h, context[:, 0]], axis=-1))  # [B,2U]
-        feed = context[:, 0] if self.config.placement == "bahdanau" else (attentional if self.config.input_feed else state["feed"])
+        feed = (context[:, 0] if self.config.placement == "bahdanau"
+                else attentional if self.config.input_feed else state["feed"])
         new_state = {"lstm": tuple(new_lstm), "feed": feed, "query": h}
         return attentional, new_state, weights
 
@@ -186,4 +192,5 @@ class RNNSeq2Seq(Seq2Seq):
         return attentional, weights
 
     def get_config(self):
-        return {"config": self.config.__dict__, "src_vocab_size": self.src_vocab_size, "tgt_vocab_size": self.tgt_vocab_size}
+        return {"config": self.config.__dict__, "src_vocab_size": self.src_vocab_size,
+                "tgt_vocab_size": self.tgt_vocab_size}

@@ -127,7 +127,8 @@ class TransformerSeq2Seq(Seq2Seq):
 
     def _logits(self, x):
         """x [...,D] -> [...,V] through the transposed target (or shared) embedding plus a bias."""
-        embeddings, bias = (tf.cast(w, x.dtype) for w in (self.tgt_embedding.embeddings, self.output_bias))  # no-op in float32
+        # no-op in float32
+        embeddings, bias = (tf.cast(w, x.dtype) for w in (self.tgt_embedding.embeddings, self.output_bias))
         return fused.tied_logits(x, embeddings, bias)  # [...,V]
 
     def _decode(self, x, encoded, self_mask, training):
@@ -181,7 +182,8 @@ class TransformerSeq2Seq(Seq2Seq):
         shape = tf.shape(state["ancestry"])  # [3] B, K, K*t
         x = self._embed(self.tgt_embedding, prev_ids, position, training)  # [N,D]
         x = tf.reshape(x, tf.stack([shape[0], shape[1], self.d_model]))  # [B,K,D]: a sentence's K hypotheses
-        own = tf.broadcast_to(tf.eye(shape[1], dtype=tf.bool)[None], tf.stack([shape[0], shape[1], shape[1]]))  # [B,K,K]
+        # [B,K,K]
+        own = tf.broadcast_to(tf.eye(shape[1], dtype=tf.bool)[None], tf.stack([shape[0], shape[1], shape[1]]))
         ancestry = tf.concat([state["ancestry"], own], axis=2)  # [B,K,K*(t+1)]: each sees its own new key
         src_mask = encoded.state["cross_mask"][:, None, None, :]  # [B,1,1,S]
         cache, weights = [], []
@@ -221,4 +223,5 @@ class TransformerSeq2Seq(Seq2Seq):
         return self._logits(x), weights  # [B,T,V], [B,L,H,T,S]
 
     def get_config(self):
-        return {"config": self.config.__dict__, "src_vocab_size": self.src_vocab_size, "tgt_vocab_size": self.tgt_vocab_size}
+        return {"config": self.config.__dict__, "src_vocab_size": self.src_vocab_size,
+                "tgt_vocab_size": self.tgt_vocab_size}
