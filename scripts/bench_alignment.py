@@ -42,7 +42,8 @@ def main(argv=None):
     p.add_argument("--name", default="alignment_embedded")
     p.add_argument("--out", default=str(ROOT / "results"))
     p.add_argument("--work", default=str(ROOT / "runs" / "alignment"))
-    p.add_argument("--sentence", type=int, default=None, help="test sentence to plot [default: a long one with crossing links]")
+    p.add_argument("--sentence", type=int, default=None,
+                   help="test sentence to plot [default: a long one with crossing links]")
     p.add_argument("--allow-dirty", action="store_true",
         help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
@@ -77,7 +78,8 @@ def main(argv=None):
 
         write_splits(work / "corpus", sizes=sizes)  # files for nmt benchmark; the embedded corpus' preset
         for split in ("train", "valid", "test"):
-            cmd += [f"--{split}-src", str(work / "corpus" / f"{split}.en"), f"--{split}-tgt", str(work / "corpus" / f"{split}.de")]
+            cmd += [f"--{split}-src", str(work / "corpus" / f"{split}.en"), f"--{split}-tgt",
+                    str(work / "corpus" / f"{split}.de")]
         if args.preset is None:
             cmd += ["--preset", "small"]
     if args.allow_dirty:
@@ -102,13 +104,15 @@ def main(argv=None):
         for layer, head in settings:
             links = [a.links for a in al.reduce_all(forced, layer, head)]  # words: the given tokens
             r = al.alignment_error_rate(links, gold)
-            rows.append({"model": name, "layer": layer, "head": head, **r.to_dict(), "test_bleu": model["test"]["beam4"]["bleu"]})
+            rows.append({"model": name, "layer": layer, "head": head, **r.to_dict(),
+                         "test_bleu": model["test"]["beam4"]["bleu"]})
             print(json.dumps(rows[-1]), flush=True)
         a = al.reduce_all([forced[sentence]])[0]
         al.plot_matrix(a.word, a.source_words, a.target_words, out / f"{args.name}_{name}.png",
                     title=f"{name}: test sentence {sentence}")
         if layers * heads > 1:  # every layer and head, as `nmt align --plot-dir` draws it
-            grid = np.array([[al.to_words(a.attention[layer, head], a.source_map, a.target_map) for head in range(heads)]
+            grid = np.array([[al.to_words(a.attention[layer, head], a.source_map, a.target_map)
+                              for head in range(heads)]
                              for layer in range(layers)])  # [L,H,T,S] words
             al.plot_grid(grid, a.source_words, a.target_words, out / f"{args.name}_{name}_grid.png")
             grids.append(name)
@@ -122,16 +126,21 @@ def main(argv=None):
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [f"# Alignment error rate of attention on the embedded corpus ({args.name})", "",
              f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
-             f"Models trained by `{report['benchmark_command']}` (BLEU report: [{args.name}_bleu/report.md]({args.name}_bleu/report.md)); "
-             f"the {len(test):,} test pairs force-aligned (teacher forcing on the reference), hard links = each target word's "
-             "most-attended source word after merging pieces to words, `</s>` excluded. Gold: "
+             f"Models trained by `{report['benchmark_command']}` "
+             f"(BLEU report: [{args.name}_bleu/report.md]({args.name}_bleu/report.md)); "
+             f"the {len(test):,} test pairs force-aligned (teacher forcing on the reference), "
+             "hard links = each target word's most-attended source word after merging pieces to words, "
+             "`</s>` excluded. Gold: "
              f"{report['gold_links']['sure']:,} sure and {report['gold_links']['possible']:,} possible links.", "",
-             "| model | layer | head | AER | precision | recall | test BLEU (beam 4) |", "|---|---|---|---|---|---|---|",
-             *[f"| {r['model']} | {r['layer']} | {r['head']} | {r['aer']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['test_bleu']} |"
+             "| model | layer | head | AER | precision | recall | test BLEU (beam 4) |",
+             "|---|---|---|---|---|---|---|",
+             *[f"| {r['model']} | {r['layer']} | {r['head']} | {r['aer']:.3f} | {r['precision']:.3f} | "
+               f"{r['recall']:.3f} | {r['test_bleu']} |"
                for r in rows], "",
              f"Heatmaps of test sentence {sentence} (mean over layers and heads): "
              + " ".join(f"![{m['name']}]({args.name}_{m['name']}.png)" for m in bleu["models"]), "",
-             *[f"Every layer (rows) and head (columns) of {name}, same sentence: ![{name} grid]({args.name}_{name}_grid.png)\n"
+             *[f"Every layer (rows) and head (columns) of {name}, same sentence: "
+               f"![{name} grid]({args.name}_{name}_grid.png)\n"
                for name in grids]]
     (out / f"{args.name}.md").write_text("\n".join(lines))
     print("\n".join(lines))

@@ -63,7 +63,8 @@ def main(argv=None):
     translator = Translator.load(args.model)
     evaluate(f"model.weights.h5 (best validation BLEU, step {best_step})", translator)
     for step, prefix in kept:
-        for w, value in zip(translator.model.weights, read_weights(translator.model, translator_config(args.model), prefix)):
+        for w, value in zip(translator.model.weights,
+                            read_weights(translator.model, translator_config(args.model), prefix)):
             w.assign(value)
         evaluate(f"checkpoint {step} alone", translator)
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,13 +73,16 @@ def main(argv=None):
             evaluate(f"mean of the last {n} checkpoints (steps {', '.join(map(str, summary['steps']))})",
                      Translator.load(Path(tmp) / f"avg{n}"))
     d = translator.decode_config
-    result = {"name": args.name, **header, "model": benchinfo.shown_path(args.model), "source": benchinfo.shown_path(args.source), "sentences": len(sources),
+    result = {"name": args.name, **header, "model": benchinfo.shown_path(args.model),
+              "source": benchinfo.shown_path(args.source), "sentences": len(sources),
               "decode": {"beam_size": d.beam_size, "length_penalty": d.length_penalty}, "rows": rows}
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
-    lines = ["# Checkpoint averaging (`nmt average`)", "", f"Command: `{result['command']}`", benchinfo.markdown_header(result), "",
+    lines = ["# Checkpoint averaging (`nmt average`)", "", f"Command: `{result['command']}`",
+             benchinfo.markdown_header(result), "",
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
              + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
-             f"Model: `{benchinfo.shown_path(args.model)}` ({_described(args.model)}); {len(sources):,} sentences of `{benchinfo.shown_path(args.source)}`, beam {d.beam_size}, "
+             f"Model: `{benchinfo.shown_path(args.model)}` ({_described(args.model)}); "
+             f"{len(sources):,} sentences of `{benchinfo.shown_path(args.source)}`, beam {d.beam_size}, "
              f"length penalty {d.length_penalty}.", "", "| weights | BLEU | chrF |", "|---|---|---|"]
     lines += [f"| {r['weights']} | {r['bleu']:.2f} | {r['chrf']:.2f} |" for r in rows]
     lines += ["", f"BLEU signature: `{rows[0]['bleu_signature']}`", ""]
@@ -98,7 +102,8 @@ def _described(model_dir) -> str:
 
     m = Config.load(Path(model_dir) / "config.json").model
     if m.family == "transformer":
-        return f"Transformer, {m.layers} layers, width {m.d_model}, feed-forward {m.ff_dim}, {m.transformer_heads} heads"
+        return (f"Transformer, {m.layers} layers, width {m.d_model}, feed-forward {m.ff_dim}, "
+                f"{m.transformer_heads} heads")
     return f"LSTM, {m.attention} attention, {m.units} units, embeddings {m.embedding_dim}"
 
 

@@ -7,14 +7,14 @@ StratifiedKFold, shuffle, random_state 0), mean ± std accuracy. Within a fold e
 trains its own SentencePiece model on the fold's training texts and holds out 10% of them for
 model selection; the fold's test texts are seen only once, at the end.
 
-Models: ``tfidf`` (word 1-2-gram TF-IDF + logistic regression, the honesty check), ``lesson`` (the
-Keras example's model, trained as in the lesson; ``lesson-masked``: the same with a padding mask), ``lstm`` and ``transformer`` (the translation
-encoders with a pooling head), ``minilm-frozen`` (MiniLM-L6 mean-pooled embeddings + logistic
-regression) and ``minilm`` (MiniLM-L6 fine-tuned, head first; expensive: use ``--max-folds 1`` or
-``--split-80-20``). Writes results/NAME.json and results/NAME.md (``--out`` another folder), and keeps every
-model's predictions, one test text a line, in results/NAME_MODEL_predictions.tsv.gz (gzip; columns
-``row`` (the text's 0-based row in the split file), ``fold``, ``label``, ``predicted``), so each fold's
-accuracy can be re-scored from them.
+Models: ``tfidf`` (word 1-2-gram TF-IDF + logistic regression, the honesty check), ``lesson`` (the Keras
+example's model, trained as in the lesson; ``lesson-masked``: the same with a padding mask), ``lstm`` and
+``transformer`` (the translation encoders with a pooling head), ``minilm-frozen`` (MiniLM-L6 mean-pooled
+embeddings + logistic regression) and ``minilm`` (MiniLM-L6 fine-tuned, head first; expensive: use
+``--max-folds 1`` or ``--split-80-20``). Writes results/NAME.json and results/NAME.md (``--out`` another
+folder), and keeps every model's predictions, one test text a line, in results/NAME_MODEL_predictions.tsv.gz
+(gzip; columns ``row`` (the text's 0-based row in the split file), ``fold``, ``label``, ``predicted``), so
+each fold's accuracy can be re-scored from them.
 
     python scripts/bench_classification.py --ag-news ../shared/data/ag_news --name ag_news_cv
 """
@@ -117,7 +117,8 @@ def minilm_embeddings(texts):
     key = id(texts)
     if key not in _EMBEDDINGS:
         encoder, tokenizer = load_pretrained(find_minilm(), max_length=128)
-        embed = tf.function(lambda ids, mask: mean_pool(encoder(ids, mask), mask), reduce_retracing=True)  # any batch shape
+        # any batch shape
+        embed = tf.function(lambda ids, mask: mean_pool(encoder(ids, mask), mask), reduce_retracing=True)
         lengths = np.array([len(t) for t in texts])
         out = np.zeros((len(texts), encoder.config.hidden_size), np.float32)
         start = time.perf_counter()
@@ -178,12 +179,15 @@ def markdown(result) -> str:
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
              + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
              f"Data: {result['data']} ({result['examples']:,} texts, "
-             + (f"{result['folds']} stratified folds, StratifiedKFold(shuffle=True, random_state=0)" if result["folds"] > 1
+             + (f"{result['folds']} stratified folds, StratifiedKFold(shuffle=True, random_state=0)"
+                if result["folds"] > 1
                 else "one stratified 80/20 split, train_test_split(stratify, random_state=0)")
              + ("; each neural model holds out 10% of a fold's training texts for model selection and trains its own "
                 "SentencePiece model on the rest)." if result.get("holdout", True) else
-                "; each neural model trains on all of a fold's training texts and keeps its last epoch's weights)."), "",
-             "| model | accuracy (mean ± std) | per fold | macro-F1 | folds at chance | train s / fold | inference texts/s |",
+                "; each neural model trains on all of a fold's training texts and keeps its last epoch's weights)."),
+             "",
+             "| model | accuracy (mean ± std) | per fold | macro-F1 | folds at chance | train s / fold | "
+             "inference texts/s |",
              "|---|---|---|---|---|---|---|"]
     for name, model in result["models"].items():
         s = model["summary"]
@@ -227,7 +231,8 @@ def main(argv=None):
     parser.add_argument("--title", default="AG News, stratified 5-fold cross-validation over the 7,600 test rows")
     parser.add_argument("--no-holdout", action="store_true",
                         help="train neural models on the whole training part (no 10%% validation; last epoch kept)")
-    parser.add_argument("--replot", metavar="JSON", help="only redraw the confusion plots and Markdown of an earlier run")
+    parser.add_argument("--replot", metavar="JSON",
+                        help="only redraw the confusion plots and Markdown of an earlier run")
     parser.add_argument("--allow-dirty", action="store_true",
         help="run on a checkout with uncommitted changes (the report says so)")
     args = parser.parse_args(argv)
@@ -264,8 +269,8 @@ def main(argv=None):
         except json.JSONDecodeError:
             value = raw
         overrides.setdefault(target, {})[key] = value
-    result = {"title": args.title, "name": args.name, **header, "data": f"{args.ag_news} ({args.split})", "examples": len(data),
-              "folds": args.folds, "holdout": not args.no_holdout, "models": {}}
+    result = {"title": args.title, "name": args.name, **header, "data": f"{args.ag_news} ({args.split})",
+              "examples": len(data), "folds": args.folds, "holdout": not args.no_holdout, "models": {}}
     out = Path(args.out) / args.name
     out.parent.mkdir(parents=True, exist_ok=True)
     names = args.models.split(",")
@@ -281,7 +286,8 @@ def main(argv=None):
             elif name == "minilm-frozen":
                 predicted, seconds, per_second, extra = run_minilm_frozen(data.texts, train_idx, test_idx, data.labels)
             else:
-                predicted, seconds, per_second, extra = run_neural(name, train, test, overrides.get(name, {}), holdout=not args.no_holdout)
+                predicted, seconds, per_second, extra = run_neural(name, train, test, overrides.get(name, {}),
+                                                                   holdout=not args.no_holdout)
             rep = report(test.labels, predicted, data.classes)
             kept.append((i, test_idx, test.labels, np.asarray(predicted)))
             runs.append({"fold": i, "accuracy": rep.accuracy, "macro_f1": rep.macro_f1, "confusion": rep.confusion,

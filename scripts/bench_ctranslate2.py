@@ -90,8 +90,9 @@ def main(argv=None):
                 outputs[(search, engine)] = out
                 scores = score(out, references)
                 base = outputs[(search, "nmt (TensorFlow)")]
-                rows.append({"search": search, "engine": engine, "sentences_per_second": round(len(sources) / seconds, 1),
-                             "bleu": scores.bleu, "chrf": scores.chrf, "bleu_signature": scores.bleu_signature,
+                rows.append({"search": search, "engine": engine,
+                             "sentences_per_second": round(len(sources) / seconds, 1), "bleu": scores.bleu,
+                             "chrf": scores.chrf, "bleu_signature": scores.bleu_signature,
                              "identical_to_nmt": sum(a == b for a, b in zip(out, base)),
                              "hypotheses": benchinfo.keep_hypotheses(
                                  out_stem.parent / f"{args.name}_hypotheses" / f"{_slug(search, engine)}.hyp.gz", out)})
@@ -99,19 +100,23 @@ def main(argv=None):
     for row in rows:
         base = next(r for r in rows if r["search"] == row["search"] and r["engine"] == "nmt (TensorFlow)")
         row["speed_ratio"] = round(row["sentences_per_second"] / base["sentences_per_second"], 2)
-    result = {"name": args.name, **header, "versions": {**header["versions"], "ctranslate2": __import__("ctranslate2").__version__},
-              "model": benchinfo.shown_path(args.model), "source": benchinfo.shown_path(args.source), "sentences": len(sources), "batch_size": args.batch_size,
-              "threads": threads, "repeats": args.repeats, "rows": rows}
+    result = {"name": args.name, **header, "versions": {**header["versions"],
+                                                        "ctranslate2": __import__("ctranslate2").__version__},
+              "model": benchinfo.shown_path(args.model), "source": benchinfo.shown_path(args.source),
+              "sentences": len(sources), "batch_size": args.batch_size, "threads": threads, "repeats": args.repeats,
+              "rows": rows}
     out = out_stem
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     lines = ["# Decoding speed: nmt (TensorFlow) and CTranslate2 on the same Transformer", "",
              f"Command: `{result['command']}`", benchinfo.markdown_header(result), "",
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
              + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
-             f"Model: `{benchinfo.shown_path(args.model)}` ({_described(args.model)}); {len(sources):,} sentences of `{benchinfo.shown_path(args.source)}`, batches of {args.batch_size}, "
+             f"Model: `{benchinfo.shown_path(args.model)}` ({_described(args.model)}); "
+             f"{len(sources):,} sentences of `{benchinfo.shown_path(args.source)}`, batches of {args.batch_size}, "
              f"no length penalty, at most ceil({decode.max_length_a}·(S+1)+{decode.max_length_b}) tokens; "
              f"CTranslate2 with {threads} threads; median of {args.repeats} timed passes.", "",
-             "| search | engine | sentences/s | × nmt | BLEU | chrF | identical to nmt |", "|---|---|---|---|---|---|---|"]
+             "| search | engine | sentences/s | × nmt | BLEU | chrF | identical to nmt |",
+             "|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['search']} | {r['engine']} | {r['sentences_per_second']:,} | {r['speed_ratio']} | "
                      f"{r['bleu']:.2f} | {r['chrf']:.2f} | {r['identical_to_nmt']:,} / {len(sources):,} |")
@@ -126,7 +131,8 @@ def _described(model_dir) -> str:
 
     m = Config.load(Path(model_dir) / "config.json").model
     if m.family == "transformer":
-        return f"Transformer, {m.layers} layers, width {m.d_model}, feed-forward {m.ff_dim}, {m.transformer_heads} heads"
+        return (f"Transformer, {m.layers} layers, width {m.d_model}, feed-forward {m.ff_dim}, "
+                f"{m.transformer_heads} heads")
     return f"LSTM, {m.attention} attention, {m.units} units, embeddings {m.embedding_dim}"
 
 

@@ -49,7 +49,8 @@ print(json.dumps(row))
 
 def described(path: Path) -> str:
     rev = subprocess.run(["git", "-C", str(path), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True)
     if rev.returncode != 0:
         return str(path)
     return f"{path} (commit {rev.stdout.strip()}{' + uncommitted changes' if dirty.stdout.strip() else ''})"
@@ -101,7 +102,8 @@ def main(argv=None):
                 print(json.dumps(row), flush=True)
     base = codes[-1][0]
     for row in rows:
-        ref = next(r for r in rows if r["model"] == row["model"] and r["batch_size"] == row["batch_size"] and r["code"] == base)
+        ref = next(r for r in rows if r["model"] == row["model"] and r["batch_size"] == row["batch_size"]
+                   and r["code"] == base)
         for kind in ("greedy", "beam4"):
             row[f"{kind}_ratio"] = round(row[f"{kind}_sentences_per_second"] / ref[f"{kind}_sentences_per_second"], 2)
             row[f"{kind}_same_output"] = outputs[(row["model"], row["batch_size"], row["code"], kind)] == \
@@ -111,14 +113,22 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]
-    lines = [f"# Translation speed: {args.name}", "", f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
-             f"Machine: {m['cpu']}, {m['cores']} cores. Source: {benchinfo.shown_path(args.source)}. Every row in a fresh process, one untimed "
-             f"batch first, then the median of {args.repeats} timed passes. Code versions: " + ", ".join(f"`{k}` = {v}" for k, v in report["codes"].items()) + ".", "",
-             f"| model | batch | code | greedy sent/s | × {base} | beam 4 sent/s | × {base} | same translations as {base} |",
+    def same(r):
+        if r["greedy_same_output"] and r["beam4_same_output"]:
+            return "yes"
+        return "greedy " + str(r["greedy_same_output"]) + ", beam " + str(r["beam4_same_output"])
+
+    lines = [f"# Translation speed: {args.name}", "", f"Command: `{report['command']}`",
+             benchinfo.markdown_header(report), "",
+             f"Machine: {m['cpu']}, {m['cores']} cores. Source: {benchinfo.shown_path(args.source)}. "
+             "Every row in a fresh process, one untimed "
+             f"batch first, then the median of {args.repeats} timed passes. Code versions: "
+             + ", ".join(f"`{k}` = {v}" for k, v in report["codes"].items()) + ".", "",
+             f"| model | batch | code | greedy sent/s | × {base} | beam 4 sent/s | × {base} | same "
+             f"translations as {base} |",
              "|---|---|---|---|---|---|---|---|",
-             *[f"| {r['model']} | {r['batch_size']} | {r['code']} | {r['greedy_sentences_per_second']:,.1f} | {r['greedy_ratio']} | "
-               f"{r['beam4_sentences_per_second']:,.1f} | {r['beam4_ratio']} | "
-               f"{'yes' if r['greedy_same_output'] and r['beam4_same_output'] else 'greedy ' + str(r['greedy_same_output']) + ', beam ' + str(r['beam4_same_output'])} |"
+             *[f"| {r['model']} | {r['batch_size']} | {r['code']} | {r['greedy_sentences_per_second']:,.1f} | "
+               f"{r['greedy_ratio']} | {r['beam4_sentences_per_second']:,.1f} | {r['beam4_ratio']} | {same(r)} |"
                for r in rows], ""]
     (out / f"{args.name}.md").write_text("\n".join(lines))
 

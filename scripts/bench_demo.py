@@ -47,7 +47,8 @@ def _python(args, core, env, timeout=3600):
     from nmt.benchinfo import python_module
 
     command = python_module(args[1], *args[2:]) if args[0] == "-m" else [sys.executable, *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, preexec_fn=_pin(core), timeout=timeout)
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, preexec_fn=_pin(core),
+                          timeout=timeout)
 
 
 def _condition(name, slow: bool, out: Path, env: dict, demo_args: list, peak_seconds: float) -> dict:
@@ -98,7 +99,8 @@ def _small_recipe(env: dict, target: float, max_steps: int) -> dict:
         wall = time.time() - start
         if done.returncode != 0:
             raise SystemExit(f"the small recipe failed: {done.stderr.strip().splitlines()[-1:]}")
-        metrics = [json.loads(line) for line in Path(tmp, "small", "metrics.jsonl").read_text().splitlines() if line.strip()]
+        metrics = [json.loads(line) for line in Path(tmp, "small", "metrics.jsonl").read_text().splitlines()
+                   if line.strip()]
     last = metrics[-1]
     return {"condition": "previous recipe (preset small), 2 cores", "steps": last["step"],
             "valid_bleu": last.get("valid_bleu"), "reached_target": last.get("valid_bleu", 0) >= target,
@@ -162,7 +164,8 @@ def _markdown(r: dict) -> str:
              "sentences of at most that length with beam 4. `slow`: pinned to one core shared with a busy "
              "process, one intra-op thread. `load after`: the 1-minute load average when the run ended (the busy "
              "process counts 1; more means other work shared the machine).", "",
-             "| condition | matmul peak GFLOP/s | steps | training | validations | valid BLEU | test BLEU | test chrF | wall in all | load after |",
+             "| condition | matmul peak GFLOP/s | steps | training | validations | valid BLEU | test BLEU | test chrF "
+             "| wall in all | load after |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for x in r["runs"]:
         lines.append(f"| {x['condition']} | {x['matmul_peak_gflops']} | {x['steps']} | {x['training_clock']} | "

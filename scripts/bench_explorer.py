@@ -66,8 +66,8 @@ def train(args, work: Path) -> Path:
 
     pairs = read_parallel(args.data / "train.en.gz", args.data / "train.de.gz")
     valid = read_parallel(args.data / "val.en.gz", args.data / "val.de.gz")[:100]
-    config = (preset("base").override("model", family="transformer", layers=3, transformer_heads=4, d_model=args.d_model,
-                                      ff_dim=args.ff_dim)
+    config = (preset("base").override("model", family="transformer", layers=3, transformer_heads=4,
+                                      d_model=args.d_model, ff_dim=args.ff_dim)
               .override("tokenizer", vocab_size=args.vocab_size)
               .override("train", max_steps=args.steps, eval_every=args.steps, eval_sentences=min(100, len(valid))))
     Trainer(config, work / "model", pairs, valid, progress=False).run()
@@ -86,7 +86,8 @@ def long_input(translator, sources, targets, pieces: int):
         used += 1
         if len(translator.tokenizer.encode_source(tf.constant([" ".join(src_words)]))[0]) >= pieces:
             break
-    while len(src_words) > 1 and len(translator.tokenizer.encode_source(tf.constant([" ".join(src_words)]))[0]) > pieces:
+    while (len(src_words) > 1
+           and len(translator.tokenizer.encode_source(tf.constant([" ".join(src_words)]))[0]) > pieces):
         src_words.pop()
     source = " ".join(src_words)
     return source, " ".join(tgt_words), len(translator.tokenizer.encode_source(tf.constant([source]))[0])
@@ -211,24 +212,29 @@ def main(argv=None) -> None:
 
 def markdown(r: dict) -> str:
     m = r["model"]
-    trained = f"{m['trained_steps']} training steps ({m['train_seconds']} s)" if m["given"] is None else f"model {m['given']}"
-    rows = ["| file | sentences | pieces (source + target) | size | open (median of opens, ms) | switch median / p95 / max (ms) | requests refused |",
+    trained = (f"{m['trained_steps']} training steps ({m['train_seconds']} s)" if m["given"] is None
+               else f"model {m['given']}")
+    rows = ["| file | sentences | pieces (source + target) | size | open (median of opens, ms) "
+            "| switch median / p95 / max (ms) | requests refused |",
             "|---|---|---|---|---|---|---|"]
     for name, x in r["runs"].items():
-        rows.append(f"| {name} | {x['sentences']:,} | {x['source_pieces']:,} + {x['target_pieces']:,} | {x['megabytes']} MB | "
-                    f"{x['open_ms_median']} ({', '.join(map(str, x['open_ms']))}) | {x['switch_ms_median']} / "
+        rows.append(f"| {name} | {x['sentences']:,} | {x['source_pieces']:,} + {x['target_pieces']:,} | "
+                    f"{x['megabytes']} MB | {x['open_ms_median']} ({', '.join(map(str, x['open_ms']))}) | "
+                    f"{x['switch_ms_median']} / "
                     f"{x['switch_ms_p95']} / {x['switch_ms_max']} | {x['network_requests_refused']} |")
     b = r["budget"]
     return "\n".join([
         "# The attention explorer at scale", "",
         f"Command: `{r['command']}`  ", benchinfo_header(r) + "  ",
         f"Machine: {r['machine'].get('cpu', '?')}, {r['machine'].get('cores', '?')} cores; chromium headless.", "",
-        f"A Transformer of {m['layers']} layers x {m['heads']} heads (d_model {m['d_model']}, vocabulary {m['vocab_size']}), "
+        f"A Transformer of {m['layers']} layers x {m['heads']} heads "
+        f"(d_model {m['d_model']}, vocabulary {m['vocab_size']}), "
         f"{trained}; Multi30k test_2016_flickr ({r['data']}) force-aligned on its references. The long input has "
         f"{r['long_source_pieces']} source pieces. Every layer, head and mean view is stored (4 x 5 = 20 views).", "",
         *rows, "",
         f"Budget for the 1,000 sentences: open <= {b['open_ms']} ms, switch <= {b['switch_ms']} ms, file <= "
-        f"{b['file_mb']} MB: " + "; ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in r["within_budget"].items()) + ".", "",
+        f"{b['file_mb']} MB: " + "; ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in r["within_budget"].items())
+        + ".", "",
         "Load average (1, 5, 15 min) of the machine around the measurements, which other work shared: " +
         "; ".join(f"{name} {x['load_average_1_5_15min']['before']} before, {x['load_average_1_5_15min']['after']} after"
                   for name, x in r["runs"].items()) + ". Every switch time is in the JSON report.", ""])

@@ -92,12 +92,14 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     (out / "placement.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]
-    md_lines = ["# Attention placement: training throughput", "", f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
+    md_lines = ["# Attention placement: training throughput", "", f"Command: `{report['command']}`",
+                benchinfo.markdown_header(report), "",
                 f"Machine: {m['cpu']}, {m['cores']} cores. Same {args.steps} batches of "
                 f"`{report['data'][0]}` -> `{report['data'][1]}` for each row, "
                 f"preset `{args.preset}`, attention `{args.attention}`.", "",
                 "| placement | input feed | target tokens/s | ratio to luong |", "|---|---|---|---|",
-                *[f"| {r['placement']} | {r['input_feed']} | {r['target_tokens_per_second']:,} | {r['ratio_to_luong']} |" for r in rows], ""]
+                *[f"| {r['placement']} | {r['input_feed']} | {r['target_tokens_per_second']:,} | "
+                  f"{r['ratio_to_luong']} |" for r in rows], ""]
     (out / "placement.md").write_text("\n".join(md_lines))
 
 

@@ -33,7 +33,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("reports", nargs="+", help="report folders of nmt benchmark (or their report.json)")
     p.add_argument("--out", required=True, help="output stem: writes OUT.json and OUT.md")
-    p.add_argument("--refs", help="test references, one per line (gzip or text) [default: the reports' test target file]")
+    p.add_argument("--refs",
+                   help="test references, one per line (gzip or text) [default: the reports' test target file]")
     p.add_argument("--samples", type=int, default=1000, help="bootstrap resamplings")
     p.add_argument("--allow-dirty", action="store_true", help="run on a checkout with uncommitted changes")
     return p.parse_args(argv)
@@ -110,7 +111,8 @@ def mean_sd(values: list[float]) -> dict:
 def summarise(runs: list[dict], refs: list[str], samples: int) -> dict:
     names = [m["name"] for m in runs[0]["models"]]
     by_name = [{m["name"]: m for m in r["models"]} for r in runs]
-    models = {n: {metric: mean_sd([b[n]["test"][kind][key] for b in by_name]) for metric, (kind, key) in METRICS.items()}
+    models = {n: {metric: mean_sd([b[n]["test"][kind][key] for b in by_name])
+                  for metric, (kind, key) in METRICS.items()}
               for n in names}
     for n in names:
         models[n]["steps"] = [b[n]["training"]["steps"] for b in by_name]
@@ -139,7 +141,8 @@ def markdown(s: dict, first: dict) -> str:
              "|---|" + "---|" * (len(METRICS) + 2)]
     for name, m in s["models"].items():
         lines.append(f"| {name} | " + " | ".join(f"{m[k]['mean']} ± {m[k]['sd']}" for k in METRICS)
-                     + f" | {', '.join(map(str, m['BLEU beam 4']['values']))} | {', '.join(f'{x:,}' for x in m['steps'])} |")
+                     + f" | {', '.join(map(str, m['BLEU beam 4']['values']))} | "
+                       f"{', '.join(f'{x:,}' for x in m['steps'])} |")
     lines += ["", "| system − baseline | BLEU difference per seed | mean ± sd | paired bootstrap p per seed | "
               "larger than the noise |", "|---|---|---|---|---|"]
     for p in s["pairs"]:

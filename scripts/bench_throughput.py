@@ -48,7 +48,8 @@ for key, value in spec["set"].items():
 pairs, _ = clean_pairs(read_parallel(*spec["train"]), config.train.max_words)
 tokenizer = Tokenizer.load(spec["tokenizer"])
 data = encode_pairs(pairs, tokenizer, config.train.max_tokens)
-batches = list(make_dataset(data, config.train.batch_tokens, config.train.max_tokens, seed=0).take(spec["steps"] + spec["warmup"]))
+batches = list(make_dataset(data, config.train.batch_tokens, config.train.max_tokens, seed=0)
+               .take(spec["steps"] + spec["warmup"]))
 if len(batches) < spec["steps"] + spec["warmup"]:
     sys.exit(f"the corpus makes {len(batches)} batches; --steps and --warmup need {spec['steps'] + spec['warmup']}")
 keras.utils.set_random_seed(0)
@@ -141,12 +142,14 @@ def main(argv=None):
                 continue  # a setting the older code version does not have: no row, no ratio
             if done.returncode != 0:
                 sys.exit(f"{name} with {label} failed:\n{done.stderr[-3000:]}")
-            row = {"variant": name, "code": label, "settings": settings, **json.loads(done.stdout.strip().splitlines()[-1])}
+            row = {"variant": name, "code": label, "settings": settings,
+                   **json.loads(done.stdout.strip().splitlines()[-1])}
             rows.append(row)
             print(json.dumps(row), flush=True)
     for row in rows:
         ref = next((r for r in rows if r["variant"] == row["variant"] and r["code"] == codes[-1][0]), None)
-        row["ratio_to_" + codes[-1][0]] = round(row["target_tokens_per_second"] / ref["target_tokens_per_second"], 2) if ref else None
+        row["ratio_to_" + codes[-1][0]] = (round(row["target_tokens_per_second"] / ref["target_tokens_per_second"], 2)
+                                           if ref else None)
     report = {**header,
               "preset": args.preset, "steps": args.steps, "codes": {k: v for k, v, _ in codes}, "rows": rows,
               "not_run": missing}
@@ -155,13 +158,16 @@ def main(argv=None):
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]
     ratio = "ratio_to_" + codes[-1][0]
-    lines = [f"# Training throughput: {args.name}", "", f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
+    lines = [f"# Training throughput: {args.name}", "", f"Command: `{report['command']}`",
+             benchinfo.markdown_header(report), "",
              f"Machine: {m['cpu']}, {m['cores']} cores. The first {args.steps} timed batches of the corpus (after "
-             f"{args.warmup} untimed; seed 0, each code version's own batching) for every row, preset `{args.preset}`, each row in a fresh process. "
+             f"{args.warmup} untimed; seed 0, each code version's own batching) for every row, "
+             f"preset `{args.preset}`, each row in a fresh process. "
              f"Code versions: " + ", ".join(f"`{k}` = {v}" for k, v, _ in codes) + ".", "",
              f"| variant | code | target tokens/s | target positions holding tokens | {ratio.replace('_', ' ')} |",
              "|---|---|---|---|---|",
-             *[f"| {r['variant']} | {r['code']} | {r['target_tokens_per_second']:,.0f} | {r['target_fill']:.1%} | {r[ratio] or '—'} |"
+             *[f"| {r['variant']} | {r['code']} | {r['target_tokens_per_second']:,.0f} | {r['target_fill']:.1%} | "
+               f"{r[ratio] or '—'} |"
                for r in rows], "",
              *([f"Not run: {', '.join(missing)}: a setting that code version does not have.", ""] if missing else [])]
     (out / f"{args.name}.md").write_text("\n".join(lines))

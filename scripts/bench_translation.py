@@ -99,7 +99,8 @@ def markdown(r: dict) -> str:
     lines = [
         f"# {r['name']}", "",
         f"Command: `{r['command']}`", benchinfo.markdown_header(r), "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; " + ", ".join(f"{k} {v}" for k, v in r["versions"].items()), "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; "
+        + ", ".join(f"{k} {v}" for k, v in r["versions"].items()), "",
         "| metric | value |", "|---|---|",
         f"| test BLEU, beam 4 | {r['test']['beam4']['bleu']} |",
         f"| test chrF, beam 4 | {r['test']['beam4']['chrf']} |",
@@ -117,7 +118,8 @@ def markdown(r: dict) -> str:
         "BLEU by source length (beam 4):", "", "| words | sentences | BLEU |", "|---|---|---|",
         *[f"| {b['bucket']} | {b['sentences']} | {b['bleu']} |" for b in r["test"]["bleu_by_length_beam4"]],
         "", "Validation history:", "", "| step | train loss | valid loss | valid BLEU (greedy) |", "|---|---|---|---|",
-        *[f"| {h['step']} | {h.get('train_loss')} | {h.get('valid_loss')} | {h.get('valid_bleu')} |" for h in t["history"]],
+        *[f"| {h['step']} | {h.get('train_loss')} | {h.get('valid_loss')} | {h.get('valid_bleu')} |"
+          for h in t["history"]],
         "",
     ]
     return "\n".join(lines)

@@ -50,7 +50,8 @@ def configs(pretrained: Path):
 
     base = ClassifyConfig().override("model", **SMALL).override("tokenizer", vocab_size=40).override("train", **TRAIN)
     return {
-        "seq2seq-rnn": (base.override("model", family="rnn").override("head", pooling="attention", max_length=16), None),
+        "seq2seq-rnn": (base.override("model", family="rnn").override("head", pooling="attention", max_length=16),
+                        None),
         "seq2seq-transformer": (base.override("model", family="transformer").override("head", pooling="mean", hidden=4,
                                                                                       max_length=16), None),
         "lesson": (classify_preset("lesson").override("model", d_model=8, ff_dim=8).override("tokenizer", vocab_size=40)

@@ -25,9 +25,11 @@ def corpus(tmp_path_factory):
     data = splits(sizes=(3000, 100, 1000))
     pairs = {k: [(p.src, p.tgt) for p in v] for k, v in data.items()}
     for name, overrides in (("lstm", {"family": "rnn", "attention": "additive"}),
-                            ("transformer", {"family": "transformer", "layers": 2, "d_model": 32, "ff_dim": 64, "transformer_heads": 2})):
+                            ("transformer", {"family": "transformer", "layers": 2, "d_model": 32, "ff_dim": 64,
+                                             "transformer_heads": 2})):
         config = (preset("tiny").override("model", **overrides)
-                  .override("train", max_steps=100, eval_every=100, eval_sentences=20).override("tokenizer", vocab_size=300))
+                  .override("train", max_steps=100, eval_every=100, eval_sentences=20)
+                  .override("tokenizer", vocab_size=300))
         Trainer(config, folder / name, pairs["train"], pairs["valid"], progress=False).run()
     return folder
 
@@ -37,8 +39,9 @@ def test_forced_alignment_files_and_aer(corpus, family):
     model = corpus / family
     out = corpus / f"{family}.align"
     code, stdout, err = run(["align", str(model), "-s", str(corpus / "test.en"), "-t", str(corpus / "test.de"),
-                             "-o", str(out), "--gold", str(corpus / "test.align"), "--jsonl", str(corpus / f"{family}.jsonl"),
-                             "--npz", str(corpus / f"{family}.npz"), "--plot-dir", str(corpus / f"{family}_plots"), "--plots", "2"])
+                             "-o", str(out), "--gold", str(corpus / "test.align"), "--jsonl",
+                             str(corpus / f"{family}.jsonl"), "--npz", str(corpus / f"{family}.npz"), "--plot-dir",
+                             str(corpus / f"{family}_plots"), "--plots", "2"])
     assert code == 0, err
     lines = out.read_text().splitlines()
     assert len(lines) == len(TEST)
@@ -48,7 +51,8 @@ def test_forced_alignment_files_and_aer(corpus, family):
         assert {j for _, j in links} == set(range(n_tgt))  # one link per target word
         assert all(0 <= i < n_src for i, _ in links)
     # The printed AER is the AER of the written links.
-    result = al.alignment_error_rate([al.parse_pharaoh(line).sure for line in lines], [al.parse_pharaoh(p.alignment) for p in TEST])
+    result = al.alignment_error_rate([al.parse_pharaoh(line).sure for line in lines],
+                                     [al.parse_pharaoh(p.alignment) for p in TEST])
     assert stdout.strip() == result.summary()
     records = [json.loads(line) for line in (corpus / f"{family}.jsonl").read_text().splitlines()]
     npz = np.load(corpus / f"{family}.npz")
@@ -82,7 +86,8 @@ def test_decoding_attention_equals_forced_alignment_of_the_output(corpus, family
     forced = translator.align(sources, [h.tokens for h in hyps])  # the pieces, as segmented by the decoder
     for h, f, a, source in zip(hyps, forced, al.reduce_all(hyps), sources):
         assert f.tokens == h.tokens and f.source_tokens == h.source_tokens
-        np.testing.assert_allclose(h.attention, f.attention, atol=1e-4)  # float32 weights <= 1, step vs teacher forcing: ~1e-6
+        # float32 weights <= 1, step vs teacher forcing: ~1e-6
+        np.testing.assert_allclose(h.attention, f.attention, atol=1e-4)
         assert h.source_words == f.source_words and h.source_words.words == tuple(source.split())  # the given tokens
         assert a.word.shape == (len(al.words(h.tokens)), len(source.split()))  # target words from the pieces' ▁ marks
     assert sum(len(h.tokens) for h in hyps) >= len(hyps)  # matrices with rows to compare
@@ -114,7 +119,8 @@ def test_align_user_errors(corpus, tmp_path):
         (["-t", str(corpus / "test.de"), "--gold", str(tmp_path / "bad.align")], "cannot read link 'x'"),
         (["--layer", "2"], "--layer 2 does not exist: the model has 2 layers"),
         (["--head", "first"], "--head must be a number or 'mean'"),
-        (["--backward", str(corpus / "lstm")], "--backward aligns given sentence pairs in both directions: give the targets with -t"),
+        (["--backward", str(corpus / "lstm")],
+         "--backward aligns given sentence pairs in both directions: give the targets with -t"),
         (["-t", str(corpus / "test.de"), "--symmetrise", "union"], "--symmetrise combines two directions"),
     ]
     for extra, needle in cases:
@@ -131,8 +137,8 @@ def test_words_are_the_given_tokens_whatever_the_tokenizer_does(corpus, tmp_path
     (tmp_path / "odd.en").write_text("".join(s + "\n" for s in ODD))
     (tmp_path / "odd.de").write_text("".join(t + "\n" for t in targets))
     jsonl = tmp_path / "odd.jsonl"
-    code, out, err = run(["align", str(corpus / "transformer"), "-s", str(tmp_path / "odd.en"), "-t", str(tmp_path / "odd.de"),
-                          "--jsonl", str(jsonl)])
+    code, out, err = run(["align", str(corpus / "transformer"), "-s", str(tmp_path / "odd.en"), "-t",
+                          str(tmp_path / "odd.de"), "--jsonl", str(jsonl)])
     assert code == 0, err
     for rec, src, tgt, line in zip(map(json.loads, jsonl.read_text().splitlines()), ODD, targets, out.splitlines()):
         assert rec["source_words"] == src.split() and rec["target_words"] == tgt.split()
@@ -151,14 +157,16 @@ def test_shift_att_takes_the_step_that_reads_each_word(corpus, family):
     vocabulary = sorted({piece for h in plain for piece in h.tokens})
     for p, s in zip(plain, shifted):
         assert p.tokens == s.tokens and s.attention.shape == p.attention.shape
-        np.testing.assert_allclose(s.attention[:, :, :-1], p.attention[:, :, 1:], atol=1e-6)  # same pass, same float32 ops
+        # same pass, same float32 ops
+        np.testing.assert_allclose(s.attention[:, :, :-1], p.attention[:, :, 1:], atol=1e-6)
         np.testing.assert_allclose(s.attention.sum(axis=-1), 1.0, atol=1e-5)
     h = plain[0]
     j = len(h.tokens) // 2
     other = next(piece for piece in vocabulary if piece != h.tokens[j])
     changed = h.tokens[:j] + [other] + h.tokens[j + 1:]
     p2, s2 = translator.align(sources[:1], [changed])[0], translator.align(sources[:1], [changed], shift=True)[0]
-    np.testing.assert_allclose(p2.attention[:, :, : j + 1], h.attention[:, :, : j + 1], atol=1e-6)  # rows up to j read nothing new
+    # rows up to j read nothing new
+    np.testing.assert_allclose(p2.attention[:, :, : j + 1], h.attention[:, :, : j + 1], atol=1e-6)
     assert np.abs(s2.attention[:, :, j] - shifted[0].attention[:, :, j]).max() > 1e-4  # row j has read the new piece
 
 
@@ -171,11 +179,12 @@ def test_shift_att_and_backward_options_give_the_apis_links(corpus, tmp_path):
     forward, backward = Translator.load(corpus / "transformer"), Translator.load(corpus / "lstm")
     fwd = [a.links for a in al.reduce_all(forward.align(sources, targets, shift=True), -1, "mean")]
     bwd = [a.links for a in al.reduce_all(backward.align(targets, sources, shift=True), -1, "mean")]
-    code, out, err = run(["align", str(corpus / "transformer"), "-s", str(src), "-t", str(tgt), "--shift-att", "--layer", "-1"])
+    code, out, err = run(["align", str(corpus / "transformer"), "-s", str(src), "-t", str(tgt), "--shift-att",
+                          "--layer", "-1"])
     assert code == 0, err
     assert out.splitlines() == [al.format_pharaoh(links) for links in fwd]
-    code, out, err = run(["align", str(corpus / "transformer"), "-s", str(src), "-t", str(tgt), "--shift-att", "--layer", "-1",
-                          "--backward", str(corpus / "lstm"), "--symmetrise", "grow-diag-final-and"])
+    code, out, err = run(["align", str(corpus / "transformer"), "-s", str(src), "-t", str(tgt), "--shift-att",
+                          "--layer", "-1", "--backward", str(corpus / "lstm"), "--symmetrise", "grow-diag-final-and"])
     assert code == 0, err
     expected = [al.format_pharaoh(al.symmetrise(f, al.transpose(b), "grow-diag-final-and")) for f, b in zip(fwd, bwd)]
     assert out.splitlines() == expected

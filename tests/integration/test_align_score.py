@@ -7,7 +7,8 @@ import pytest
 from nmt import alignment as al
 from tests.integration.test_cli import one_line_error, run
 
-SUMMARY = re.compile(r"^AER (\d\.\d{4})  precision (\d\.\d{4})  recall (\d\.\d{4})  \((\d+) links, (\d+) sure and (\d+) possible")
+SUMMARY = re.compile(r"^AER (\d\.\d{4})  precision (\d\.\d{4})  recall (\d\.\d{4})  \((\d+) links, "
+                     r"(\d+) sure and (\d+) possible")
 
 
 def published(readme: str) -> dict:
@@ -17,7 +18,8 @@ def published(readme: str) -> dict:
 
 
 def test_published_aer_of_the_hansards_baselines(shared_data):
-    """Scoring every baseline file against gold.wa reproduces the README's AER, precision and recall (in %, one decimal)."""
+    """Scoring every baseline file against gold.wa reproduces the README's AER, precision and recall
+    (in %, one decimal)."""
     folder = shared_data / "align" / "enfr_hansards"
     table = published((shared_data / "align" / "README.md").read_text(encoding="utf-8"))
     files = sorted(p.name for p in (folder / "baselines").glob("*.wa"))
@@ -38,7 +40,8 @@ def test_score_reads_one_based_gold_and_checks_lengths(tmp_path):
     (tmp_path / "pred.wa").write_text("0-0 2-1\n1-0\n")
     (tmp_path / "gold0.wa").write_text("0-0 1p1 2-1\n1-0\n")
     (tmp_path / "gold1.wa").write_text("1-1 2p2 3-2\n2-1\n")
-    expected = al.alignment_error_rate([{(0, 0), (2, 1)}, {(1, 0)}], [al.parse_pharaoh("0-0 1p1 2-1"), al.parse_pharaoh("1-0")])
+    expected = al.alignment_error_rate([{(0, 0), (2, 1)}, {(1, 0)}],
+                                       [al.parse_pharaoh("0-0 1p1 2-1"), al.parse_pharaoh("1-0")])
     assert expected.aer == pytest.approx(0.0)
     outs = []
     for gold, base in (("gold0.wa", "0"), ("gold1.wa", "1")):
@@ -65,10 +68,12 @@ def test_score_and_gold_base_user_errors(tmp_path):
         ([*score, "--gold", f["gold.wa"], "-s", f["src"], "-t", f["short.wa"]], "has 2 lines but"),
         ([*score, "--gold", f["gold1.wa"], "--gold-base", "1"], f"{f['gold1.wa']} line 1: link '0-2' numbers a word 0"),
         ([*score, "--gold", f["wide.wa"], "-s", f["src"], "-t", f["tgt"]],
-         f"{f['wide.wa']} line 2: link '1-1' lies outside the sentence pair (2 source and 1 target words, numbered from 0)"),
+         f"{f['wide.wa']} line 2: link '1-1' lies outside the sentence pair (2 source and 1 target words, "
+         "numbered from 0)"),
         ([*score, "--gold", f["one.wa"], "-s", f["src"], "-t", f["tgt"]],  # a 1-based file read as 0-based
          f"{f['one.wa']} line 1: link '3-2' lies outside", "are its links 1-based?"),
-        (["align", "--score", f["wide.wa"], "--gold", f["gold.wa"], "-t", f["tgt"]], f"{f['wide.wa']} line 2: link '1-1' lies outside"),
+        (["align", "--score", f["wide.wa"], "--gold", f["gold.wa"], "-t", f["tgt"]],
+         f"{f['wide.wa']} line 2: link '1-1' lies outside"),
         (["align", "-s", f["src"]], "give MODEL_DIR and -s FILE to align with a model, or --score FILE --gold FILE"),
         (["align", str(tmp_path), "-s", f["src"], "-t", f["tgt"], "--gold", f["gold1.wa"], "--gold-base", "1"],
          "link '0-2' numbers a word 0"),  # checked before the model is loaded

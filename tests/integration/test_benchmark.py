@@ -36,7 +36,8 @@ def restored(monkeypatch):
 def test_a_dirty_checkout_is_refused_before_any_work(tmp_path, monkeypatch, restored):
     from nmt import benchinfo
 
-    monkeypatch.setattr(benchinfo, "provenance", lambda root=None: {"utc_date": "now", "commit": "abc", "clean_tree": False})
+    monkeypatch.setattr(benchinfo, "provenance",
+                        lambda root=None: {"utc_date": "now", "commit": "abc", "clean_tree": False})
     code, _, err = run(["benchmark", "--models", "lstm-additive", "--minutes", "0.1", "--out", str(tmp_path / "r"),
                         "--work", str(tmp_path / "work"), *corpus_args(tmp_path)])
     assert code == 2 and "uncommitted changes" in err and "--allow-dirty" in err, err
@@ -54,7 +55,8 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
     code, stdout, err = run(["benchmark", "--models", "lstm-additive,transformer", "--minutes", "5", "--preset", "tiny",
                              "--steps", "lstm-additive=30,transformer=20",
                              "--vocab-size", "30", "--set", "train.eval_every=50", "--allow-dirty",
-                             "--set", "transformer:model.layers=1", "--out", str(out), "--work", str(tmp_path / "work"), *args])
+                             "--set", "transformer:model.layers=1", "--out", str(out), "--work", str(tmp_path / "work"),
+                             *args])
     assert code == 0, err
     report = json.loads((out / "report.json").read_text())
     models = {m["name"]: m for m in report["models"]}
@@ -65,8 +67,10 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
         assert m["config"]["train"]["eval_every"] == 50  # --set for all models
         assert m["config"]["train"]["time_budget"] == pytest.approx(300.0)
         # the step budget ends first, exactly, and the report states it with the FLOPs it bought
-        assert m["training"]["steps"] == m["config"]["train"]["max_steps"] == {"lstm-additive": 30, "transformer": 20}[m["name"]]
-        assert m["training"]["flops"] == pytest.approx(6 * m["matmul_parameters"] * m["training"]["target_tokens"], rel=1e-3)
+        assert (m["training"]["steps"] == m["config"]["train"]["max_steps"]
+                == {"lstm-additive": 30, "transformer": 20}[m["name"]])
+        assert m["training"]["flops"] == pytest.approx(6 * m["matmul_parameters"] * m["training"]["target_tokens"],
+                                                       rel=1e-3)
         assert 0 <= m["test"]["beam4"]["bleu"] <= 100
         assert m["test"]["beam4"]["bleu_signature"].startswith("nrefs:1|case:mixed")
         assert "case:lc" in m["test"]["beam4_lowercase"]["bleu_signature"]
@@ -76,20 +80,23 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
         assert (tmp_path / "work" / m["name"] / "model.weights.h5").is_file()
     # One tokenizer for both: the models' vocabularies are the shared SentencePiece model's.
     assert report["tokenizer"]["vocab_size"] == 30
-    assert report["data"]["files"]["test"] == [str(tmp_path / "test.src"), str(tmp_path / "test.tgt")]  # outside the repo: as given
+    # outside the repo: as given
+    assert report["data"]["files"]["test"] == [str(tmp_path / "test.src"), str(tmp_path / "test.tgt")]
     assert report["data"]["test_pairs"] == 40 and report["matmul_peak"]["peak_gflops"] > 0
     markdown = (out / "report.md").read_text()
     for name in models:
         assert f"| {name} | {models[name]['parameters']:,} | {models[name]['test']['beam4']['bleu']} |" in markdown
     for png in ("bleu_by_length.png", "learning_curves.png", "speed.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "Training budgets (validation not counted): lstm-additive 30 steps or 5 min (whichever ends first), " in markdown
+    assert ("Training budgets (validation not counted): lstm-additive 30 steps or 5 min (whichever ends first), "
+            in markdown)
     assert report["budget_steps"] == {"lstm-additive": 30, "transformer": 20} and report["budget_minutes"] == 5
     assert "report.md" in stdout
     # Re-checkable: when and from what code, and the hypotheses that re-score to the reported BLEU.
     assert report["utc_date"].endswith("Z") and "clean_tree" in report and report["code_snapshot"] is True
     assert "Date (UTC): " in markdown
-    references = [line.split("\t")[1] if "\t" in line else line for line in (tmp_path / "test.tgt").read_text().splitlines()]
+    references = [line.split("\t")[1] if "\t" in line else line
+                  for line in (tmp_path / "test.tgt").read_text().splitlines()]
     for m in models.values():
         hyps = gzip.decompress((out / m["hypotheses"]["beam4"]).read_bytes()).decode("utf-8").splitlines()
         assert len(hyps) == 40
@@ -143,4 +150,5 @@ def test_step_budgets_and_their_wording():
     assert parse_steps(" a=5, b=7 ", ["a", "b"]) == {"a": 5, "b": 7}
     assert budget_text({"max_steps": 2070, "time_budget": 0.0}) == "2,070 steps"
     assert budget_text({"max_steps": 0, "time_budget": 900.0}) == "15 min"
-    assert budget_text(preset("base").train.__class__(max_steps=10, time_budget=90.0)) == "10 steps or 1.5 min (whichever ends first)"
+    assert (budget_text(preset("base").train.__class__(max_steps=10, time_budget=90.0))
+            == "10 steps or 1.5 min (whichever ends first)")

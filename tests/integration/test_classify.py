@@ -91,7 +91,8 @@ def test_predict_labels_probabilities_and_weights(corpus, transformer_dir):
     assert code == 0, err
     record = json.loads(out)
     assert record["label"] == "sport" and len(record["tokens"]) == len(record["weights"])
-    assert sum(record["weights"]) == pytest.approx(1, abs=1e-3)  # pooling weights over the real tokens, 5 decimals each: <= n x 5e-6
+    # pooling weights over the real tokens, 5 decimals each: <= n x 5e-6
+    assert sum(record["weights"]) == pytest.approx(1, abs=1e-3)
 
 
 def test_lstm_encoder_with_attention_pooling(corpus):
@@ -115,8 +116,8 @@ def test_init_from_translation_model_freezes_its_decoder(corpus, tmp_path):
     (tmp_path / "src").write_text("\n".join(t for t, _ in rows) + "\n")
     (tmp_path / "tgt").write_text("\n".join(t.upper() for t, _ in rows) + "\n")
     code, _, err = run(["train", "--model-dir", str(tmp_path / "mt"), "--train-src", str(tmp_path / "src"),
-                        "--train-tgt", str(tmp_path / "tgt"), "--preset", "tiny", "--model", "transformer", "--layers", "1",
-                        "--d-model", "32", "--ff-dim", "32", "--transformer-heads", "2", "--vocab-size", "100",
+                        "--train-tgt", str(tmp_path / "tgt"), "--preset", "tiny", "--model", "transformer", "--layers",
+                        "1", "--d-model", "32", "--ff-dim", "32", "--transformer-heads", "2", "--vocab-size", "100",
                         "--steps", "3", "--no-progress"])
     assert code == 0, err
     train(corpus, str(tmp_path / "clf"), "--init-from", str(tmp_path / "mt"), "--epochs", "1")
@@ -133,10 +134,14 @@ def test_init_from_translation_model_freezes_its_decoder(corpus, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["classify", "train", "--model-dir", "{tmp}/m"], "exactly one of --ag-news or --data"),
-    (["classify", "train", "--model-dir", "{tmp}/m", "--data", "{corpus}/train.csv", "--preset", "huge"], "unknown classifier preset"),
-    (["classify", "train", "--model-dir", "{tmp}/m", "--data", "{corpus}/train.csv", "--text-column", "body"], "no column named 'body'"),
-    (["classify", "train", "--model-dir", "{corpus}", "--data", "{corpus}/train.csv"], "already exists and is not empty"),
-    (["classify", "train", "--model-dir", "{tmp}/m", "--data", "{corpus}/train.csv", "--encoder", "cnn"], "unknown classifier encoder 'cnn'"),
+    (["classify", "train", "--model-dir", "{tmp}/m", "--data", "{corpus}/train.csv", "--preset", "huge"],
+     "unknown classifier preset"),
+    (["classify", "train", "--model-dir", "{tmp}/m", "--data", "{corpus}/train.csv", "--text-column", "body"],
+     "no column named 'body'"),
+    (["classify", "train", "--model-dir", "{corpus}", "--data", "{corpus}/train.csv"],
+     "already exists and is not empty"),
+    (["classify", "train", "--model-dir", "{tmp}/m", "--data", "{corpus}/train.csv", "--encoder", "cnn"],
+     "unknown classifier encoder 'cnn'"),
     (["classify", "train", "--model-dir", "{tmp}/m", "--ag-news", "{tmp}", "--split", "train"], "no train.csv"),
     (["classify", "evaluate", "{tmp}", "--data", "{corpus}/test.csv"], "not a classifier directory"),
     (["classify", "predict", "{corpus}/tf"], "no text to classify"),
@@ -196,4 +201,5 @@ def test_pretrained_encoder_head_phase_freezes_it_then_fine_tunes(tmp_path):
     cdir.save(tmp_path / "clf", config, tokenizer, data.classes, model, result.history)
     _, tokenizer2, classes, model2 = cdir.load(tmp_path / "clf")
     assert classes == ["cafe", "cat"] and (tmp_path / "clf" / "vocab.txt").is_file()
-    np.testing.assert_allclose(predict(model2, tokenizer2, texts, 128), predict(model, tokenizer, texts, 128), atol=1e-5)
+    np.testing.assert_allclose(predict(model2, tokenizer2, texts, 128), predict(model, tokenizer, texts, 128),
+                               atol=1e-5)

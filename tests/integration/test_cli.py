@@ -64,7 +64,8 @@ def test_train_translate_evaluate(model):
     assert code == 0, err
     scores = json.loads(out)
     assert scores["bleu"] > 50 and "nrefs:1" in scores["bleu_signature"] and "nc:6" in scores["chrf_signature"]
-    code, out2, err = run(["evaluate", str(folder / "m"), "--src", str(folder / "train.src"), "--ref", str(folder / "train.tgt"), "--json"])
+    code, out2, err = run(["evaluate", str(folder / "m"), "--src", str(folder / "train.src"), "--ref",
+                           str(folder / "train.tgt"), "--json"])
     assert code == 0, err
     assert json.loads(out2)["bleu"] == pytest.approx(scores["bleu"], abs=5)
 
@@ -110,13 +111,15 @@ def test_resume_without_corpus_options_continues_on_the_recorded_files(tmp_path)
         code, _, err = run(["train", "--model-dir", str(tmp_path / name), *files, *common])
         assert code == 0, err
     record = json.loads((tmp_path / "cut" / "data.json").read_text())
-    assert [f["path"] for f in record["train"]["files"]] == [str((tmp_path / n).resolve()) for n in ("train.src", "train.tgt")]
+    assert [f["path"] for f in record["train"]["files"]] == [str((tmp_path / n).resolve())
+                                                             for n in ("train.src", "train.tgt")]
     # "cut" as if killed after step 2: its last checkpoint removed, so a resume redoes steps 3 and 4.
     ckpts = tmp_path / "cut" / "checkpoints"
     for f in ckpts.glob("ckpt-4*"):
         f.unlink()
     (ckpts / "checkpoint").write_text('model_checkpoint_path: "ckpt-2"\nall_model_checkpoint_paths: "ckpt-2"\n')
-    code, out, err = run(["train", "--model-dir", str(tmp_path / "cut"), "--resume", "--no-progress"])  # no corpus options
+    # no corpus options
+    code, out, err = run(["train", "--model-dir", str(tmp_path / "cut"), "--resume", "--no-progress"])
     assert code == 0, err
     assert "embedded" not in err and json.loads(out.strip().splitlines()[-1])["steps"] == 4
     whole, cut = _variables(tmp_path / "whole" / "checkpoints" / "ckpt-4"), _variables(ckpts / "ckpt-4")
@@ -167,13 +170,15 @@ def one_line_error(code, err, *needles):
 def test_mismatched_corpus(tmp_path):
     (tmp_path / "a").write_text("x\ny\nz\n")
     (tmp_path / "b").write_text("x\ny\n")
-    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--train-src", str(tmp_path / "a"), "--train-tgt", str(tmp_path / "b"), "--steps", "1"])
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--train-src", str(tmp_path / "a"), "--train-tgt",
+                        str(tmp_path / "b"), "--steps", "1"])
     one_line_error(code, err, "3", "2", str(tmp_path / "a"), str(tmp_path / "b"))
     assert not (tmp_path / "m").exists()
 
 
 def test_missing_file(tmp_path):
-    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--train-src", str(tmp_path / "nope"), "--train-tgt", str(tmp_path / "nope2"), "--steps", "1"])
+    code, _, err = run(["train", "--model-dir", str(tmp_path / "m"), "--train-src", str(tmp_path / "nope"),
+                        "--train-tgt", str(tmp_path / "nope2"), "--steps", "1"])
     one_line_error(code, err, "nope")
 
 
@@ -235,7 +240,8 @@ def test_chain_on_the_embedded_corpus(tmp_path):
                           "--eval-every", "40", "--no-progress"])
     assert code == 0, err
     assert json.loads(out.strip().splitlines()[-1])["steps"] == 40
-    code, _, err = run(["translate", str(tmp_path / "m"), "-i", str(tmp_path / "test.en"), "-o", str(tmp_path / "hyp"), "--beam-size", "2"])
+    code, _, err = run(["translate", str(tmp_path / "m"), "-i", str(tmp_path / "test.en"), "-o", str(tmp_path / "hyp"),
+                        "--beam-size", "2"])
     assert code == 0, err
     hyps = (tmp_path / "hyp").read_text().splitlines()
     assert len(hyps) == 40

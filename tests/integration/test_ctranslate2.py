@@ -19,7 +19,8 @@ def corpus(tmp_path_factory):
 # the first variant also has one SentencePiece model per language: sources must be cut with the source one
 @pytest.mark.slow  # 48 s and more: training, conversion and two decoders
 @pytest.mark.parametrize("variant", [["--pre-norm", "--lr", "0.003", "--separate-vocab"],
-                                     pytest.param(["--post-norm", "--positions", "learned", "--lr", "0.001"], marks=pytest.mark.slow)],
+                                     pytest.param(["--post-norm", "--positions", "learned", "--lr", "0.001"],
+                                                  marks=pytest.mark.slow)],
                          ids=["pre-norm-sinusoidal", "post-norm-learned"])
 def test_converted_transformer_translates_identically(corpus, variant):
     folder, src = corpus
@@ -40,7 +41,8 @@ def test_converted_transformer_translates_identically(corpus, variant):
     ours = Translator.load(folder / name)
     decode = ours.decode_config
     theirs = CTranslate2Translator(folder / f"{name}.ct2").translate(
-        sentences, beam_size=1, max_length_a=decode.max_length_a, max_length_b=decode.max_length_b, per_sentence_limit=True)
+        sentences, beam_size=1, max_length_a=decode.max_length_a, max_length_b=decode.max_length_b,
+        per_sentence_limit=True)
     expected = [h.text for h in ours.translate(sentences, beam_size=1)]
     assert theirs == expected
     assert len(set(expected)) > 10  # a model that says one thing for everything would prove little

@@ -158,7 +158,8 @@ def test_only_blocks_tagged_tour_are_the_tour(tmp_path):
         """)
     assert tour_commands(page) == [(3, "nmt evaluate nmt-demo --embedded-test")]
     assert [b.tags for b in fenced_blocks(page)] == [{"tour"}, set()]
-    assert logical_lines(fenced_blocks(page)[1]) == [(7, "nmt train --model-dir runs/own --train-src mine.en --train-tgt mine.de --steps 5")]
+    assert logical_lines(fenced_blocks(page)[1]) == [
+        (7, "nmt train --model-dir runs/own --train-src mine.en --train-tgt mine.de --steps 5")]
 
 
 def test_paths_that_must_exist_are_not_held_against_the_docs():
@@ -271,4 +272,5 @@ def test_links_are_read_from_prose_only(tmp_path):
         echo "[in a block](block.md)"
         ```
         """)
-    assert links(page) == [(1, "docs/guide.md#start"), (1, "../results/a.png"), (1, "b.svg"), (2, "https://example.org")]
+    assert links(page) == [(1, "docs/guide.md#start"), (1, "../results/a.png"), (1, "b.svg"),
+                           (2, "https://example.org")]

@@ -28,7 +28,8 @@ MODELS = {"lstm": {"family": "rnn", "attention": "additive"},
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api", reason="the browser tests need playwright (pip install playwright)")
+    playwright = pytest.importorskip("playwright.sync_api",
+                                     reason="the browser tests need playwright (pip install playwright)")
     if not (shutil.which(CHROMIUM) or Path(CHROMIUM).is_file()):
         pytest.skip(f"the browser tests need chromium at {CHROMIUM} (apt-get install chromium)")
     with playwright.sync_playwright() as p:
@@ -47,7 +48,8 @@ def corpus(tmp_path_factory):
     pairs = {k: [(p.src, p.tgt) for p in v] for k, v in data.items()}
     for name, overrides in MODELS.items():  # a few steps: the page shows what any weights give
         config = (preset("tiny").override("model", **overrides)
-                  .override("train", max_steps=30, eval_every=30, eval_sentences=10).override("tokenizer", vocab_size=300))
+                  .override("train", max_steps=30, eval_every=30, eval_sentences=10)
+                  .override("tokenizer", vocab_size=300))
         Trainer(config, folder / name, pairs["train"], pairs["valid"], progress=False).run()
     return folder
 
@@ -94,7 +96,8 @@ class Page:
         box, d = canvas.bounding_box(), canvas.evaluate("e => ({...e.dataset})")
         assert t < int(d["rows"]) and s < int(d["cols"])
         cell = float(d["cell"])
-        self.page.mouse.move(box["x"] + float(d["left"]) + (s + 0.5) * cell, box["y"] + float(d["top"]) + (t + 0.5) * cell)
+        self.page.mouse.move(box["x"] + float(d["left"]) + (s + 0.5) * cell,
+                             box["y"] + float(d["top"]) + (t + 0.5) * cell)
         info = self.page.locator(f"#info-{m}")
         assert info.get_attribute("data-row") == str(t) and info.get_attribute("data-col") == str(s)
         return info.get_attribute("data-value")
@@ -137,7 +140,8 @@ def test_lstm_cells_equal_npz_and_aer_equals_nmt_align(browser, corpus):
             assert page.cell(0, t, s) == f"{word[t, s]:.4f}"
         expected = al.alignment_error_rate([al.parse_pharaoh(lines[i]).sure], [gold[i]])
         assert page.page.get_attribute("#aer-0", "data-aer") == f"{expected.aer:.4f}"
-        drawn = {link for link in page.page.eval_on_selector_all("#panel-0 svg.links line", "ls => ls.map(l => l.dataset.link)")}
+        drawn = {link for link in page.page.eval_on_selector_all("#panel-0 svg.links line",
+                                                                  "ls => ls.map(l => l.dataset.link)")}
         assert set(lines[i].split()) <= drawn  # every predicted link is drawn
     page.page.click("button[data-level='subword']")
     page.until("location.hash.includes('level=subword')")
@@ -150,8 +154,8 @@ def test_lstm_cells_equal_npz_and_aer_equals_nmt_align(browser, corpus):
 
 
 def test_transformer_layer_and_head_switch(browser, corpus):
-    path = explore(corpus, corpus / "tf.html", corpus / "transformer", "-s", corpus / "test.en", "-t", corpus / "test.de",
-                   "--gold", corpus / "test.align")
+    path = explore(corpus, corpus / "tf.html", corpus / "transformer", "-s", corpus / "test.en", "-t",
+                   corpus / "test.de", "--gold", corpus / "test.align")
     _, npz = align(corpus, "transformer")
     i = 2
     page = Page(browser, path, f"#s={i}&level=subword")

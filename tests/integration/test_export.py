@@ -11,7 +11,8 @@ from tests.integration.test_classify import SMALL, topic_rows, write_table
 from tests.integration.test_cli import run, write_corpus
 
 # whitespace runs, tabs, a no-break space, an empty text: the export must normalise as the Translator does; and
-# characters NFKC removes or splits (zero-width space, ¨), full-width letters and <unk>: it must map pieces to words alike
+# characters NFKC removes or splits (zero-width space, ¨), full-width letters and <unk>: it must map pieces to
+# words alike
 SENTENCES = ["ab cd ef", "  gh\tij  kl ab ", "cd\u00a0ef  gh", "", "kl", "ab cd ef gh ij", "ab\u200b cd¨ef ＡＢ ß gh"]
 
 LOADER = """
@@ -46,8 +47,8 @@ def exports(tmp_path_factory):
     folder = tmp_path_factory.mktemp("export")
     write_corpus(folder)
     common = ["--train-src", str(folder / "train.src"), "--train-tgt", str(folder / "train.tgt"), "--valid-src",
-              str(folder / "train.src"), "--valid-tgt", str(folder / "train.tgt"), "--preset", "tiny", "--vocab-size", "30",
-              "--eval-every", "1000", "--no-progress"]
+              str(folder / "train.src"), "--valid-tgt", str(folder / "train.tgt"), "--preset", "tiny", "--vocab-size",
+              "30", "--eval-every", "1000", "--no-progress"]
     for name, extra in (("lstm", ["--model", "rnn", "--steps", "80", "--lr", "0.01"]),
                         ("transformer", ["--model", "transformer", "--layers", "2", "--steps", "60", "--lr", "0.003"])):
         code, _, err = run(["train", "--model-dir", str(folder / name), *common, *extra])
@@ -60,7 +61,8 @@ def exports(tmp_path_factory):
     write_table(folder / "train.csv", topic_rows(240, 0))
     (folder / "small.json").write_text(json.dumps(SMALL))
     code, _, err = run(["classify", "train", "--model-dir", str(folder / "clf"), "--data", str(folder / "train.csv"),
-                        "--config", str(folder / "small.json"), "--preset", "transformer", "--epochs", "1", "--no-progress"])
+                        "--config", str(folder / "small.json"), "--preset", "transformer", "--epochs", "1",
+                        "--no-progress"])
     assert code == 0, err
     _write_bert_classifier(folder)
     for name in ("clf", "bert"):

@@ -114,7 +114,8 @@ def test_the_guided_head_follows_the_gold_links(corpus):
     assert record["train"]["links"]["path"] == str((corpus / "train.links").resolve())
     config = json.loads((corpus / "guided" / "config.json").read_text())["train"]
     assert (config["guided_weight"], config["guided_layer"], config["guided_head"]) == (1.0, -1, 0)
-    code, out, err = run(["train", "--model-dir", str(corpus / "guided"), "--resume", "--steps", "305", "--no-progress"])
+    code, out, err = run(["train", "--model-dir", str(corpus / "guided"), "--resume", "--steps", "305",
+                          "--no-progress"])
     assert code == 0 and json.loads(out.strip().splitlines()[-1])["steps"] == 305, err
     other = corpus / "other.links"  # the same pairs with other links are other data
     other.write_text((corpus / "train.links").read_text().replace("0-0", "0-1", 1))

@@ -60,7 +60,8 @@ def test_any_field_can_be_set_and_is_checked_like_the_others(tmp_path):
     assert code == 0, err
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     # --units, a named option, wins over --set model.units
-    assert (config["model"]["units"], config["model"]["attention"], config["train"]["label_smoothing"]) == (10, "dot", 0.0)
+    assert (config["model"]["units"], config["model"]["attention"],
+            config["train"]["label_smoothing"]) == (10, "dot", 0.0)
     for setting, needle in (("model.nope=1", "unknown model option(s) ['nope']"),
                             ("train.learning_rate=-1", "train.learning_rate must be"),
                             ("nosection.x=1", "unknown config section(s)"),

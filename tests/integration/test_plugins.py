@@ -69,7 +69,8 @@ def test_building_a_model_imports_the_modules_its_configuration_names(tmp_path, 
     (tmp_path / "cosine_plugin_for_test.py").write_text(textwrap.dedent(PLUGIN))
     config = ModelConfig(attention="cosine-plugin-test", plugins="cosine_plugin_for_test", embedding_dim=8, units=8,
                          attention_units=8)
-    with pytest.raises(UserError, match="cannot import plugin module 'cosine_plugin_for_test' .the model's config.json"):
+    with pytest.raises(UserError,
+                       match="cannot import plugin module 'cosine_plugin_for_test' .the model's config.json"):
         build_model(config, 20, 20)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "cosine_plugin_for_test", raising=False)
@@ -89,9 +90,9 @@ def test_a_plugin_mechanism_is_recorded_and_imported_by_every_command(tmp_path):
     write_corpus(tmp_path, n=200)
     model = tmp_path / "m"
     done = _python(["-m", "nmt", "train", "--model-dir", str(model), "--train-src", str(tmp_path / "train.src"),
-                    "--train-tgt", str(tmp_path / "train.tgt"), "--preset", "tiny", "--vocab-size", "40", "--steps", "20",
-                    "--eval-every", "20", "--plugin", "cosine_plugin_for_test", "--attention", "cosine-plugin-test",
-                    "--set", "model.sharpness=5", "--no-progress"], [ROOT, plugins])
+                    "--train-tgt", str(tmp_path / "train.tgt"), "--preset", "tiny", "--vocab-size", "40", "--steps",
+                    "20", "--eval-every", "20", "--plugin", "cosine_plugin_for_test", "--attention",
+                    "cosine-plugin-test", "--set", "model.sharpness=5", "--no-progress"], [ROOT, plugins])
     assert done.returncode == 0, done.stderr
     config = json.loads((model / "config.json").read_text())["model"]
     assert (config["plugins"], config["attention"]) == ("cosine_plugin_for_test", "cosine-plugin-test")

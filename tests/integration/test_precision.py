@@ -59,7 +59,8 @@ def tokens_seen(path):
 
 
 def test_scaling_mistakes(corpus):
-    for args, message in [(["--accumulate", "0"], "--accumulate must be an integer in [1, 100,000]; got 0 (train.accumulate)"),
+    for args, message in [(["--accumulate", "0"],
+                           "--accumulate must be an integer in [1, 100,000]; got 0 (train.accumulate)"),
                           (["--strategy", "horovod"], "'horovod' is not one of"),
                           (["--mixed-precision", "int8"], "'int8' is not one of")]:
         code, _, err = run(["train", "--model-dir", str(corpus / "bad"), "--train-src", str(corpus / "train.src"),

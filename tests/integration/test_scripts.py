@@ -69,7 +69,8 @@ def test_bench_seeds_finds_a_real_difference_and_not_a_random_one(tmp_path):
     refs_file.write_text("\n".join(refs) + "\n")
     seeds = (7, 8, 9)
     for s in seeds:  # 'good' loses 10% of its words, 'bad' 40%, 'good-too' is 'good' with other random draws
-        _fake_run(tmp_path / f"seed_{s}", refs_file, s, {"good": _corrupted(refs, 0.1, s), "bad": _corrupted(refs, 0.4, s),
+        _fake_run(tmp_path / f"seed_{s}", refs_file, s,
+                  {"good": _corrupted(refs, 0.1, s), "bad": _corrupted(refs, 0.4, s),
                                                          "good-too": _corrupted(refs, 0.1, 100 + s)})
     script = [sys.executable, str(ROOT / "scripts" / "bench_seeds.py"), "--samples", "300", "--allow-dirty"]
     done = subprocess.run([*script, *(str(tmp_path / f"seed_{s}") for s in seeds), "--out", str(tmp_path / "summary")],

@@ -30,9 +30,10 @@ def test_bench_explorer_smoke(tmp_path):
             text = "".join(getattr(p, side) + "\n" for p in pairs[split])
             (data / f"{name}.{'en' if side == 'src' else 'de'}.gz").write_bytes(gzip.compress(text.encode()))
     out = tmp_path / "results"
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_explorer.py"), "--data", str(data), "--steps", "3",
-                           "--d-model", "16", "--ff-dim", "32", "--vocab-size", "200", "--sentences", "30",
-                           "--long-pieces", "120", "--opens", "2", "--switches", "5", "--out", str(out), "--allow-dirty"],
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_explorer.py"), "--data", str(data), "--steps",
+                           "3", "--d-model", "16", "--ff-dim", "32", "--vocab-size", "200", "--sentences", "30",
+                           "--long-pieces", "120", "--opens", "2", "--switches", "5", "--out", str(out),
+                           "--allow-dirty"],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads((out / "explorer_scale.json").read_text())

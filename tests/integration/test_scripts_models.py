@@ -185,7 +185,9 @@ def test_bench_alignment_scores_consistently(tmp_path):  # and nmt benchmark mea
     assert (tmp_path / "out" / "al_transformer.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.slow  # 190 s on the 2-core machine at load 2.7: eflomal and four tiny Transformers on 200 Multi30k pairs + the 447 Hansards pairs
+# 190 s on the 2-core machine at load 2.7: eflomal and four tiny Transformers on 200 Multi30k pairs + the
+# 447 Hansards pairs
+@pytest.mark.slow
 def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
     """The Hansards benchmark on a tiny budget: its kept links re-score to its rows, every symmetrisation lies
     between the intersection and the union, and eflomal, the models and the plots are all there."""
@@ -193,9 +195,9 @@ def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
 
     gold_dir = shared_data / "align" / "enfr_hansards"
     script("bench_alignment_real", "--multi30k", shared_data / "multi30k", "--gold-dir", gold_dir, "--train-pairs", 200,
-           "--models", "transformer", "--guided", "transformer", "--steps", 20, "--minutes", 2, "--preset", "tiny", "--vocab-size", 500,
-           "--set", "model.layers=1", "--set", "train.eval_every=20", "--plot", "3",
-           "--name", "real", "--out", tmp_path / "out", "--work", tmp_path / "work", timeout=900)
+           "--models", "transformer", "--guided", "transformer", "--steps", 20, "--minutes", 2, "--preset", "tiny",
+           "--vocab-size", 500, "--set", "model.layers=1", "--set", "train.eval_every=20", "--plot", "3", "--name",
+           "real", "--out", tmp_path / "out", "--work", tmp_path / "work", timeout=900)
     report = json.loads((tmp_path / "out" / "real.json").read_text())
     assert_provenance(report, (tmp_path / "out" / "real.md").read_text())
     assert report["data"]["train_pairs"] == 200 + 447 and report["test_sentences"] == 447
@@ -204,27 +206,33 @@ def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
     methods = ("intersection", "union", "grow-diag", "grow-diag-final", "grow-diag-final-and")
     assert {k[1] for k in row if k[0] == "eflomal"} == {*methods, "en-fr", "fr-en"}
     for extraction in ("predicting step", "Shift-Att"):
-        assert {k[1] for k in row if k[0] == "transformer" and k[2] == extraction and k[4] == "mean"} == {*methods, "en-fr", "fr-en"}
+        assert ({k[1] for k in row if k[0] == "transformer" and k[2] == extraction and k[4] == "mean"}
+                == {*methods, "en-fr", "fr-en"})
     test = {lang: (gold_dir / f"test.{lang}").read_text(encoding="utf-8").splitlines() for lang in ("en", "fr")}
     gold = al.read_links(gold_dir / "gold.wa", "gold", 0, test["en"], test["fr"])
     for name, key in (("eflomal.grow-diag-final-and", ("eflomal", "grow-diag-final-and", "-", "-", "-")),
                       ("transformer.shift.grow-diag", ("transformer", "grow-diag", "Shift-Att", "mean", "mean"))):
         lines = kept(Path(tmp_path / "out" / "real_links" / f"{name}.wa.gz"))
         links = [al.parse_pharaoh(line).sure for line in lines]
-        assert al.alignment_error_rate(links, gold).to_dict() == {k: row[key][k] for k in al.alignment_error_rate(links, gold).to_dict()}
+        assert al.alignment_error_rate(links, gold).to_dict() == {
+            k: row[key][k] for k in al.alignment_error_rate(links, gold).to_dict()}
     for system, extraction, layer in (("eflomal", "-", "-"), ("transformer", "Shift-Att", "mean")):
         count = {m: row[(system, m, extraction, layer, layer)]["links"] for m in (*methods, "en-fr", "fr-en")}
-        assert count["intersection"] <= min(count["en-fr"], count["fr-en"]) <= max(count["en-fr"], count["fr-en"]) <= count["union"]
+        assert (count["intersection"] <= min(count["en-fr"], count["fr-en"])
+                <= max(count["en-fr"], count["fr-en"]) <= count["union"])
         assert count["intersection"] <= count["grow-diag"] <= count["grow-diag-final"] <= count["union"]
     # the guided Transformer followed eflomal's grow-diag-final-and links of the training text: scored at every
     # setting, its guided head (the last layer's head 0) symmetrised too, and its links kept
-    assert {k[1] for k in row if k[0] == "transformer+guided" and (k[3], k[4]) == (0, 0)} == {*methods, "en-fr", "fr-en"}
+    assert ({k[1] for k in row if k[0] == "transformer+guided" and (k[3], k[4]) == (0, 0)}
+            == {*methods, "en-fr", "fr-en"})
     assert report["guided"] == {"models": ["transformer"], "links": "eflomal grow-diag-final-and on the training text"}
     guide = (tmp_path / "work" / "data" / "train.fr-en.grow-diag-final-and.links").read_text().splitlines()
     forward = (tmp_path / "work" / "data" / "train.en-fr.grow-diag-final-and.links").read_text().splitlines()
     assert len(guide) == len(forward) == 200 + 447
-    assert [sorted(al.parse_pharaoh(line).sure) for line in guide] == [sorted((j, i) for i, j in al.parse_pharaoh(line).sure) for line in forward]
+    assert ([sorted(al.parse_pharaoh(line).sure) for line in guide]
+            == [sorted((j, i) for i, j in al.parse_pharaoh(line).sure) for line in forward])
     assert (tmp_path / "out" / "real_links" / "transformer+guided.layer0.head0.predict.grow-diag.wa.gz").exists()
     assert [m["name"] for m in report["models"]["en-fr"]] == ["transformer", "transformer+guided"]
-    assert sorted(report["plots"]) == sorted(f"real_{m}_{x}_3.png" for m in ("transformer", "transformer+guided") for x in ("predict", "shift"))
+    assert sorted(report["plots"]) == sorted(f"real_{m}_{x}_3.png" for m in ("transformer", "transformer+guided")
+                                             for x in ("predict", "shift"))
     assert all((tmp_path / "out" / p).stat().st_size > 1000 for p in report["plots"])

@@ -52,7 +52,8 @@ def test_demo_reaches_bleu_80_within_five_minutes_on_a_slow_machine(tmp_path):
     finally:
         busy.kill()
         busy.wait()
-    report = f"handicap: {gflops} GFLOP/s, {elapsed:.0f} s of {allowed:.0f} allowed\n{demo.stdout}\n{demo.stderr[-3000:]}"
+    report = (f"handicap: {gflops} GFLOP/s, {elapsed:.0f} s of {allowed:.0f} allowed\n"
+              f"{demo.stdout}\n{demo.stderr[-3000:]}")
     assert demo.returncode == 0, report
     bleu = float(re.search(r"Test BLEU ([\d.]+) \(nrefs:1\|case:mixed\|eff:no\|tok:none\|", demo.stdout).group(1))
     assert bleu >= 80, report

@@ -32,8 +32,9 @@ def _corpus(folder: Path):
 def _command(folder: Path, model: Path, resume: bool):
     return [sys.executable, "-m", "nmt", "train", "--model-dir", str(model), "--train-src", str(folder / "train.src"),
             "--train-tgt", str(folder / "train.tgt"), "--valid-src", str(folder / "train.src"), "--valid-tgt",
-            str(folder / "train.tgt"), "--preset", "tiny", "--vocab-size", "30", "--dropout", "0.2", "--steps", str(STEPS),
-            "--eval-every", str(EVAL_EVERY), "--keep-checkpoints", "3", "--lr", "0.005", "--no-progress"] + (["--resume"] if resume else [])
+            str(folder / "train.tgt"), "--preset", "tiny", "--vocab-size", "30", "--dropout", "0.2", "--steps",
+            str(STEPS), "--eval-every", str(EVAL_EVERY), "--keep-checkpoints", "3", "--lr", "0.005",
+            "--no-progress"] + (["--resume"] if resume else [])
 
 
 def _check_intact(model: Path):

@@ -33,7 +33,8 @@ def test_in_graph_tokenizer_matches_sentencepiece(shared_data):
     targets = [t for _, t in pairs[:200]]
     ids = tokenizer.encode_target(tf.constant(targets))
     # Detokenizing gives back what SentencePiece itself gives back (its NFKC normalisation included).
-    assert [t.decode() for t in tokenizer.decode_target(ids).numpy()] == [reference.decode(reference.encode(t)) for t in targets]
+    assert ([t.decode() for t in tokenizer.decode_target(ids).numpy()]
+            == [reference.decode(reference.encode(t)) for t in targets])
 
 
 def test_lstm_learns_multi30k(shared_data, tmp_path):

@@ -102,10 +102,13 @@ def test_pharaoh_one_based_and_lengths():
     with pytest.raises(UserError, match=r"^g\.wa line 4: link '0-2' numbers a word 0, but the file is read as 1-based"):
         al.parse_pharaoh("1-1 0-2", "g.wa line 4", base=1)
     # beyond the sentence: one line naming the place; a link just past the end hints at 1-based numbers
-    with pytest.raises(UserError, match=r"^g\.wa line 2: link '3-0' lies outside the sentence pair \(3 source and 2 target "
+    with pytest.raises(UserError,
+                       match=r"^g\.wa line 2: link '3-0' lies outside the sentence pair \(3 source and 2 target "
                                         r"words, numbered from 0\); are its links 1-based\?"):
         al.parse_pharaoh("0-0 3-0", "g.wa line 2", lengths=(3, 2))
-    with pytest.raises(UserError, match=r"link '1p9' lies outside the sentence pair \(\? source and 4 target words, numbered from 1\)$"):
+    with pytest.raises(UserError,
+                       match=r"link '1p9' lies outside the sentence pair \(\? source and 4 target words, "
+                             r"numbered from 1\)$"):
         al.parse_pharaoh("1p9", base=1, lengths=(None, 4))
     assert al.parse_pharaoh("0-7", lengths=(1, None)).sure == {(0, 7)}  # an unknown length is not checked
     with pytest.raises(UserError, match="cannot read link '1-²'"):  # "²".isdigit() is True, but it is no number

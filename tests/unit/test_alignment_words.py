@@ -41,7 +41,8 @@ def test_piece_tokens_by_hand():
     # "0\u200b x" with "▁x" as one piece: the token holding its last byte
     assert al.piece_tokens("0\u200b x", [0, 1], [1, 6]) == [0, 1]
     assert al.piece_tokens("x y", [3, 9], [3, 9]) == [1, 1]  # past the end: the last token
-    assert al.piece_tokens("", [0], [0]) == [-1] and al.piece_tokens(" \u2002 ", [0, 1], [1, 4]) == [-1, -1]  # no tokens
+    # no tokens
+    assert al.piece_tokens("", [0], [0]) == [-1] and al.piece_tokens(" \u2002 ", [0, 1], [1, 4]) == [-1, -1]
     assert al.token_ends("\u3000é\u2028ß ") == [5, 10]  # Unicode spaces split; é and ß are 2 bytes, the spaces 3
     m = al.given_words("\u200b dog", [4, 4, 5, 6, 0], [4, 5, 6, 7, 0], [False] * 4 + [True])  # "\u200b" has no pieces
     assert m.words == ("\u200b", "dog") and m.of_piece == (1, 1, 1, 1, -1)
@@ -67,7 +68,8 @@ def test_word_rows_and_columns_are_the_given_tokens(tokenizer, texts):
     norm = [" ".join(t.split()) for t in texts]  # as the Translator gives them to the tokenizer
     ids, starts, ends = (x.to_list() for x in tokenizer.encode_with_offsets("src", tf.constant(norm)))  # [N,(S)] each
     assert ids == tokenizer.encode_source(tf.constant(norm)).to_list()  # the ids the model reads
-    tgt_ids, tgt_starts, tgt_ends = (x.to_list() for x in tokenizer.encode_with_offsets("tgt", tf.constant(norm)))  # no </s>
+    # no </s>
+    tgt_ids, tgt_starts, tgt_ends = (x.to_list() for x in tokenizer.encode_with_offsets("tgt", tf.constant(norm)))
     rng = np.random.default_rng(len(texts))
     for text, row, s, e, t_row, t_start, t_end in zip(norm, ids, starts, ends, tgt_ids, tgt_starts, tgt_ends):
         tokens = text.split()
@@ -81,7 +83,8 @@ def test_word_rows_and_columns_are_the_given_tokens(tokenizer, texts):
         token_begin = [end - len(tok.encode("utf-8")) for tok, end in zip(tokens, token_end)]
         for begin, end, w in zip(s[:-1], e[:-1], src.of_piece[:-1]):
             last = end - 1 if end > begin else begin
-            assert token_begin[w] - 1 <= last < token_end[w] or (end == begin and last <= token_end[w]), (text, begin, end, w)
+            assert token_begin[w] - 1 <= last < token_end[w] or (end == begin and last <= token_end[w]), (
+                text, begin, end, w)
         m = rng.random((len(t_row), len(row)))  # [T,S] target pieces x source pieces
         word = al.to_words(m, src, tgt)  # [Tw,Sw]
         assert word.shape == (len(tokens), len(tokens))
@@ -89,7 +92,8 @@ def test_word_rows_and_columns_are_the_given_tokens(tokenizer, texts):
 
 
 def test_the_exported_graph_maps_pieces_as_python_does(tokenizer):
-    """nmt.alignment.graph.piece_tokens (in the SavedModel) equals nmt.alignment.piece_tokens, on raw texts it normalises itself."""
+    """nmt.alignment.graph.piece_tokens (in the SavedModel) equals nmt.alignment.piece_tokens, on raw texts it
+    normalises itself."""
     rng = random.Random(17)
     texts = EXAMPLES + ["".join(rng.choice(CHARS) for _ in range(rng.randrange(30))) for _ in range(300)]
     norm = graph.normalise_whitespace(tf.constant(texts))  # [N]

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_paths_are_named_relative_to_the_repository_or_shared(tmp_path):
     assert benchinfo.shown_path(ROOT / "results" / "demo.md") == "results/demo.md"
-    assert benchinfo.shown_path(ROOT.parent / "shared" / "data" / "multi30k" / "train.en.gz") == "../shared/data/multi30k/train.en.gz"
+    shared = ROOT.parent / "shared" / "data" / "multi30k" / "train.en.gz"
+    assert benchinfo.shown_path(shared) == "../shared/data/multi30k/train.en.gz"
     assert benchinfo.shown_path(tmp_path / "x") == str(tmp_path / "x")  # elsewhere: as given
 
 
@@ -29,8 +30,10 @@ def test_kept_hypotheses_read_back_line_for_line(tmp_path):
     texts = ["ein Hund .", "zwei\u2028Zeilen?", ""]
     shown = benchinfo.keep_hypotheses(tmp_path / "h" / "beam4.hyp.gz", texts)
     data = (tmp_path / "h" / "beam4.hyp.gz").read_bytes()
-    assert gzip.decompress(data).decode("utf-8").split("\n")[:-1] == texts and shown == str(tmp_path / "h" / "beam4.hyp.gz")
-    assert benchinfo.keep_hypotheses(tmp_path / "h" / "again.gz", texts) and (tmp_path / "h" / "again.gz").read_bytes() == data
+    assert gzip.decompress(data).decode("utf-8").split("\n")[:-1] == texts
+    assert shown == str(tmp_path / "h" / "beam4.hyp.gz")
+    assert benchinfo.keep_hypotheses(tmp_path / "h" / "again.gz", texts)
+    assert (tmp_path / "h" / "again.gz").read_bytes() == data
 
 
 def test_child_processes_run_the_code_copy_even_from_the_repository_root(tmp_path, monkeypatch):
@@ -92,4 +95,5 @@ def test_a_benchmark_on_its_code_copy_names_files_against_the_checkout(tmp_path,
     assert benchinfo.shown_path(checkout.parent / "shared" / "x.gz") == "../shared/x.gz"
     monkeypatch.setattr(sys, "argv", ["nmt", "benchmark", "--train-src", str(data), f"--out={checkout / 'results'}",
                                       "--minutes", "5", str(tmp_path / "elsewhere")])
-    assert benchinfo.command() == f"nmt benchmark --train-src runs/data/train.en --out=results --minutes 5 {tmp_path}/elsewhere"
+    assert benchinfo.command() == ("nmt benchmark --train-src runs/data/train.en --out=results --minutes 5 "
+                                   f"{tmp_path}/elsewhere")

@@ -51,8 +51,9 @@ def tiny_tensors(seed=0, layers=2, d=16, ff=32, vocab=len(VOCAB), positions=32):
          "pooler.dense.weight": r(d, d), "pooler.dense.bias": r(d)}
     for i in range(layers):
         p = f"encoder.layer.{i}."
-        for name, out, inp in [("attention.self.query", d, d), ("attention.self.key", d, d), ("attention.self.value", d, d),
-                               ("attention.output.dense", d, d), ("intermediate.dense", ff, d), ("output.dense", d, ff)]:
+        for name, out, inp in [("attention.self.query", d, d), ("attention.self.key", d, d),
+                               ("attention.self.value", d, d), ("attention.output.dense", d, d),
+                               ("intermediate.dense", ff, d), ("output.dense", d, ff)]:
             t[p + name + ".weight"], t[p + name + ".bias"] = r(out, inp), r(out)
         for name in ("attention.output.LayerNorm", "output.LayerNorm"):
             t[p + name + ".weight"], t[p + name + ".bias"] = 1 + r(d), r(d)
@@ -82,7 +83,8 @@ def reference_forward(t, ids, mask, token_types=None, heads=2, eps=1e-12):
 
     erf = np.vectorize(math.erf)
     token_types = np.zeros_like(ids) if token_types is None else token_types
-    x = (g("embeddings.word_embeddings.weight")[ids] + g("embeddings.position_embeddings.weight")[np.arange(ids.shape[1])]
+    x = (g("embeddings.word_embeddings.weight")[ids]
+         + g("embeddings.position_embeddings.weight")[np.arange(ids.shape[1])]
          + g("embeddings.token_type_embeddings.weight")[token_types])
     x = norm(x, "embeddings.LayerNorm")  # [B,S,D]
     b, s, d = x.shape
@@ -115,10 +117,12 @@ def test_every_tensor_lands_in_its_keras_weight(tmp_path):
     t["encoder.layer.1.attention.self.key.weight"] = np.arange(256, dtype=np.float32).reshape(16, 16)  # [out,in]
     t["encoder.layer.0.intermediate.dense.bias"] = np.arange(32, dtype=np.float32)
     encoder = encoder_from(write_tiny_checkpoint(tmp_path / "tiny", t))
-    np.testing.assert_array_equal(encoder.blocks[1].key.kernel.numpy(), t["encoder.layer.1.attention.self.key.weight"].T)
+    np.testing.assert_array_equal(encoder.blocks[1].key.kernel.numpy(),
+                                  t["encoder.layer.1.attention.self.key.weight"].T)
     np.testing.assert_array_equal(encoder.blocks[0].intermediate.bias.numpy(), np.arange(32))
     np.testing.assert_array_equal(encoder.embeddings.word.embeddings.numpy(), t["embeddings.word_embeddings.weight"])
-    np.testing.assert_array_equal(encoder.blocks[1].output_norm.gamma.numpy(), t["encoder.layer.1.output.LayerNorm.weight"])
+    np.testing.assert_array_equal(encoder.blocks[1].output_norm.gamma.numpy(),
+                                  t["encoder.layer.1.output.LayerNorm.weight"])
     # Every Keras weight holds exactly one of the encoder tensors (random, so all distinct), and every one is used.
     used = {k: v for k, v in t.items() if k.startswith(("embeddings.", "encoder.")) and k != "embeddings.position_ids"}
     matches = {}
@@ -157,7 +161,8 @@ def test_padding_does_not_change_real_positions(tmp_path):
     np.testing.assert_allclose(encoder(other, MASK).numpy()[MASK == 1], base[MASK == 1], atol=1e-6)
     longer = np.pad(IDS, [[0, 0], [0, 5]])
     longer_mask = np.pad(MASK, [[0, 0], [0, 5]])
-    np.testing.assert_allclose(encoder(longer, longer_mask).numpy()[:, :9][MASK == 1], base[MASK == 1], atol=FORWARD_ATOL)
+    np.testing.assert_allclose(encoder(longer, longer_mask).numpy()[:, :9][MASK == 1], base[MASK == 1],
+                               atol=FORWARD_ATOL)
     alone = encoder(IDS[1:, :6], MASK[1:, :6]).numpy()[0]  # the short sentence without padding
     np.testing.assert_allclose(alone, base[1, :6], atol=FORWARD_ATOL)
 

@@ -27,7 +27,8 @@ def test_buckets_partition_the_sentences_and_are_big_enough(lengths, minimum):
 def test_the_lessons_figure_would_have_merged_its_last_point():
     """The 30-minute report's test set: 412 / 551 / 35 / 2 sentences of 1-10 / 11-20 / 21-30 / 31-40 words."""
     lengths = [5] * 412 + [15] * 551 + [25] * 35 + [35] * 2
-    assert [(lo, hi, len(idx)) for lo, hi, idx in length_buckets(lengths)] == [(0, 10, 412), (10, 20, 551), (20, 40, 37)]
+    buckets = [(lo, hi, len(idx)) for lo, hi, idx in length_buckets(lengths)]
+    assert buckets == [(0, 10, 412), (10, 20, 551), (20, 40, 37)]
 
 
 def _corpus(n, seed=0):

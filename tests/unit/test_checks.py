@@ -65,8 +65,9 @@ def test_every_preset_is_valid():
         assert type(config).from_dict(config.to_dict()) == config
 
 
-@pytest.mark.parametrize("cls, task, section, option, value", [(Config, None, "decode", "beam_size", 7),
-                                                                 (ClassifyConfig, "classification", "head", "hidden", 7)])
+@pytest.mark.parametrize("cls, task, section, option, value",
+                         [(Config, None, "decode", "beam_size", 7),
+                          (ClassifyConfig, "classification", "head", "hidden", 7)])
 def test_every_task_configuration_loads_saves_and_overrides_alike(cls, task, section, option, value, tmp_path):
     """Config and ClassifyConfig share one Sections base: the JSON written (``task`` first where the task
     has a name), reading it back, partial files over a preset, one-section overrides and the errors."""
@@ -83,7 +84,8 @@ def test_every_task_configuration_loads_saves_and_overrides_alike(cls, task, sec
     assert cls().merge_file(tmp_path / "part.json") == config
     assert config.override(section, **{option: None}) is config  # None keeps
     (tmp_path / "part.json").write_text(json.dumps({"nope": {}}))
-    with pytest.raises(UserError, match=rf"part.json: unknown config section\(s\) \['nope'\]; valid: {', '.join(sections)}$"):
+    with pytest.raises(UserError,
+                       match=rf"part.json: unknown config section\(s\) \['nope'\]; valid: {', '.join(sections)}$"):
         cls().merge_file(tmp_path / "part.json")
     with pytest.raises(UserError, match=rf"unknown {section} option\(s\) \['nope'\]"):
         config.override(section, nope=1)
@@ -99,8 +101,10 @@ def test_a_value_is_accepted_as_declared_or_refused_in_one_line_naming_the_field
     rule = rule_of(f)
     name = f"{cls.SECTION}.{f.name}"
     # The section's cross-field rules, for the other fields at their defaults.
-    conflict = (cls is DecodeConfig and f.name == "n_best" and accepts(rule, value) and value > DecodeConfig.beam_size) or \
-               (cls is DecodeConfig and f.name == "beam_size" and accepts(rule, value) and value < DecodeConfig.n_best)
+    conflict = ((cls is DecodeConfig and f.name == "n_best" and accepts(rule, value)
+                 and value > DecodeConfig.beam_size)
+                or (cls is DecodeConfig and f.name == "beam_size" and accepts(rule, value)
+                    and value < DecodeConfig.n_best))
     try:
         made = cls(**{f.name: value})
     except UserError as exc:
@@ -118,7 +122,8 @@ def test_a_value_is_accepted_as_declared_or_refused_in_one_line_naming_the_field
 
 
 @settings(max_examples=200, deadline=None)
-@given(field=st.sampled_from([(cls, f) for cls, f in FIELDS if cls in (ModelConfig, TokenizerConfig, TrainConfig, DecodeConfig)]),
+@given(field=st.sampled_from([(cls, f) for cls, f in FIELDS
+                              if cls in (ModelConfig, TokenizerConfig, TrainConfig, DecodeConfig)]),
        value=VALUES)
 def test_every_way_in_checks_the_same(field, value, tmp_path_factory):
     """A --config file, a model's config.json and Config.override refuse (or accept) a value alike."""
@@ -169,7 +174,9 @@ def test_a_model_larger_than_memory_is_refused_before_allocation(monkeypatch):
 
     monkeypatch.setenv("NMT_MEMORY_BYTES", str(2**30))  # a 1 GiB machine
     check_size(ModelConfig(), 8000, 8000, 2048)  # the base model: about 0.2 GiB to train
-    with pytest.raises(UserError, match=r"training this model would need about .* GiB \(.* parameters, batches of 2,048 tokens\) and this machine has 1.0 GiB"):
+    with pytest.raises(UserError,
+                       match=r"training this model would need about .* GiB \(.* parameters, "
+                             r"batches of 2,048 tokens\) and this machine has 1.0 GiB"):
         check_size(ModelConfig(units=4096), 8000, 8000, 2048)
     with pytest.raises(UserError, match="this model would need about"):
         check_size(ModelConfig(family="transformer", d_model=8192, ff_dim=32768, transformer_heads=8), 32000, 32000)
@@ -222,5 +229,6 @@ def test_a_saved_config_json_is_a_valid_config_file_for_its_own_task_only(tmp_pa
     with pytest.raises(UserError, match="this is a classification configuration"):
         Config.load(saved_classifier)
     bad = dict(ClassifyConfig().to_dict(), task="summarisation")
-    with pytest.raises(UserError, match="this is a summarisation configuration; this command takes classification ones"):
+    with pytest.raises(UserError,
+                       match="this is a summarisation configuration; this command takes classification ones"):
         ClassifyConfig.from_dict(bad)

@@ -9,8 +9,8 @@ from nmt.classification.classifiers import build_classifier, head_variables
 from nmt.classification.config import ClassifyConfig, classify_preset
 from nmt.config import ModelConfig
 
-SMALL = ModelConfig(embedding_dim=16, units=16, attention_units=16, layers=1, d_model=16, ff_dim=32, transformer_heads=2,
-                    dropout=0.0)
+SMALL = ModelConfig(embedding_dim=16, units=16, attention_units=16, layers=1, d_model=16, ff_dim=32,
+                    transformer_heads=2, dropout=0.0)
 IDS = tf.constant([[5, 9, 7, 3], [8, 3, 0, 0]], tf.int32)  # [2,4], second row padded
 
 
@@ -59,7 +59,8 @@ def test_lesson_model_as_it_was_and_with_the_padding_mask():
     lesson = classify_preset("lesson").override("head", max_length=12)
     model = build_classifier(lesson, vocab_size=20, num_classes=4)
     logits, weights = model(IDS)
-    np.testing.assert_allclose(weights.numpy(), 1 / 12, rtol=1e-6)  # global average over all 12 padded positions (1/12 in float32: 1-2 roundings of 6e-8)
+    # global average over all 12 padded positions (1/12 in float32: 1-2 roundings of 6e-8)
+    np.testing.assert_allclose(weights.numpy(), 1 / 12, rtol=1e-6)
     assert logits.shape == (2, 4)
     # Kept as it was: attention and the average see padding, so a text's logits depend on how much
     # padding the others in the batch have only through the fixed length: the same ids, the same logits.

@@ -28,7 +28,8 @@ ATOL = 1e-5
 def test_every_registered_encoder_has_a_stored_directory():
     from nmt.classification.classifiers import CLASSIFIERS
 
-    stored = {json.loads((DIRS / name / "config.json").read_text())["head"]["encoder"] for name in EXPECTED["directories"]}
+    stored = {json.loads((DIRS / name / "config.json").read_text())["head"]["encoder"]
+              for name in EXPECTED["directories"]}
     assert stored == set(CLASSIFIERS.names())
 
 

@@ -9,7 +9,8 @@ from nmt.errors import UserError
 def test_french_contractions_are_undone_as_the_gold_writes_them():
     text = "L'homme qu'il a vu aujourd'hui, c'est l’enfant du voisin aux yeux bleus et des chats au-dessus."
     assert to_gold_conventions([text], "fr") == [
-        "Le homme que il a vu aujourd' hui , ce est le enfant de le voisin à les yeux bleus et de les chats au - dessus ."]
+        "Le homme que il a vu aujourd' hui , ce est le enfant de le voisin à les yeux bleus et de les chats "
+        "au - dessus ."]
     assert to_gold_conventions(["J'ai DU pain. Jusqu'à là-bas, n'est-ce pas ?"], "fr", lowercase=True) == [
         "je ai de le pain . jusque à là - bas , ne est - ce pas ?"]
 

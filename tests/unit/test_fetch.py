@@ -109,7 +109,8 @@ def test_unreachable_server_is_a_user_error(served, tmp_path):
     assert not (tmp_path / "out").exists()  # a failed fetch leaves no empty folder behind
     (tmp_path / "mine").mkdir()  # ... but never removes a folder it did not create
     with pytest.raises(UserError):
-        fetch("tiny", tmp_path / "mine", manifest=manifest, progress=False, base_url=f"http://127.0.0.1:{closed_port()}")
+        fetch("tiny", tmp_path / "mine", manifest=manifest, progress=False,
+              base_url=f"http://127.0.0.1:{closed_port()}")
     assert os.listdir(tmp_path / "mine") == []
 
 

@@ -30,7 +30,8 @@ def test_layer_norm_forward_and_gradients_equal_keras():
         outs = [layer(x) for layer in (ours, theirs)]
         losses = [tf.reduce_sum(o * tf.random.stateless_normal(o.shape, [3, 4])) for o in outs]
     np.testing.assert_allclose(outs[0], outs[1], atol=1e-5)
-    for a, b in zip(tape.gradient(losses[0], [x, ours.gamma, ours.beta]), tape.gradient(losses[1], [x, theirs.gamma, theirs.beta])):
+    for a, b in zip(tape.gradient(losses[0], [x, ours.gamma, ours.beta]),
+                    tape.gradient(losses[1], [x, theirs.gamma, theirs.beta])):
         np.testing.assert_allclose(a, b, atol=1e-4)
     assert [w.name for w in ours.weights] == [w.name for w in theirs.weights]
 

@@ -110,7 +110,8 @@ class _Chunked(io.RawIOBase):
 def test_a_stream_read_in_any_chunks_splits_like_a_whole_text(lines, crlf, bom, sizes):
     from nmt.corpora.parallel import decode_text, stream_lines
 
-    data = (b"\xef\xbb\xbf" if bom else b"") + "".join(line + ("\r\n" if crlf else "\n") for line in lines).encode("utf-8")
+    data = (b"\xef\xbb\xbf" if bom else b"") + "".join(
+        line + ("\r\n" if crlf else "\n") for line in lines).encode("utf-8")
     whole = split_lines(decode_text(data, "pipe"))
     assert list(stream_lines(_Chunked(data, sizes), "pipe")) == whole
     if crlf or not any(line.endswith("\r") for line in lines):  # a line ending in \r before \n wrote a CRLF

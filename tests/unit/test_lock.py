@@ -50,7 +50,8 @@ def test_training_holds_the_lock_until_it_ends(tmp_path):
     from nmt.training import Trainer
 
     pairs = [("ab cd", "CD AB"), ("ef", "EF"), ("cd ef", "EF CD")] * 20
-    config = preset("tiny").override("tokenizer", vocab_size=20).override("train", max_steps=2, eval_every=2, eval_sentences=2)
+    config = (preset("tiny").override("tokenizer", vocab_size=20)
+              .override("train", max_steps=2, eval_every=2, eval_sentences=2))
     trainer = Trainer(config, tmp_path / "m", pairs, pairs[:2], progress=False)
     with pytest.raises(UserError, match=f"another training \\(pid {os.getpid()}\\)"):
         Trainer(config, tmp_path / "m", pairs, pairs[:2], progress=False, resume=True)

@@ -14,7 +14,8 @@ from nmt.training import Trainer
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("manifest") / "m"
     pairs = [("ab cd", "CD AB"), ("ef", "EF"), ("cd ef", "EF CD")] * 20
-    config = preset("tiny").override("tokenizer", vocab_size=20).override("train", max_steps=4, eval_every=2, eval_sentences=2)
+    config = (preset("tiny").override("tokenizer", vocab_size=20)
+              .override("train", max_steps=4, eval_every=2, eval_sentences=2))
     Trainer(config, folder, pairs, pairs[:2], progress=False).run()
     return folder
 
@@ -33,9 +34,11 @@ def test_training_writes_checksums_that_load_checks(trained):
 
 
 @pytest.mark.parametrize("damage, message", [
-    (lambda d: (d / "model.weights.h5").write_bytes((d / "model.weights.h5").read_bytes()[:-7] + b"garbage"), "is damaged or was replaced"),
+    (lambda d: (d / "model.weights.h5").write_bytes((d / "model.weights.h5").read_bytes()[:-7] + b"garbage"),
+     "is damaged or was replaced"),
     (lambda d: (d / "spm.model").unlink(), "spm.model is missing"),
-    (lambda d: (d / "config.json").write_text((d / "config.json").read_text().replace("1", "2", 1)), "config.json is damaged"),
+    (lambda d: (d / "config.json").write_text((d / "config.json").read_text().replace("1", "2", 1)),
+     "config.json is damaged"),
     (lambda d: (d / manifest.MANIFEST).write_text("{not json"), "manifest.json is damaged"),
     (lambda d: (d / manifest.MANIFEST).write_text(json.dumps({"version": 99, "files": {}})), "written by a newer nmt"),
 ])

@@ -76,11 +76,13 @@ def test_the_option_changes_what_the_mechanism_computes():
 
 
 def test_a_family_declares_options_too_and_both_are_checked():
-    config = dataclasses.replace(ModelConfig(**SMALL), family="rnn-options-test", options={"extra_depth": 2, "temperature": 0.5})
+    config = dataclasses.replace(ModelConfig(**SMALL), family="rnn-options-test",
+                                 options={"extra_depth": 2, "temperature": 0.5})
     check_options(config)
     model = build_model(config, 20, 20)
     assert model.depth == 2 and model.attention.options.temperature == 0.5
-    for options, needle in (({"temprature": 2}, r"unknown model option\(s\) \['temprature'\]; valid: .*extra_depth, temperature"),
+    for options, needle in (({"temprature": 2},
+                             r"unknown model option\(s\) \['temprature'\]; valid: .*extra_depth, temperature"),
                             ({"temperature": 0}, r"model.temperature must be a finite number in \(0, 1000\]"),
                             ({"extra_depth": 9}, r"model.extra_depth must be")):
         with pytest.raises(UserError, match=needle):

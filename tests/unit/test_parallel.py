@@ -118,7 +118,8 @@ def test_read_parallel_length_mismatch_names_both_files_and_counts(tmp_path):
 
 
 def test_read_tsv_ignores_extra_columns_and_selects_columns(tmp_path):
-    path = write(tmp_path / "spa.txt", b"Go.\tVe.\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272\nHi.\tHola.\tCC-BY\n")
+    path = write(tmp_path / "spa.txt",
+                 b"Go.\tVe.\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272\nHi.\tHola.\tCC-BY\n")
     assert read_tsv(path) == [("Go.", "Ve."), ("Hi.", "Hola.")]
     assert read_tsv(path, src_column=1, tgt_column=0) == [("Ve.", "Go."), ("Hola.", "Hi.")]
 

@@ -22,7 +22,8 @@ def test_every_pair_once_under_the_budget(seed, budget):
     seen = []
     for s, ti, to in eval_batches(data, budget):
         assert s.shape[0] == ti.shape[0] == to.shape[0] and ti.shape[1] == to.shape[1]
-        assert s.shape[0] == 1 or s.shape[0] * max(s.shape[1], ti.shape[1]) <= budget  # one over-long pair may stand alone
+        # one over-long pair may stand alone
+        assert s.shape[0] == 1 or s.shape[0] * max(s.shape[1], ti.shape[1]) <= budget
         for row_s, row_i, row_o in zip(s.numpy(), ti.numpy(), to.numpy()):
             body = [int(x) for x in row_o if x]
             assert body[-1] == EOS_ID and [int(x) for x in row_i if x] == [BOS_ID] + body[:-1]

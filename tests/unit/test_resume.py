@@ -40,7 +40,8 @@ def test_resumed_run_repeats_the_uninterrupted_losses_exactly(tmp_path, family):
     batch the uninterrupted run would read next."""
     pairs = _pairs()
     config = preset("tiny").override("model", family=family, dropout=0.2).override("tokenizer", vocab_size=30)
-    config = config.override("train", max_steps=20, eval_every=10, batch_tokens=240, learning_rate=0.003, eval_sentences=10)
+    config = config.override("train", max_steps=20, eval_every=10, batch_tokens=240, learning_rate=0.003,
+                             eval_sentences=10)
     straight = Trainer(config, tmp_path / "a", pairs, pairs[:10], progress=False)
     expected = _record(straight)
     straight.run()
@@ -93,7 +94,8 @@ def test_a_damaged_newest_checkpoint_resumes_exactly_from_the_one_before(tmp_pat
     resumes from the previous checkpoint and repeats the uninterrupted losses from there."""
     pairs = _pairs()
     config = preset("tiny").override("tokenizer", vocab_size=30)
-    config = config.override("train", max_steps=20, eval_every=5, batch_tokens=240, learning_rate=0.003, eval_sentences=10)
+    config = config.override("train", max_steps=20, eval_every=5, batch_tokens=240, learning_rate=0.003,
+                             eval_sentences=10)
     straight = Trainer(config, tmp_path / "a", pairs, pairs[:10], progress=False)
     expected = _record(straight)
     straight.run()

@@ -16,7 +16,8 @@ PLACEMENTS = [("luong", False), ("luong", True), ("bahdanau", False)]
 
 
 def make(attention="additive", placement="luong", input_feed=False, **kw):
-    cfg = dataclasses.replace(preset("tiny").model, attention=attention, placement=placement, input_feed=input_feed, **kw)
+    cfg = dataclasses.replace(preset("tiny").model, attention=attention, placement=placement, input_feed=input_feed,
+                              **kw)
     return build_model(cfg, 20, 24)
 
 

@@ -74,7 +74,8 @@ def test_accumulated_batches_equal_one_big_batch(clip):
         loss_big, tokens_big = big.update([joined])
         loss_acc, tokens_acc = acc.update(parts)
         assert float(tokens_big) == float(tokens_acc) == float(tf.reduce_sum(tf.cast(joined[2] > 0, tf.float32)))
-        np.testing.assert_allclose(float(loss_acc), float(loss_big), rtol=1e-12)  # float64: eps64 x ~40 token losses ~ 5e-15
+        # float64: eps64 x ~40 token losses ~ 5e-15
+        np.testing.assert_allclose(float(loss_acc), float(loss_big), rtol=1e-12)
     moved = 0
     for a, b, w0 in zip(big_model.weights, acc_model.weights, _model(dtype="float64").weights):
         assert a.dtype == b.dtype == "float64"

@@ -195,7 +195,8 @@ def _examples():
         (cl(woman(), "say", comp=cl(man(), "see", dog(), kind="sub")),
          "the woman says that the man sees the dog .", "die frau sagt , dass der mann den hund sieht ."),
         # separable verb: particle at the end of the main clause, whatever the English particle position
-        (cl(woman(), "call up", np_("child"), late=True), "the woman calls the child up .", "die frau ruft das kind an ."),
+        (cl(woman(), "call up", np_("child"), late=True), "the woman calls the child up .",
+         "die frau ruft das kind an ."),
         (cl(woman(), "call up", np_("child")), "the woman calls up the child .", "die frau ruft das kind an ."),
         # ... and joined to the finite verb at the end of a subordinate clause
         (cl(man(), "sleep", subs=[("because", cl(pronoun("she"), "call up", np_("child"), kind="sub", late=True))]),
@@ -213,8 +214,10 @@ def _examples():
          "yesterday i have not met a boy .", "gestern habe ich einen jungen nicht getroffen ."),
         (cl(pronoun("she"), "sleep", pps=[("in", np_("garden"))], front="pp"),
          "in the garden she sleeps .", "in dem garten schlaeft sie ."),
-        (cl(man(), "set off", subs=[("because", cl(dog(), "bark", kind="sub", tense="perf"))], front="sub", tense="perf"),
-         "because the dog has barked , the man has set off .", "weil der hund gebellt hat , ist der mann losgefahren ."),
+        (cl(man(), "set off", subs=[("because", cl(dog(), "bark", kind="sub", tense="perf"))], front="sub",
+            tense="perf"),
+         "because the dog has barked , the man has set off .",
+         "weil der hund gebellt hat , ist der mann losgefahren ."),
         # declension: mixed (ein-word), weak (der-word), strong (no article), dative plural -n
         (cl(np_("dog", "a", adjs=["big"]), "see", np_("cat", adjs=["small"])),
          "a big dog sees the small cat .", "ein grosser hund sieht die kleine katze ."),

@@ -34,7 +34,8 @@ HELD = toy_pairs(12, 1)
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "toy"
-    config = preset("tiny").override("train", max_steps=400, eval_every=200, learning_rate=1e-2).override("tokenizer", vocab_size=40)
+    config = (preset("tiny").override("train", max_steps=400, eval_every=200, learning_rate=1e-2)
+              .override("tokenizer", vocab_size=40))
     trainer = Trainer(config, path, TRAIN, HELD, progress=False)
     result = trainer.run()
     return path, trainer, result
