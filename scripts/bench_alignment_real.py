@@ -40,13 +40,17 @@ SLUG = {"predicting step": "predict", "Shift-Att": "shift"}  # in file names
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--multi30k", default=str(SHARED / "multi30k"), help="folder of Multi30k's train/val .en.gz/.fr.gz")
-    p.add_argument("--gold-dir", default=str(SHARED / "align" / "enfr_hansards"), help="test.en, test.fr, gold.wa (0-based)")
+    p.add_argument("--gold-dir", default=str(SHARED / "align" / "enfr_hansards"),
+                   help="test.en, test.fr, gold.wa (0-based)")
     p.add_argument("--models", default="lstm-additive,transformer")
     p.add_argument("--steps", default="lstm-additive=1200,transformer=1000", help="passed to nmt benchmark --steps")
-    p.add_argument("--minutes", type=float, default=10.0, help="time cap per model (with --steps, whichever ends first)")
+    p.add_argument("--minutes", type=float, default=10.0,
+                   help="time cap per model (with --steps, whichever ends first)")
     p.add_argument("--guided", default="lstm-additive,transformer",
-                   help="models trained again with guided alignment on eflomal's links of the training text ('' for none)")
-    p.add_argument("--guide-with", default="grow-diag-final-and", help="the symmetrisation of eflomal's links they follow")
+                   help="models trained again with guided alignment on eflomal's links of the training text "
+                        "('' for none)")
+    p.add_argument("--guide-with", default="grow-diag-final-and",
+                   help="the symmetrisation of eflomal's links they follow")
     p.add_argument("--train-pairs", type=int, help="use only the first N Multi30k training pairs (a quick check)")
     p.add_argument("--set", action="append", default=[], help="passed to nmt benchmark --set")
     p.add_argument("--preset", help="passed to nmt benchmark --preset [default: base]")
@@ -55,7 +59,8 @@ def main(argv=None):
     p.add_argument("--name", default="alignment_hansards")
     p.add_argument("--out", default=str(ROOT / "results"))
     p.add_argument("--work", default=str(ROOT / "runs" / "alignment_hansards"))
-    p.add_argument("--allow-dirty", action="store_true", help="run on a checkout with uncommitted changes (the report says so)")
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
     gold_dir, m30k = Path(args.gold_dir), Path(args.multi30k)
     for path in (gold_dir / "test.en", gold_dir / "test.fr", gold_dir / "gold.wa", m30k / "train.fr.gz"):
@@ -69,11 +74,8 @@ def main(argv=None):
     from nmt.benchinfo import start_script
 
     header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
-    from nmt import alignment as al
-    from nmt.alignment import symmetrisation as sym
-    from nmt import benchinfo
-    from nmt.alignment import format_pharaoh
-    from nmt.alignment import read_links
+    from nmt import alignment as al, benchinfo
+    from nmt.alignment import format_pharaoh, read_links, symmetrisation as sym
 
     out, work = Path(args.out), Path(args.work)
     if work.exists():
@@ -105,13 +107,16 @@ def main(argv=None):
     plain = [m for m in args.models.split(",") if m]
     for src, tgt in DIRECTIONS:
         links_file = work / "data" / f"train.{src}-{tgt}.{args.guide_with}.links"  # source word first
-        links_file.write_text("".join(format_pharaoh(sorted(x if src == "en" else sym.transpose(x))) + "\n" for x in guide))
-        for models, suffix, extra in ((",".join(plain), "", []), (",".join(guided), "_guided", ["--train-links", links_file])):
+        links_file.write_text("".join(format_pharaoh(sorted(x if src == "en" else sym.transpose(x))) + "\n"
+                                      for x in guide))
+        for models, suffix, extra in ((",".join(plain), "", []),
+                                      (",".join(guided), "_guided", ["--train-links", links_file])):
             if not models:
                 continue
             shown = benchinfo.shown_path  # the command runs from the repository root, and reads as it ran
             cmd = ["benchmark", "--models", models, "--minutes", str(args.minutes), "--steps", args.steps,
-                   "--out", shown(out / f"{args.name}_bleu_{src}{tgt}{suffix}"), "--work", shown(work / f"{src}{tgt}{suffix}"),
+                   "--out", shown(out / f"{args.name}_bleu_{src}{tgt}{suffix}"),
+                   "--work", shown(work / f"{src}{tgt}{suffix}"),
                    *sum((["--set", s] for s in args.set), []), *[shown(x) if isinstance(x, Path) else x for x in extra]]
             for split in ("train", "valid", "test"):
                 cmd += [f"--{split}-src", shown(data[split][src]), f"--{split}-tgt", shown(data[split][tgt])]
@@ -121,7 +126,8 @@ def main(argv=None):
             if args.allow_dirty:
                 cmd.append("--allow-dirty")
             commands.append(" ".join(["nmt", *cmd]))
-            subprocess.run([*benchinfo.python_module("nmt"), *cmd], check=True, cwd=ROOT)  # on this run's copy of the code
+            subprocess.run([*benchinfo.python_module("nmt"), *cmd],
+                           check=True, cwd=ROOT)  # on this run's copy of the code
             made = json.loads((out / f"{args.name}_bleu_{src}{tgt}{suffix}" / "report.json").read_text())
             for m in made["models"]:
                 m["name"] += "+guided" if suffix else ""
@@ -140,8 +146,10 @@ def main(argv=None):
               "data": data["summary"], "test_sentences": len(gold),
               "gold_links": {"sure": sum(len(g.sure) for g in gold), "possible": sum(len(g.possible) for g in gold)},
               "eflomal": {"version": _version("eflomal"), "train_seconds": round(eflomal_seconds, 1)},
-              "models": {d: [{"name": m["name"], "steps": m["training"]["steps"], "train_seconds": m["training"]["train_seconds"],
-                              "test_bleu_beam4": m["test"]["beam4"]["bleu"]} for m in r["models"]] for d, r in bleu.items()},
+              "models": {d: [{"name": m["name"], "steps": m["training"]["steps"],
+                              "train_seconds": m["training"]["train_seconds"],
+                              "test_bleu_beam4": m["test"]["beam4"]["bleu"]} for m in r["models"]]
+                         for d, r in bleu.items()},
               "links": benchinfo.shown_path(links_dir), "plots": plots, "rows": rows}
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / f"{args.name}.md").write_text(markdown(report, args.name))
@@ -155,10 +163,12 @@ def markdown(report: dict, name: str) -> str:
     best = lambda **kw: min((r for r in rows if all(r[k] == v for k, v in kw.items())), key=lambda r: r["aer"])  # noqa: E731
     fmt = lambda r: f"{100 * r['aer']:.1f} | {100 * r['precision']:.1f} | {100 * r['recall']:.1f}"  # noqa: E731
     where = lambda r: f"{r['direction']}, layer {r['layer']}, head {r['head']}"  # noqa: E731
-    systems = [("eflomal", "-")] + [(m["name"], e) for m in report["models"]["en-fr"] for e in ("predicting step", "Shift-Att")]
+    systems = [("eflomal", "-")] + [(m["name"], e) for m in report["models"]["en-fr"]
+                                    for e in ("predicting step", "Shift-Att")]
     summary = []
     for system, extraction in systems:
-        fixed = {"direction": "en-fr", "layer": "-" if system == "eflomal" else "mean", "head": "-" if system == "eflomal" else "mean"}
+        fixed = {"direction": "en-fr", "layer": "-" if system == "eflomal" else "mean",
+                 "head": "-" if system == "eflomal" else "mean"}
         label_fixed = "fixed: en->fr alone, layer and head mean"
         guided_head = _guided_setting(rows, system, report)
         if guided_head:
@@ -170,11 +180,17 @@ def markdown(report: dict, name: str) -> str:
                 continue
             summary.append(f"| {system} | {extraction} | {label} | {where(r)} | {fmt(r)} |")
     t = lambda **kw: best(system="transformer", **kw)  # noqa: E731
+
+    def t_symmetrised(extraction):  # the Transformer's best AER over the symmetrisation methods and layers
+        return min(r["aer"] for r in rows if r["system"] == "transformer" and r["extraction"] == extraction
+                   and r["direction"] not in ("en-fr", "fr-en"))
+
     gains = []
     try:  # each line where its systems ran (a run may hold only one family)
         ours = min((r for r in rows if r["system"] != "eflomal"), key=lambda r: r["aer"])
         theirs = best(system="eflomal")
-        gains = [f"- best of the project ({ours['system']}, {ours['extraction']}, {where(ours)}): AER {100 * ours['aer']:.1f} "
+        gains = [f"- best of the project ({ours['system']}, {ours['extraction']}, {where(ours)}): "
+                 f"AER {100 * ours['aer']:.1f} "
                  f"against eflomal's best ({theirs['direction']}) {100 * theirs['aer']:.1f}: "
                  f"{100 * (ours['aer'] - theirs['aer']):+.1f} points;"]
     except ValueError:
@@ -182,11 +198,13 @@ def markdown(report: dict, name: str) -> str:
     try:
         base = t(extraction="predicting step", direction="en-fr", layer="mean")
         gains += [f"- Transformer, today's extraction (en->fr, mean): {100 * base['aer']:.1f}; with Shift-Att "
-                 f"{100 * t(extraction='Shift-Att', direction='en-fr', layer='mean')['aer']:.1f}; best layer, en->fr alone: predicting step "
+                 f"{100 * t(extraction='Shift-Att', direction='en-fr', layer='mean')['aer']:.1f}; "
+                 "best layer, en->fr alone: predicting step "
                  f"{100 * t(extraction='predicting step', direction='en-fr')['aer']:.1f}, Shift-Att "
-                 f"{100 * t(extraction='Shift-Att', direction='en-fr')['aer']:.1f}; symmetrised, best method and layer: predicting step "
-                 f"{100 * min(r['aer'] for r in rows if r['system'] == 'transformer' and r['extraction'] == 'predicting step' and r['direction'] not in ('en-fr', 'fr-en')):.1f}, "
-                 f"Shift-Att {100 * min(r['aer'] for r in rows if r['system'] == 'transformer' and r['extraction'] == 'Shift-Att' and r['direction'] not in ('en-fr', 'fr-en')):.1f}."]
+                 f"{100 * t(extraction='Shift-Att', direction='en-fr')['aer']:.1f}; "
+                 "symmetrised, best method and layer: predicting step "
+                 f"{100 * t_symmetrised('predicting step'):.1f}, "
+                 f"Shift-Att {100 * t_symmetrised('Shift-Att'):.1f}."]
     except ValueError:
         pass
     try:
@@ -200,30 +218,38 @@ def markdown(report: dict, name: str) -> str:
                         and (r["direction"], r["layer"], r["head"]) == ("en-fr", "mean", "mean")]
             versus = f", against {plain}'s layer and head mean {100 * unguided[0]['aer']:.1f}" if unguided else ""
             gains.append(f"- {system} (eflomal's links of the training text), its guided head"
-                         f"{' (Shift-Att)' if trained == 'Shift-Att' else ''} en->fr alone: {100 * alone['aer']:.1f}{versus}; "
-                         f"symmetrised ({symmetrised['direction']}, layer {symmetrised['layer']}): {100 * symmetrised['aer']:.1f}.")
+                         f"{' (Shift-Att)' if trained == 'Shift-Att' else ''} en->fr alone: "
+                         f"{100 * alone['aer']:.1f}{versus}; "
+                         f"symmetrised ({symmetrised['direction']}, layer {symmetrised['layer']}): "
+                         f"{100 * symmetrised['aer']:.1f}.")
     except ValueError:  # a run without one of the systems
         pass
     models = [f"| {d} | {m['name']} | {m['steps']:,} | {m['train_seconds'] / 60:.1f} | {m['test_bleu_beam4']} |"
               for d, ms in report["models"].items() for m in ms]
-    full = [f"| {r['system']} | {r['extraction']} | {r['direction']} | {r['layer']} | {r['head']} | {fmt(r)} |" for r in rows]
+    full = [f"| {r['system']} | {r['extraction']} | {r['direction']} | {r['layer']} | {r['head']} | {fmt(r)} |"
+            for r in rows]
     d = report["data"]
     return "\n".join([
         f"# Attention as alignment on the English–French Hansards gold ({name})", "",
         f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
-        f"Training text (every system): {d['train_pairs']:,} pairs = Multi30k en–fr train + the {d['of_which_test_pairs']} "
-        f"Hansards test pairs (sentences, not links), in the gold's conventions ({d['conventions']}). Gold: "
-        f"{report['gold_links']['sure']:,} sure and {report['gold_links']['possible']:,} possible links on {report['test_sentences']} pairs. "
+        f"Training text (every system): {d['train_pairs']:,} pairs = Multi30k en–fr train + the "
+        f"{d['of_which_test_pairs']} Hansards test pairs (sentences, not links), "
+        f"in the gold's conventions ({d['conventions']}). Gold: "
+        f"{report['gold_links']['sure']:,} sure and {report['gold_links']['possible']:,} possible links on "
+        f"{report['test_sentences']} pairs. "
         f"eflomal {report['eflomal']['version']}: {report['eflomal']['train_seconds']:.0f} s for both directions. "
         f"Models: `{'`, `'.join(report['benchmark_commands'])}`.", "",
-        "| direction | model | steps | training minutes | BLEU on the Hansards pairs (beam 4) |", "|---|---|---|---|---|", *models, "",
+        "| direction | model | steps | training minutes | BLEU on the Hansards pairs (beam 4) |",
+        "|---|---|---|---|---|", *models, "",
         "## Best setting of each system (AER, precision, recall in %; lower AER is better)", "",
-        "| system | extraction | chosen from | setting | AER | precision | recall |", "|---|---|---|---|---|---|---|", *summary, "",
+        "| system | extraction | chosen from | setting | AER | precision | recall |",
+        "|---|---|---|---|---|---|---|", *summary, "",
         "## Targets of issue 17 (AER in %, same run)", "", *gains, "",
-        "Choosing the best setting on the test gold favours systems with more settings; the en->fr rows of the mean are "
-        "the setting fixed in advance.", "",
+        "Choosing the best setting on the test gold favours systems with more settings; "
+        "the en->fr rows of the mean are the setting fixed in advance.", "",
         *[f"![{p}]({p})" for p in report["plots"]], "",
-        "## Every row", "", "| system | extraction | direction / symmetrisation | layer | head | AER | precision | recall |",
+        "## Every row", "",
+        "| system | extraction | direction / symmetrisation | layer | head | AER | precision | recall |",
         "|---|---|---|---|---|---|---|---|", *full, ""])
 
 
@@ -259,7 +285,8 @@ def prepare(m30k: Path, test: dict, folder: Path, limit: int | None) -> dict:
             files[split][lang].write_text("\n".join(lines) + "\n", encoding="utf-8")
     files["summary"] = {"train_pairs": len(converted["train"]), "of_which_test_pairs": len(test["en"]),
                         "valid_pairs": len(converted["valid"]), "multi30k": benchinfo.shown_path(m30k),
-                        "conventions": "nmt.corpora.conventions (sacremoses " + _version("sacremoses") + "), lowercased"}
+                        "conventions": "nmt.corpora.conventions (sacremoses " + _version("sacremoses")
+                                       + "), lowercased"}
     return files
 
 
@@ -282,8 +309,7 @@ def run_eflomal(data: dict, n_test: int, folder: Path):
 def model_alignments(systems, work: Path, test: dict, score, bleu) -> dict:
     """Force-align the test pairs with every (system name, suffix of the direction's work folder, model)
     in both directions; score each extraction alone and symmetrised."""
-    from nmt.alignment import writers as ax
-    from nmt.alignment import symmetrisation as sym
+    from nmt.alignment import symmetrisation as sym, writers as ax
     from nmt.translator import Translator
 
     links: dict = {}
@@ -306,7 +332,8 @@ def model_alignments(systems, work: Path, test: dict, score, bleu) -> dict:
                 forced = translator.align(sources, targets, shift=shift)
                 for layer, head in settings:
                     aligned = ax.reduce_all(forced, layer, head)
-                    found = [a.links if src == "en" else sorted(sym.transpose(a.links)) for a in aligned]  # (en i, fr j)
+                    found = [a.links if src == "en" else sorted(sym.transpose(a.links))
+                             for a in aligned]  # (en i, fr j)
                     score(model, f"{src}-{tgt}", extraction, layer, head, found)
                     if head == "mean" or (layer, head) == trained:  # symmetrised below
                         links.setdefault((model, extraction, layer, head), {})[f"{src}-{tgt}"] = found

@@ -225,7 +225,10 @@ def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
     # setting, its guided head (the last layer's head 0) symmetrised too, and its links kept
     assert ({k[1] for k in row if k[0] == "transformer+guided" and (k[3], k[4]) == (0, 0)}
             == {*methods, "en-fr", "fr-en"})
-    assert report["guided"] == {"models": ["transformer"], "links": "eflomal grow-diag-final-and on the training text"}
+    # the layer, head and extraction the guided model trained, as its config.json says (no --guided-shift here)
+    assert report["guided"] == {
+        "models": ["transformer"], "links": "eflomal grow-diag-final-and on the training text",
+        "settings": {"transformer+guided": {"layer": 0, "head": 0, "extraction": "predicting step"}}}
     guide = (tmp_path / "work" / "data" / "train.fr-en.grow-diag-final-and.links").read_text().splitlines()
     forward = (tmp_path / "work" / "data" / "train.en-fr.grow-diag-final-and.links").read_text().splitlines()
     assert len(guide) == len(forward) == 200 + 447

@@ -8,6 +8,7 @@ import tensorflow as tf
 from nmt.classification.classifiers import build_classifier, head_variables
 from nmt.classification.config import ClassifyConfig, classify_preset
 from nmt.config import ModelConfig
+from nmt.models import MODELS
 
 SMALL = ModelConfig(embedding_dim=16, units=16, attention_units=16, layers=1, d_model=16, ff_dim=32,
                     transformer_heads=2, dropout=0.0)
@@ -19,7 +20,7 @@ def config(family="transformer", pooling="attention", encoder="seq2seq", mask_pa
             .override("head", pooling=pooling, encoder=encoder, max_length=12, mask_padding=mask_padding, hidden=8))
 
 
-@pytest.mark.parametrize("family", ["rnn", "transformer"])
+@pytest.mark.parametrize("family", MODELS.names())  # every registered family, a plug-in one too
 @pytest.mark.parametrize("pooling", ["mean", "attention"])
 def test_padding_changes_nothing_and_weights_sum_to_one(family, pooling):
     tf.random.set_seed(0)
@@ -38,7 +39,7 @@ def test_padding_changes_nothing_and_weights_sum_to_one(family, pooling):
         np.testing.assert_allclose(weights.numpy()[1, :2], 0.5)
 
 
-@pytest.mark.parametrize("family", ["rnn", "transformer"])
+@pytest.mark.parametrize("family", MODELS.names())  # every registered family, a plug-in one too
 def test_decoder_weights_are_frozen_encoder_and_head_train(family):
     model = build_classifier(config(family), vocab_size=20, num_classes=3)
     frozen = [w.path for w in model.weights if not w.trainable]

@@ -9,6 +9,7 @@ import tensorflow as tf
 from nmt.attention import ATTENTION
 from nmt.config import preset
 from nmt.models import MODELS, build_model
+from tests.unit.test_contract import stepwise
 
 SRC = tf.constant([[5, 6, 7, 8, 3], [9, 10, 3, 0, 0]], tf.int32)  # [2,5]
 TGT = tf.constant([[2, 5, 6, 7, 11], [2, 8, 9, 0, 0]], tf.int32)  # [2,5]
@@ -21,16 +22,6 @@ def make(attention="additive", placement="luong", input_feed=False, **kw):
     return build_model(cfg, 20, 24)
 
 
-def stepwise(model, src, tgt):
-    encoded = model.encode(src)
-    state = model.initial_state(encoded)
-    logits, attn = [], []
-    for t in range(tgt.shape[1]):
-        out = model.step(tgt[:, t], state, encoded)
-        state = out.state
-        logits.append(out.logits)
-        attn.append(out.attention)
-    return tf.stack(logits, 1), tf.stack(attn, 3)  # [B,T,V], [B,L,H,T,S]
 
 
 @pytest.mark.parametrize("placement,input_feed", PLACEMENTS)
