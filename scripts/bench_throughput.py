@@ -75,7 +75,8 @@ real = sum(float(tf.reduce_sum(tf.cast(b[2] > 0, tf.float32))) for b in batches)
 padded = sum(float(tf.size(b[2])) for b in batches)
 print(json.dumps({"target_tokens_per_second": round(tokens / seconds, 1), "timed_target_tokens": int(tokens),
                   "timed_seconds": round(seconds, 4), "batches": len(batches), "target_fill": round(real / padded, 3),
-                  "parameters": int(sum(int(w.numpy().size) for w in model.trainable_weights))}))
+                  "parameters": int(sum(int(w.numpy().size) for w in model.trainable_weights)),
+                  "matmul_parameters": int(model.matmul_parameters())}))
 """
 
 
