@@ -24,12 +24,18 @@ class Scores:
 
 
 def score(hypotheses: Sequence[str], references: Sequence[str], lowercase: bool = False, tokenize: str = "13a",
-          force: bool = False) -> Scores:
+          force: bool = False, moses: str | None = None) -> Scores:
     """Corpus BLEU and chrF of ``hypotheses`` against one reference per sentence.
 
     ``tokenize="none"`` scores text that is tokenized on purpose (the embedded corpus) as it is; the
     signature says ``tok:none``. ``force`` (implied by ``"none"``) silences sacreBLEU's warning that the
-    text looks tokenized, for scores that are only a training signal."""
+    text looks tokenized, for scores that are only a training signal.
+
+    ``moses=LANG`` scores in the convention of published Multi30k (and older WMT) results, which
+    sacreBLEU's detokenized default does not reproduce: both sides lowercased and split by the Moses
+    tokenizer with LANG's rules (:func:`moses_tokenized`), then BLEU on those tokens without smoothing, as
+    ``multi-bleu.perl -lc`` computes it. The signature ends ``|moses:LANG``; ``lowercase`` and ``tokenize``
+    do not apply."""
     from sacrebleu.metrics import BLEU, CHRF
 
     if len(hypotheses) != len(references):
@@ -37,12 +43,32 @@ def score(hypotheses: Sequence[str], references: Sequence[str], lowercase: bool 
                         "give one reference line per hypothesis")
     if not references:
         raise UserError("nothing to evaluate: the reference file is empty")
-    bleu = BLEU(lowercase=lowercase, tokenize=tokenize, force=force or tokenize == "none")
-    chrf = CHRF(lowercase=lowercase)
+    suffix = ""
+    if moses:
+        hypotheses, references = moses_tokenized(hypotheses, moses), moses_tokenized(references, moses)
+        bleu = BLEU(lowercase=True, tokenize="none", smooth_method="none", force=True)
+        chrf, suffix = CHRF(lowercase=True), f"|moses:{moses}"
+    else:
+        bleu = BLEU(lowercase=lowercase, tokenize=tokenize, force=force or tokenize == "none")
+        chrf = CHRF(lowercase=lowercase)
     b = bleu.corpus_score(list(hypotheses), [list(references)])
     c = chrf.corpus_score(list(hypotheses), [list(references)])
-    return Scores(round(b.score, 2), round(c.score, 2), str(bleu.get_signature()), str(chrf.get_signature()),
-                  len(references))
+    return Scores(round(b.score, 2), round(c.score, 2), str(bleu.get_signature()) + suffix,
+                  str(chrf.get_signature()) + suffix, len(references))
+
+
+def moses_tokenized(texts: Sequence[str], lang: str) -> list[str]:
+    """``texts`` lowercased and split by the Moses tokenizer (sacremoses) with the rules of language ``lang``
+    (its non-breaking prefixes; other codes get the English ones), without HTML escaping: the form
+    published Multi30k results are scored in."""
+    try:
+        from sacremoses import MosesTokenizer
+    except ImportError:
+        raise UserError("the Moses convention needs the sacremoses package: pip install sacremoses") from None
+    if not lang.isalpha() or len(lang) > 3:
+        raise UserError(f"--moses takes a language code such as en, de or fr, not {lang!r}")
+    tokenizer = MosesTokenizer(lang.lower())
+    return [tokenizer.tokenize(t, escape=False, return_str=True).lower() for t in texts]
 
 
 def length_buckets(lengths: Sequence[int], edges: Sequence[int] = (10, 20, 30, 40, 50),

@@ -58,6 +58,16 @@ def write(out: Path, report: dict) -> dict:
     return paths
 
 
+def _published(models: list) -> list[str]:
+    """A paragraph with the beam-4 BLEU of each model in the published Multi30k convention, where scored."""
+    scored = [(r["name"], r["test"]["beam4_published"]) for r in models if "beam4_published" in r["test"]]
+    if not scored:
+        return []
+    return ["Published convention (lowercased, Moses-tokenized, BLEU on tokens as multi-bleu.perl -lc computes it; "
+            "`nmt evaluate --moses`), beam 4: " + ", ".join(f"{name} {s['bleu']}" for name, s in scored)
+            + f"; signature `{scored[0][1]['bleu_signature']}`.", ""]
+
+
 def markdown(report: dict) -> str:
     models, m = report["models"], report["machine"]
     first = models[0]["test"]["beam4"]
@@ -93,6 +103,7 @@ def markdown(report: dict) -> str:
         f"chrF: `{first['chrf_signature']}`. Translation of the {models[0]['test']['sentences']:,} test sentences in "
         f"batches of {models[0]['translation']['batch_size']}, after one untimed batch. MFU: 6 FLOPs per matmul weight "
         "per target token over the measured matmul peak.", "",
+        *_published(models),
         "## BLEU by source length (beam 4)", "", f"![BLEU by length]({FILES['length']})", "",
         "| source words | sentences | " + " | ".join(r["name"] for r in models) + " |",
         "|---|---|" + "---|" * len(models),

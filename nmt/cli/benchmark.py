@@ -32,6 +32,7 @@ def _data_spec(multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid
         folder = Path(multi30k)
         spec = {split: [str(folder / f"{stem}.{src}.gz"), str(folder / f"{stem}.{tgt}.gz")]
                 for split, stem in (("train", "train"), ("valid", "val"), ("test", "test_2016_flickr"))}
+        spec["target_lang"] = tgt  # the test set is also scored in the published convention (Moses, lowercased)
         description = f"Multi30k {src}→{tgt} from {shown_path(folder)} (train, val, test2016)"
     elif any(given):
         if not all(given):
@@ -43,8 +44,8 @@ def _data_spec(multi30k, pair, train_src, train_tgt, train_tsv, valid_src, valid
     else:
         return {"embedded": True}, ("the embedded synthetic English→Synthdeutsch corpus "
                                     "(train 20,000, valid 500, test 1,000)")
-    for files in spec.values():
-        for f in files:
+    for split in ("train", "valid", "test"):
+        for f in spec[split]:
             if not Path(f).is_file():
                 raise UserError(f"corpus file {f} does not exist"
                                 + (" (is --multi30k the folder of train.en.gz, val.en.gz, test_2016_flickr.en.gz?)"
@@ -200,7 +201,8 @@ def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt,
             "matmul_peak": peak, "budget_minutes": minutes, "budget_steps": steps,
             # files as a reader can find them: relative to the repository or ../shared
             "data": {"description": description,
-                     "files": {k: [benchinfo.shown_path(f) for f in v] for k, v in data.items() if k != "train_links"}
+                     "files": {k: [benchinfo.shown_path(f) for f in v] for k, v in data.items()
+                               if k in ("train", "valid", "test")}
                      if "train" in data else data,
                      **({"train_links": benchinfo.shown_path(data["train_links"])} if "train_links" in data else {}),
                      "train_pairs": len(pairs["train"]), "valid_pairs": len(pairs["valid"]),

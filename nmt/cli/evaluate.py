@@ -21,8 +21,11 @@ import click
 @click.option("--tokenize", type=click.Choice(["13a", "none", "intl", "char", "zh"]),
               default=None, help="sacreBLEU's BLEU tokenization; 'none' for text tokenized on purpose. "
                                  "[default: 13a; none with --embedded-test, which is tokenized]")
+@click.option("--moses", metavar="LANG",
+              help="Score as published Multi30k results are: both sides lowercased and Moses-tokenized with LANG's "
+                   "rules (sacremoses), BLEU on those tokens without smoothing (multi-bleu.perl -lc).")
 def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, embedded_test, as_json, lowercase,
-             tokenize):
+             tokenize, moses):
     """Score translations with sacreBLEU (BLEU and chrF, with signatures).
 
     \b
@@ -35,6 +38,8 @@ def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, emb
     from nmt.errors import UserError
     from nmt.evaluation import score
 
+    if moses and (lowercase or tokenize):
+        raise UserError("--moses sets the case and the tokenization itself; leave out --lowercase and --tokenize")
     if embedded_test:
         if src_path or ref_path:
             raise UserError("--embedded-test replaces --src/--ref; give one or the other")
@@ -64,5 +69,5 @@ def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, emb
             translator.settings(beam_size=beam_size, batch_size=batch_size)
         hypotheses = [h.text for h in translator.translate(sources, beam_size=beam_size, batch_size=batch_size)]
     scores = score(hypotheses, references, lowercase=lowercase,
-                   tokenize=tokenize or ("none" if embedded_test else "13a"))
+                   tokenize=tokenize or ("none" if embedded_test else "13a"), moses=moses)
     click.echo(json.dumps(scores.to_dict(), indent=2) if as_json else scores.summary())

@@ -8,6 +8,7 @@ from nmt.benchmark import VARIANTS, parse_override, parse_steps, variant_config
 from nmt.benchmark.report import budget_text, model_flops_utilisation, significant
 from nmt.config import preset
 from nmt.errors import UserError
+from nmt.evaluation import score
 from tests.integration.test_cli import one_line_error, run, write_corpus
 
 
@@ -50,7 +51,13 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
 
     import sacrebleu
 
-    args = corpus_args(tmp_path)
+    corpus_args(tmp_path)
+    m30k = tmp_path / "m30k"  # the corpus in Multi30k's layout, so the test set is also scored as published
+    m30k.mkdir()
+    for split, stem in (("train", "train"), ("valid", "val"), ("test", "test_2016_flickr")):
+        for side, lang in (("src", "en"), ("tgt", "de")):
+            (m30k / f"{stem}.{lang}.gz").write_bytes(gzip.compress((tmp_path / f"{split}.{side}").read_bytes()))
+    args = ["--multi30k", str(m30k), "--pair", "en-de"]
     out = tmp_path / "report"
     code, stdout, err = run(["benchmark", "--models", "lstm-additive,transformer", "--minutes", "5", "--preset", "tiny",
                              "--steps", "lstm-additive=30,transformer=20",
@@ -81,7 +88,8 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
     # One tokenizer for both: the models' vocabularies are the shared SentencePiece model's.
     assert report["tokenizer"]["vocab_size"] == 30
     # outside the repo: as given
-    assert report["data"]["files"]["test"] == [str(tmp_path / "test.src"), str(tmp_path / "test.tgt")]
+    assert report["data"]["files"] == {split: [str(m30k / f"{stem}.en.gz"), str(m30k / f"{stem}.de.gz")] for split, stem
+                                       in (("train", "train"), ("valid", "val"), ("test", "test_2016_flickr"))}
     assert report["data"]["test_pairs"] == 40 and report["matmul_peak"]["peak_gflops"] > 0
     markdown = (out / "report.md").read_text()
     for name in models:
@@ -101,6 +109,14 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
         hyps = gzip.decompress((out / m["hypotheses"]["beam4"]).read_bytes()).decode("utf-8").splitlines()
         assert len(hyps) == 40
         assert round(sacrebleu.corpus_bleu(hyps, [references]).score, 2) == m["test"]["beam4"]["bleu"]
+        # and in the published convention, the target language's Moses rules from --pair
+        published = m["test"]["beam4_published"]
+        assert published["bleu_signature"].endswith("|moses:de")
+        assert "case:lc|eff:no|tok:none" in published["bleu_signature"]
+        assert score(hyps, references, moses="de").bleu == published["bleu"]
+    assert ("Published convention (lowercased, Moses-tokenized, BLEU on tokens as multi-bleu.perl -lc computes it; "
+            "`nmt evaluate --moses`), beam 4: " + ", ".join(f"{n} {m['test']['beam4_published']['bleu']}"
+                                                           for n, m in models.items())) in markdown
 
 
 @pytest.mark.parametrize("extra, needle", [
