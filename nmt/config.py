@@ -106,6 +106,9 @@ class TrainConfig(Checked):
     guided_head: int = num(0, 0, 1023)  # and its head
     # supervise the step that reads each target piece (Shift-Att), not the one predicting it
     guided_shift: bool = flag(False)
+    # the guided head is trained in a second decoder pass that sees the whole target sentence (Garg et al.
+    # 2019's full context; the transformer family), read with nmt align --full-context
+    guided_full_context: bool = flag(False)
 
 
 @dataclass(frozen=True)

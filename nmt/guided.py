@@ -9,7 +9,9 @@ the words its word links to; rows of unlinked target words and the final ``</s>`
 - :func:`dense_targets` makes a batch's [B,T,S] target distribution from them, in the input pipeline;
 - :func:`guided_loss` is the term the trainer adds to the translation loss, for any family: every model
   returns its attention from ``forward`` as [B,L,H,T,S] (row t: the step that predicts target piece t);
-  ``train.guided_shift`` supervises the step that reads piece t instead (Shift-Att, Chen et al. 2020).
+  ``train.guided_shift`` supervises the step that reads piece t instead (Shift-Att, Chen et al. 2020);
+  ``train.guided_full_context`` takes the attention of a second pass that sees the whole target
+  sentence (``forward_full_context``; Garg et al. 2019), whose translation loss is not counted.
 """
 
 from __future__ import annotations
@@ -86,12 +88,17 @@ def guided_loss(weights: tf.Tensor, target: tf.Tensor, layer: int, head: int,
     return tf.reduce_sum(cross_entropy), rows
 
 
-def check_guidable(model, layer: int, head: int) -> None:
+def check_guidable(model, layer: int, head: int, full_context: bool = False) -> None:
     """Refuse, in one line, a layer or head the model does not have (read from the shape of its
-    attention), and attention that no weight shapes (``none``: its uniform rows would take no guidance)."""
+    attention), attention that no weight shapes (``none``: its uniform rows would take no guidance), and
+    ``full_context`` for a family that cannot attend to the whole target sentence."""
     ids = tf.constant([[5, 6, EOS_ID]], tf.int32)
+    tgt_in = tf.constant([[BOS_ID, 5]], tf.int32)
     with tf.GradientTape() as tape:
-        _, weights = model.forward(ids, tf.constant([[BOS_ID, 5]], tf.int32), training=False)  # [1,L,H,2,3]
+        if full_context:  # [1,L,H,2,3]
+            weights = model.forward_full_context(ids, tgt_in, training=False)
+        else:
+            _, weights = model.forward(ids, tgt_in, training=False)
         layers, heads = int(weights.shape[1]), int(weights.shape[2])
         if not -layers <= layer < layers or not 0 <= head < heads:
             raise UserError(f"guided alignment: layer {layer}, head {head} do not exist; this model has {layers} "

@@ -163,7 +163,7 @@ class Trainer:
             self.optimizer = make_optimizer(tc)
             self.optimizer.build(self.model.trainable_variables)
         if self.guided:  # before the model directory is made: a wrong layer or head leaves nothing behind
-            check_guidable(self.model, tc.guided_layer, tc.guided_head)
+            check_guidable(self.model, tc.guided_layer, tc.guided_head, tc.guided_full_context)
         if not steps.is_chief(self.strategy):  # another worker writes the model directory; this one a copy
             self.dir = _worker_copy(self.dir, resume)
         elif not resume:  # only now: a mistake above leaves no half-made model directory behind
@@ -231,6 +231,8 @@ class Trainer:
         logits, weights = self.model.forward(src, tgt_in, training=training)  # [B,T,V], [B,L,H,T,S]
         total, tokens = smoothed_loss(logits, tgt_out, tc.label_smoothing if training else 0.0)
         if guide is not None:
+            if tc.guided_full_context:  # the guided head's own pass, seeing the whole target sentence
+                weights = self.model.forward_full_context(src, tgt_in, training=training)  # [B,L,H,T,S]
             guided, _ = guided_loss(weights, guide, tc.guided_layer, tc.guided_head, tc.guided_shift)
             total = total + tf.cast(tc.guided_weight, total.dtype) * tf.cast(guided, total.dtype)
         return total, tokens

@@ -62,6 +62,7 @@ class Translator:
         self.decode_config = decode or DecodeConfig()
         self._fns: dict = {}
         self._forward = None
+        self._full_context = None
 
     @classmethod
     def load(cls, path, **decode_overrides) -> Translator:
@@ -160,7 +161,7 @@ class Translator:
             results[sent] = hyps
 
     def align(self, sources: Sequence[str], targets: Sequence, batch_size: int | None = None, progress=None,
-              shift: bool = False) -> list[Hypothesis]:
+              shift: bool = False, full_context: bool = False) -> list[Hypothesis]:
         """Forced alignment: the model reads each given target (teacher forcing) instead of choosing one.
 
         A target is a sentence, or a list of SentencePiece pieces (e.g. a Hypothesis' ``tokens``),
@@ -174,6 +175,9 @@ class Translator:
         input is the piece before t, or ``<s>``); with ``shift`` (Shift-Att, Chen et al. 2020) the step
         that *reads* t as its input, one later, which has seen the word it is aligning (the decoder
         computes T+1 steps here: the last one reads the last piece and predicts ``</s>``).
+        ``full_context``: the attention comes from a second pass in which every step sees the whole target
+        (``forward_full_context``: models trained with ``--guided-full-context``); the score stays the
+        left-to-right one.
         """
         if len(sources) != len(targets):
             raise UserError(f"{len(sources)} source sentences but {len(targets)} target sentences; "
@@ -194,6 +198,11 @@ class Translator:
             spec = tf.TensorSpec([None, None], tf.int32)
             self._forward = tf.function(lambda s, t: self.model.forward(s, t, training=False),
                                         input_signature=[spec, spec], autograph=False)
+        if full_context and self._full_context is None:
+            self.model.forward_full_context(tf.constant([[EOS_ID]]), tf.constant([[BOS_ID]]))  # a family without it
+            spec = tf.TensorSpec([None, None], tf.int32)
+            self._full_context = tf.function(lambda s, t: self.model.forward_full_context(s, t, training=False),
+                                             input_signature=[spec, spec], autograph=False)
         src, src_words = self._encode_words("src", sources)  # [N,(S)]
         results: list = [None] * len(sources)
         first = 1 if shift else 0  # row of target piece 0: the step predicting it, or the step reading it
@@ -202,7 +211,10 @@ class Translator:
             bos = tf.RaggedTensor.from_tensor(tf.fill([len(idx), 1], BOS_ID))  # [B,1]
             eos = tf.RaggedTensor.from_tensor(tf.fill([len(idx), 1], EOS_ID))  # [B,1]
             # [B,T+1,V], [B,L,H,T+1,S]
-            logits, attention = self._forward(s_batch.to_tensor(0), tf.concat([bos, t_batch], 1).to_tensor(0))
+            s_in, t_in = s_batch.to_tensor(0), tf.concat([bos, t_batch], 1).to_tensor(0)  # [B,S], [B,T+1]
+            logits, attention = self._forward(s_in, t_in)
+            if full_context:  # [B,L,H,T+1,S]
+                attention = self._full_context(s_in, t_in)
             gold = tf.concat([t_batch, eos], 1).to_tensor(0)  # [B,T+1]
             logp = tf.gather(tf.nn.log_softmax(tf.cast(logits, tf.float32)), gold, batch_dims=2).numpy()  # [B,T+1]
             attention = attention.numpy()

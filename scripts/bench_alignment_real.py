@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 DIRECTIONS = (("en", "fr"), ("fr", "en"))
-SLUG = {"predicting step": "predict", "Shift-Att": "shift"}  # in file names
+SLUG = {"predicting step": "predict", "Shift-Att": "shift", "full context": "full"}  # in file names, in this order
 
 
 def main(argv=None):
@@ -163,8 +163,8 @@ def markdown(report: dict, name: str) -> str:
     best = lambda **kw: min((r for r in rows if all(r[k] == v for k, v in kw.items())), key=lambda r: r["aer"])  # noqa: E731
     fmt = lambda r: f"{100 * r['aer']:.1f} | {100 * r['precision']:.1f} | {100 * r['recall']:.1f}"  # noqa: E731
     where = lambda r: f"{r['direction']}, layer {r['layer']}, head {r['head']}"  # noqa: E731
-    systems = [("eflomal", "-")] + [(m["name"], e) for m in report["models"]["en-fr"]
-                                    for e in ("predicting step", "Shift-Att")]
+    systems = [("eflomal", "-")] + [(m["name"], e) for m in report["models"]["en-fr"] for e in SLUG
+                                    if any(r["system"] == m["name"] and r["extraction"] == e for r in rows)]
     summary = []
     for system, extraction in systems:
         fixed = {"direction": "en-fr", "layer": "-" if system == "eflomal" else "mean",
@@ -218,7 +218,7 @@ def markdown(report: dict, name: str) -> str:
                         and (r["direction"], r["layer"], r["head"]) == ("en-fr", "mean", "mean")]
             versus = f", against {plain}'s layer and head mean {100 * unguided[0]['aer']:.1f}" if unguided else ""
             gains.append(f"- {system} (eflomal's links of the training text), its guided head"
-                         f"{' (Shift-Att)' if trained == 'Shift-Att' else ''} en->fr alone: "
+                         f"{f' ({trained})' if trained != 'predicting step' else ''} en->fr alone: "
                          f"{100 * alone['aer']:.1f}{versus}; "
                          f"symmetrised ({symmetrised['direction']}, layer {symmetrised['layer']}): "
                          f"{100 * symmetrised['aer']:.1f}.")
@@ -323,13 +323,17 @@ def model_alignments(systems, work: Path, test: dict, score, bleu) -> dict:
             trained = None
             if model.endswith("+guided"):
                 tc = json.loads((work / f"{src}{tgt}{suffix}" / folder / "config.json").read_text())["train"]
-                how = "Shift-Att" if tc.get("guided_shift") else "predicting step"
+                how = ("full context" if tc.get("guided_full_context") else "Shift-Att" if tc.get("guided_shift")
+                       else "predicting step")
                 trained = (tc["guided_layer"] % layers, tc["guided_head"]) if heads > 1 else ("mean", "mean")
                 guided[model] = {"layer": trained[0], "head": trained[1], "extraction": how}
             settings = [("mean", "mean")] + [(layer, "mean") for layer in range(layers) if layers > 1]
             settings += [(layer, head) for layer in range(layers) for head in range(heads) if heads > 1]
-            for extraction, shift in (("predicting step", False), ("Shift-Att", True)):
-                forced = translator.align(sources, targets, shift=shift)
+            extractions = [("predicting step", False, False), ("Shift-Att", True, False)]
+            if trained and how == "full context":  # its own pass, read at the rows it was trained on
+                extractions.append(("full context", bool(tc.get("guided_shift")), True))
+            for extraction, shift, full in extractions:
+                forced = translator.align(sources, targets, shift=shift, full_context=full)
                 for layer, head in settings:
                     aligned = ax.reduce_all(forced, layer, head)
                     found = [a.links if src == "en" else sorted(sym.transpose(a.links))

@@ -45,6 +45,9 @@ def layer_head_options(f):
 @click.option("--shift-att", is_flag=True,
               help="Shift-Att (Chen et al. 2020): each target word's attention from the decoder step that reads it, "
                    "not the step that predicts it (translations are force-aligned again to get it).")
+@click.option("--full-context", is_flag=True,
+              help="Attention from a decoder pass that sees the whole target sentence (a transformer trained with "
+                   "`nmt train --guided-full-context`; combine with --shift-att as it was trained).")
 @click.option("--backward", "backward_dir", type=click.Path(file_okay=False),
               help="A target-to-source model: align each pair in both directions and symmetrise the links (needs -t).")
 @click.option("--symmetrise", type=click.Choice(list(METHODS)),
@@ -63,7 +66,8 @@ def layer_head_options(f):
 @click.option("--batch-size", type=int, help="Sentences per batch.")
 @click.pass_context
 def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base, score_path, layer, head, shift_att,
-          backward_dir, symmetrise, jsonl, npz, plot_dir, plot_format, max_plots, level, beam_size, batch_size):
+          full_context, backward_dir, symmetrise, jsonl, npz, plot_dir, plot_format, max_plots, level, beam_size,
+          batch_size):
     """Word alignments from attention (hard links, soft matrices, heatmaps, AER).
 
     Subword attention is merged to words (rows averaged over a target word's pieces, columns summed
@@ -129,15 +133,18 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
         backward = Translator.load(backward_dir)
         al.check_layer_head(backward.model.attention_layers, backward.model.attention_heads, layer, head)
     if targets is not None:
-        hyps = translator.align(sources, targets, batch_size=batch_size, shift=shift_att)
+        hyps = translator.align(sources, targets, batch_size=batch_size, shift=shift_att, full_context=full_context)
     else:
-        hyps = translator.translate(sources, beam_size=beam_size, batch_size=batch_size, return_attention=not shift_att)
-        if shift_att:  # the reading step's rows: force-align each translation as it was segmented
-            forced = translator.align(sources, [h.tokens for h in hyps], batch_size=batch_size, shift=True)
+        again = shift_att or full_context  # attention that decoding does not give
+        hyps = translator.translate(sources, beam_size=beam_size, batch_size=batch_size, return_attention=not again)
+        if again:  # force-align each translation as it was segmented
+            forced = translator.align(sources, [h.tokens for h in hyps], batch_size=batch_size, shift=shift_att,
+                                      full_context=full_context)
             hyps = [replace(f, text=h.text, score=h.score) for f, h in zip(forced, hyps)]
     aligned = al.reduce_all(hyps, layer, head)
     if backward is not None:
-        reverse = al.reduce_all(backward.align(targets, sources, batch_size=batch_size, shift=shift_att), layer, head)
+        reverse = al.reduce_all(backward.align(targets, sources, batch_size=batch_size, shift=shift_att,
+                                               full_context=full_context), layer, head)
         for a, r in zip(aligned, reverse):
             a.links = al.symmetrise(a.links, al.transpose(r.links), symmetrise)
     lines = [al.format_pharaoh(a.links) if targets is not None else f"{h.text} ||| {al.format_pharaoh(a.links)}"

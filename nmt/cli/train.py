@@ -92,6 +92,9 @@ MECHANISMS = ("none", "additive", "concat", "dot", "general", "scaled-dot", "mul
 @click.option("--guided-shift/--guided-predict", default=None,
               help="Guided alignment: supervise the step that reads each target word (Shift-Att) instead of the step "
                    "that predicts it; align it with `nmt align --shift-att`. [default: --guided-predict]")
+@click.option("--guided-full-context/--guided-causal", default=None,
+              help="Guided alignment: train the head in a second decoder pass that sees the whole target sentence "
+                   "(transformer); align it with `nmt align --full-context`. [default: --guided-causal]")
 @click.option("--seed", type=int, help="Random seed.")
 @click.option("--beam-size", type=int, help="Default beam size saved for translation.")
 @click.option("--resume", is_flag=True,
@@ -106,7 +109,7 @@ def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, va
           attention_dropout, ffn_dropout, vocab_size, tokenizer_type, joint_vocab, batch_tokens, max_tokens, optimizer,
           learning_rate, schedule, warmup_steps, adam_beta2, label_smoothing, clip_norm, max_steps, epochs, time_budget,
           eval_every, keep_checkpoints, patience, target_bleu, accumulate, mixed_precision, strategy, guided_weight,
-          guided_layer, guided_head, guided_shift, seed, beam_size, resume, plugin, progress):
+          guided_layer, guided_head, guided_shift, guided_full_context, seed, beam_size, resume, plugin, progress):
     """Train a translation model.
 
     Without corpus files, trains on the embedded synthetic English->Synthdeutsch corpus.
@@ -149,7 +152,8 @@ def train(model_dir, train_src, train_tgt, train_tsv, train_links, valid_src, va
                              time_budget=None if time_budget is None else time_budget * 60, eval_every=eval_every,
                              keep_checkpoints=keep_checkpoints, patience=patience, target_bleu=target_bleu,
                              accumulate=accumulate, mixed_precision=mixed_precision, guided_weight=guided_weight,
-                             guided_layer=guided_layer, guided_head=guided_head, guided_shift=guided_shift, seed=seed)
+                             guided_layer=guided_layer, guided_head=guided_head, guided_shift=guided_shift,
+                             guided_full_context=guided_full_context, seed=seed)
     config = override(config, "decode", beam_size=beam_size)
     if plugin:  # recorded, so that every later command imports them before it builds the model
         recorded = [m for m in config.model.plugins.split(",") if m]

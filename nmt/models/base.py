@@ -59,6 +59,17 @@ class Seq2Seq(keras.Model):
         """Teacher forcing: returns ``(logits [B,T,V], attention [B,L,H,T,S])``."""
         raise NotImplementedError
 
+    def forward_full_context(self, src_ids: tf.Tensor, tgt_in_ids: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """Attention [B,L,H,T,S] of a teacher-forced pass in which every target position sees the whole
+        target sentence, not only the pieces before it (Garg et al. 2019's "full context"): an alignment
+        may look at the words that follow. Translation still reads left to right; this pass serves
+        alignment alone (guided training with ``train.guided_full_context``, ``nmt align --full-context``).
+        A family whose decoder can only read left to right refuses in one line (the default)."""
+        from nmt.errors import UserError
+
+        raise UserError(f"the {type(self).__name__} decoder reads the target left to right only; full-context "
+                        "alignment (--guided-full-context, --full-context) needs the transformer family")
+
     def call(self, inputs, training=False):
         src_ids, tgt_in_ids = inputs
         return self.forward(src_ids, tgt_in_ids, training=training)

@@ -18,7 +18,8 @@ sentence's K hypotheses query the cache and the memory together, in one product 
 decoding is the case K = 1.
 
 Attention returned is the cross-attention of every decoder layer and head: [B,L,H,T,S] from
-``forward``, [B,L,H,S] per step (L = ``layers``, H = ``transformer_heads``).
+``forward``, [B,L,H,S] per step (L = ``layers``, H = ``transformer_heads``). ``forward_full_context``
+gives the same tensor from a pass without the causal mask, for alignment only.
 """
 
 from __future__ import annotations
@@ -221,6 +222,16 @@ class TransformerSeq2Seq(Seq2Seq):
         causal = (tf.range(steps)[:, None] >= tf.range(steps)[None, :])[None, None]  # [1,1,T,T]
         x, weights = self._decode(x, encoded, causal, training)  # [B,T,D], [B,L,H,T,S]
         return self._logits(x), weights  # [B,T,V], [B,L,H,T,S]
+
+    def forward_full_context(self, src_ids, tgt_in_ids, training=False):
+        """The decoder with no causal mask: each target position attends to every real target piece
+        (padding, which follows them, gets exactly 0 weight); only the cross-attention is returned."""
+        encoded = self.encode(src_ids, training=training)
+        positions = tf.range(tf.shape(tgt_in_ids)[1])[None, :]  # [1,T]
+        x = self._embed(self.tgt_embedding, tgt_in_ids, positions, training)  # [B,T,D]
+        real = tf.not_equal(tgt_in_ids, 0)[:, None, None, :]  # [B,1,1,T]
+        _, weights = self._decode(x, encoded, real, training)  # [B,L,H,T,S]
+        return weights
 
     def get_config(self):
         return {"config": self.config.__dict__, "src_vocab_size": self.src_vocab_size,

@@ -97,3 +97,23 @@ def test_configuration_round_trip_rebuilds_the_same_model(family, tmp_path):
     model.save_weights(str(tmp_path / "w.weights.h5"))
     rebuilt.load_weights(str(tmp_path / "w.weights.h5"))
     np.testing.assert_array_equal(model.forward(SRC, TGT)[0].numpy(), rebuilt.forward(SRC, TGT)[0].numpy())
+
+
+@pytest.mark.parametrize("family", MODELS.names())
+def test_full_context_attention_is_a_distribution_or_a_one_line_refusal(family):
+    """forward_full_context (optional): a family gives attention of forward's shape with distributions and
+    exact zeros on source padding, that padding does not change, or refuses in one line (UserError)."""
+    from nmt.errors import UserError
+
+    model = make(family)
+    try:
+        full = model.forward_full_context(SRC, TGT)
+    except UserError as exc:
+        assert "\n" not in str(exc) and "full-context" in str(exc)
+        return
+    _, attention = model.forward(SRC, TGT)
+    assert full.shape == attention.shape
+    np.testing.assert_allclose(tf.reduce_sum(full, -1).numpy(), 1.0, atol=TOLERANCE)
+    assert np.all(full.numpy() >= 0) and np.all(full.numpy()[1, ..., 3:] == 0.0)
+    alone = model.forward_full_context(SRC[1:, :3], TGT[1:, :3])
+    np.testing.assert_allclose(alone.numpy()[0], full.numpy()[1, ..., :3, :3], atol=TOLERANCE)

@@ -85,6 +85,34 @@ def test_causality(pre_norm):
     assert not np.allclose(logits.numpy()[0, 3:], logits2.numpy()[0, 3:])  # the change does arrive
 
 
+@pytest.mark.parametrize("pre_norm", [True, False])
+def test_full_context_attention_sees_the_whole_target_and_not_its_padding(pre_norm):
+    """forward_full_context (guided alignment with the whole target, Garg et al. 2019): in the first layer
+    the last real position sees every piece under both masks, so its row equals the causal pass's (later
+    layers read positions that saw more); earlier rows change when a later piece does; target and source
+    padding change nothing and get no weight."""
+    model = make(pre_norm=pre_norm)
+    _, causal = model.forward(SRC, TGT)
+    full = model.forward_full_context(SRC, TGT)  # [B,L,H,T,S]
+    assert full.shape == causal.shape
+    np.testing.assert_allclose(tf.reduce_sum(full, -1).numpy(), 1.0, atol=1e-5)
+    assert np.all(full.numpy()[1, ..., 3:] == 0.0)  # exactly 0 on source padding
+    last = [4, 2]  # each sentence's last real target position
+    for b, t in enumerate(last):  # the same keys, summed in another order: as in test_step_matches_forward
+        np.testing.assert_allclose(full.numpy()[b, 0, :, t], causal.numpy()[b, 0, :, t], atol=1e-5)
+    assert np.abs(full.numpy()[0, 0, :, :4] - causal.numpy()[0, 0, :, :4]).max() > 1e-3  # the other rows see more
+    changed = tf.tensor_scatter_nd_update(TGT, [[0, 4], [1, 2]], [17, 13])  # the last piece only
+    again = model.forward_full_context(SRC, changed)
+    moved = np.abs(again.numpy()[:, 1:, :, :2] - full.numpy()[:, 1:, :, :2]).max()  # rows before it, past layer 0
+    assert moved > 1e-3, moved  # three orders above the float32 noise of the comparisons above
+    # target padding: other ids under it, or more of it, leave the real rows as they were
+    other = tf.constant([[2, 5, 6, 7, 11], [2, 8, 9, 19, 4]], tf.int32)
+    padded = model.forward_full_context(SRC, tf.where(TGT > 0, TGT, tf.where(tf.range(5) >= 3, 0, other)))
+    np.testing.assert_allclose(padded.numpy(), full.numpy(), atol=1e-6)
+    wider = model.forward_full_context(SRC, tf.pad(TGT, [[0, 0], [0, 3]]))
+    np.testing.assert_allclose(wider.numpy()[:, :, :, :5], full.numpy(), atol=1e-5)
+
+
 def test_cache_grows_by_one_per_step_and_moves_to_its_older_part_every_few_steps():
     """A step appends to the cache's recent part; every CACHE_FLUSH_STEPS steps that part moves to the
     older one. Over 19 steps (two moves) cached decoding still equals teacher forcing."""
