@@ -199,3 +199,42 @@ def matmul_peak_gflops(sizes=(512, 1024, 2048), seconds: float = 2.0) -> dict:
             reps += 1
         rates[str(n)] = round(2 * n**3 * reps / (time.perf_counter() - start) / 1e9, 1)
     return {"gflops_by_size": rates, "peak_gflops": max(rates.values())}
+
+
+def op_time_shares(run, steps: int, logdir, top: int = 12) -> dict:
+    """Where the time of ``steps`` calls of ``run()`` goes, by TensorFlow's profiler: the self-time of each
+    kernel type (its framework_op_stats tool) as a share of all busy time, the largest ``top`` kept (the
+    rest summed as ``other``), and the idle share. With several threads, kernels overlap, so shares are
+    of summed kernel time, not of wall time."""
+    import glob
+    import json
+
+    import tensorflow as tf
+    from tensorflow.python.profiler.internal import _pywrap_profiler_plugin as plugin
+
+    tf.profiler.experimental.start(str(logdir))
+    try:
+        for _ in range(steps):
+            run()
+    finally:
+        tf.profiler.experimental.stop()
+    paths = sorted(glob.glob(f"{logdir}/**/*.xplane.pb", recursive=True))
+    data, ok = plugin.xspace_to_tools_data(paths, "framework_op_stats", {})
+    if not ok:
+        raise RuntimeError(f"the profiler wrote nothing readable under {logdir}: {data[:200]!r}")
+    table = json.loads(data)[0]
+    cols = [c["id"] for c in table["cols"]]
+    kind, self_us = cols.index("type"), cols.index("total_self_time")
+    totals: dict = {}
+    for row in table["rows"]:
+        cells = [c.get("v") for c in row["c"]]
+        totals[cells[kind]] = totals.get(cells[kind], 0.0) + float(cells[self_us])
+    idle = totals.pop("IDLE", 0.0)
+    busy = sum(totals.values()) or 1.0
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
+    shares = [{"type": k, "share": round(v / busy, 4), "ms": round(v / 1000, 1)} for k, v in ranked[:top]]
+    if len(ranked) > top:
+        rest = sum(v for _, v in ranked[top:])
+        shares.append({"type": "other", "share": round(rest / busy, 4), "ms": round(rest / 1000, 1)})
+    return {"steps": steps, "busy_ms": round(busy / 1000, 1), "idle_share": round(idle / (busy + idle), 4),
+            "op_types": shares}

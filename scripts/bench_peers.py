@@ -57,6 +57,7 @@ NMT_ROWS = {
                                       "model.attention_dropout": 0.0, "model.ffn_dropout": 0.0},
 }
 # OpenNMT-tf 2.32's progress line: "Step = 50 ; steps/s = 1.02, tokens/s = 1853 (906 source, 947 target) ; ..."
+MATCHED = next(iter(NMT_ROWS))  # nmt in OpenNMT-tf's configuration: the one profiled
 STEP_LINE = re.compile(r"Step = (\d+) ; steps/s = ([\d.]+), tokens/s = \d+ \((\d+) source, (\d+) target\)")
 
 
@@ -165,14 +166,15 @@ def calibrate(pairs, tokenizer_dir: Path, wanted: float, max_tokens: int, count:
     return budget, got
 
 
-def run_nmt(settings: dict, args, tokenizer_dir: Path) -> dict:
+def run_nmt(settings: dict, args, tokenizer_dir: Path, profile_steps: int = 0) -> dict:
     from bench_throughput import CHILD
 
     import nmt
 
     code = str(Path(nmt.__path__[0]).parent)  # the copy benchinfo.start made
     spec = {"preset": "base", "set": settings, "train": [args.train_src, args.train_tgt],
-            "tokenizer": str(tokenizer_dir), "steps": args.steps, "warmup": args.warmup_steps}
+            "tokenizer": str(tokenizer_dir), "steps": args.steps, "warmup": args.warmup_steps,
+            "profile_steps": profile_steps}
     done = subprocess.run([sys.executable, "-c", CHILD, code, json.dumps(spec)], capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"nmt failed:\n{done.stderr[-3000:]}")
@@ -192,6 +194,9 @@ def main(argv=None):
     p.add_argument("--warmup-steps", type=int, default=25, help="untimed steps first (graph tracing)")
     p.add_argument("--log-every", type=int, default=25, help="OpenNMT-tf's logging interval (divides the steps)")
     p.add_argument("--repeats", type=int, default=2, help="runs of each system, alternating")
+    p.add_argument("--profile-steps", type=int, default=20,
+                   help="after its first timed run, nmt (OpenNMT-tf's configuration) runs this many steps under "
+                        "TensorFlow's profiler: where its time goes (0: none)")
     p.add_argument("--name", default="peers_training")
     p.add_argument("--out", default=str(ROOT / "results"))
     p.add_argument("--work", default=str(ROOT / "runs" / "peers"))
@@ -232,10 +237,11 @@ def main(argv=None):
         print(json.dumps(row), flush=True)
         for label, settings in NMT_ROWS.items():
             full = {**{f"model.{k}": v for k, v in SHAPE.items()}, **settings, "train.batch_tokens": budget}
-            row = {"system": label, "repeat": repeat, **run_nmt(full, args, work / "tokenizer")}
+            profiled = args.profile_steps if repeat == 0 and label == MATCHED else 0
+            row = {"system": label, "repeat": repeat, **run_nmt(full, args, work / "tokenizer", profiled)}
             rows.append(row)
             print(json.dumps(row), flush=True)
-    matmul = next(r["matmul_parameters"] for r in rows if r["system"] == "nmt, OpenNMT-tf's configuration")
+    matmul = next(r["matmul_parameters"] for r in rows if r["system"] == MATCHED)
     for r in rows:  # the same architecture in both toolkits: the same matmul weights per token
         r["mfu"] = round(6.0 * matmul * r["target_tokens_per_second"] / (peak["peak_gflops"] * 1e9), 3)
     summary = {}
@@ -278,7 +284,20 @@ def markdown(report: dict, name: str) -> str:
         f"{report['nmt_batch_tokens']:,}-token batches, calibrated to hold as many target tokens. Target tokens "
         "per batch as run: " + ", ".join(f"{s} {n:,.0f}" for s, n in per_batch.items()) + ".", "",
         "| system | target tokens/s (each run) | mean | spread between runs | × OpenNMT-tf | MFU (each run) |",
-        "|---|---|---|---|---|---|", *rows, ""])
+        "|---|---|---|---|---|---|", *rows, "", *_profile(report)])
+
+
+def _profile(report: dict) -> list[str]:
+    """Where the profiled nmt steps spent their time, by kernel type (a table), if a row was profiled."""
+    row = next((r for r in report["rows"] if "profile" in r), None)
+    if row is None:
+        return []
+    p = row["profile"]
+    return [f"Where {row['system']} spends its step ({p['steps']} steps under TensorFlow's profiler after the "
+            f"timed ones; self-time of each kernel type as a share of all kernel time, {p['busy_ms']:,.0f} ms; "
+            f"the two threads were idle {p['idle_share']:.0%} of the profiled time):", "",
+            "| kernel type | share | ms |", "|---|---|---|",
+            *[f"| {s['type']} | {s['share']:.1%} | {s['ms']:,.1f} |" for s in p["op_types"]], ""]
 
 
 if __name__ == "__main__":

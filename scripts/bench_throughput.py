@@ -71,12 +71,19 @@ tokens, start = 0.0, time.perf_counter()
 for b in batches[spec["warmup"]:]:
     tokens += float(step(*b))
 seconds = time.perf_counter() - start
+profile = {}
+if spec.get("profile_steps"):  # after the timing: where the time of the timed batches' steps goes
+    import tempfile
+    from nmt.benchinfo import op_time_shares
+    again = iter(batches[spec["warmup"]:][:spec["profile_steps"]])
+    count = min(spec["profile_steps"], spec["steps"])
+    profile = {"profile": op_time_shares(lambda: step(*next(again)).numpy(), count, tempfile.mkdtemp())}
 real = sum(float(tf.reduce_sum(tf.cast(b[2] > 0, tf.float32))) for b in batches)
 padded = sum(float(tf.size(b[2])) for b in batches)
 print(json.dumps({"target_tokens_per_second": round(tokens / seconds, 1), "timed_target_tokens": int(tokens),
                   "timed_seconds": round(seconds, 4), "batches": len(batches), "target_fill": round(real / padded, 3),
                   "parameters": int(sum(int(w.numpy().size) for w in model.trainable_weights)),
-                  "matmul_parameters": int(model.matmul_parameters())}))
+                  "matmul_parameters": int(model.matmul_parameters()), **profile}))
 """
 
 

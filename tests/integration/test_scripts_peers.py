@@ -96,6 +96,7 @@ def test_bench_peers_reports_what_was_logged_and_measured(tmp_path):
     (venv / "bin" / "python").chmod(0o755)
     _script("bench_peers.py", "--train-src", tmp_path / "train.src", "--train-tgt", tmp_path / "train.tgt",
             "--onmt-venv", venv, "--batch-sentences", 16, "--steps", 2, "--warmup-steps", 1, "--log-every", 1,
+            "--profile-steps", 2,
             "--repeats", 1, "--name", "smoke", "--out", tmp_path / "out", "--work", tmp_path / "work", timeout=900)
     report = json.loads((tmp_path / "out" / "smoke.json").read_text())
     markdown = (tmp_path / "out" / "smoke.md").read_text()
@@ -116,6 +117,12 @@ def test_bench_peers_reports_what_was_logged_and_measured(tmp_path):
         assert s["runs"] == [r["target_tokens_per_second"]] and s["spread"] == 0.0
         assert s["ratio_to_onmt"] == round(r["target_tokens_per_second"] / onmt["target_tokens_per_second"], 2)
         assert f"| {system} | {r['target_tokens_per_second']:,.0f} |" in markdown
+    # the matched configuration was profiled once, after its timing: its kernel types' shares of busy time
+    profile = rows[bench_peers.MATCHED]["profile"]
+    assert profile["steps"] == 2 and abs(sum(s["share"] for s in profile["op_types"]) - 1) < 1e-3
+    assert any("MatMul" in s["type"] for s in profile["op_types"]) and "profile" not in onmt
+    assert "profile" not in rows["nmt, benchmark configuration"]
+    assert f"| {profile['op_types'][0]['type']} | {profile['op_types'][0]['share']:.1%} |" in markdown
     # nmt's separate embeddings hold more weights than its benchmark configuration's shared ones
     assert rows["nmt, OpenNMT-tf's configuration"]["parameters"] > rows["nmt, benchmark configuration"]["parameters"]
     # the calibrated budget: nmt's batches hold as many target tokens as OpenNMT-tf's (within its 2% stop)

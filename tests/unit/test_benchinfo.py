@@ -97,3 +97,23 @@ def test_a_benchmark_on_its_code_copy_names_files_against_the_checkout(tmp_path,
                                       "--minutes", "5", str(tmp_path / "elsewhere")])
     assert benchinfo.command() == ("nmt benchmark --train-src runs/data/train.en --out=results --minutes 5 "
                                    f"{tmp_path}/elsewhere")
+
+
+def test_op_time_shares_rank_the_kernels_a_profile_saw(tmp_path):
+    """A large product next to a small addition: the product's kernel type leads, the shares are of busy
+    time (they sum to 1 up to their rounding) and the milliseconds agree with them."""
+    import tensorflow as tf
+
+    from nmt.benchinfo import op_time_shares
+
+    a, b = tf.random.normal([384, 384]), tf.random.normal([8])
+    step = tf.function(lambda: (tf.matmul(a, a), b + 1.0), autograph=False)
+    step()
+    got = op_time_shares(lambda: [t.numpy() for t in step()], 5, tmp_path / "profile", top=1)
+    assert got["steps"] == 5 and 0 <= got["idle_share"] < 1 and got["busy_ms"] > 0
+    first = got["op_types"][0]
+    assert "MatMul" in first["type"] and first["share"] > 0.5, got
+    assert abs(sum(s["share"] for s in got["op_types"]) - 1) <= 1e-4 * len(got["op_types"])
+    assert len(got["op_types"]) <= 2 and (len(got["op_types"]) == 1 or got["op_types"][1]["type"] == "other")
+    for s in got["op_types"]:
+        assert abs(s["ms"] - s["share"] * got["busy_ms"]) <= 0.1 + 1e-3 * got["busy_ms"]
