@@ -142,25 +142,29 @@ def onmt_throughput(log: str, warmup_steps: int, log_every: int) -> dict | None:
             "target_tokens_per_batch": round(tokens / (log_every * len(timed)), 1)}
 
 
-def nmt_batches(pairs, tokenizer_dir: Path, batch_tokens: int, max_tokens: int, count: int) -> float:
-    """Mean real target tokens per batch of nmt's batching at ``batch_tokens`` (first ``count`` batches, seed 0)."""
+def nmt_batches(data, batch_tokens: int, max_tokens: int, count: int) -> float:
+    """Mean real target tokens per batch of nmt's batching of the encoded ``data`` at ``batch_tokens``
+    (first ``count`` batches, seed 0)."""
     import tensorflow as tf
 
-    from nmt.pipeline import encode_pairs, make_dataset
-    from nmt.tokenization import Tokenizer
+    from nmt.pipeline import make_dataset
 
-    data = encode_pairs(pairs, Tokenizer.load(tokenizer_dir), max_tokens)
     batches = list(make_dataset(data, batch_tokens, max_tokens, seed=0).take(count))
     return sum(float(tf.reduce_sum(tf.cast(b[2] > 0, tf.float32))) for b in batches) / len(batches)
 
 
 def calibrate(pairs, tokenizer_dir: Path, wanted: float, max_tokens: int, count: int) -> tuple[int, float]:
-    """The batch budget whose batches hold ``wanted`` target tokens on average (secant steps)."""
+    """The batch budget whose batches hold ``wanted`` target tokens on average (secant steps over one
+    encoding of the pairs)."""
+    from nmt.pipeline import encode_pairs
+    from nmt.tokenization import Tokenizer
+
+    data = encode_pairs(pairs, Tokenizer.load(tokenizer_dir), max_tokens)
     budget = 1024
-    got = nmt_batches(pairs, tokenizer_dir, budget, max_tokens, count)
+    got = nmt_batches(data, budget, max_tokens, count)
     for _ in range(4):
         budget = max(8, round(budget * wanted / got))
-        got = nmt_batches(pairs, tokenizer_dir, budget, max_tokens, count)
+        got = nmt_batches(data, budget, max_tokens, count)
         if abs(got - wanted) / wanted < 0.02:
             break
     return budget, got
