@@ -86,6 +86,16 @@ class Seq2Seq(keras.Model):
         """Gather axis 0 of every tensor in ``state`` (beam search back-pointers)."""
         return tf.nest.map_structure(lambda t: tf.gather(t, indices, axis=0), state)
 
+    def select_sentences(self, state: Any, encoded: Encoded, sentences: tf.Tensor, rows: tf.Tensor) -> tuple:
+        """Keep some sentences of a batch being decoded (the search drops finished ones): ``sentences`` [B']
+        their indices in the batch, ``rows`` [B'*K] their hypotheses' rows (sentence * K + k). Returns
+        ``(state, encoded)`` of those alone. The default gathers ``rows`` on axis 0 of every tensor of both,
+        right when every tensor holds one row per hypothesis, as :meth:`tile_encoded`'s default makes them."""
+        def pick(t):
+            return tf.gather(t, rows, axis=0)
+
+        return tf.nest.map_structure(pick, state), tf.nest.map_structure(pick, encoded)
+
     def tile_encoded(self, encoded: Encoded, beam_size: int) -> Encoded:
         """Repeat every sentence ``beam_size`` times along the batch axis: [B,...] -> [B*K,...]."""
         return tf.nest.map_structure(lambda t: tf.repeat(t, beam_size, axis=0), encoded)

@@ -165,6 +165,18 @@ class TransformerSeq2Seq(Seq2Seq):
         return Encoded(tf.repeat(encoded.memory, beam_size, axis=0), tf.repeat(encoded.mask, beam_size, axis=0),
                        encoded.state)
 
+    def select_sentences(self, state, encoded, sentences, rows):
+        """The cache, the ancestry and the cross-attention keys/values are per sentence (``sentences``);
+        positions, memory and mask per hypothesis (``rows``)."""
+        def by_sentence(t):
+            return tf.gather(t, sentences, axis=0)
+
+        kept = {**state, "cache": tf.nest.map_structure(by_sentence, state["cache"]),
+                "ancestry": by_sentence(state["ancestry"]), "position": tf.gather(state["position"], rows)}
+        return kept, Encoded(tf.gather(encoded.memory, rows), tf.gather(encoded.mask, rows),
+                             {"cross": tf.nest.map_structure(by_sentence, encoded.state["cross"]),
+                              "cross_mask": by_sentence(encoded.state["cross_mask"])})
+
     def initial_state(self, encoded):
         rows = tf.shape(encoded.memory)[0]  # [] N = B*K hypotheses
         batch = tf.shape(encoded.state["cross_mask"])[0]  # [] B sentences

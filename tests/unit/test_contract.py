@@ -86,6 +86,28 @@ def test_tiled_beams_reordered_follow_their_histories(family):
 
 
 @pytest.mark.parametrize("family", MODELS.names())
+@pytest.mark.parametrize("kept", [[1], [0], [1, 0]])
+def test_selected_sentences_continue_as_in_the_whole_batch(family, kept):
+    """select_sentences (the search drops finished sentences): the kept sentences' next steps, in the
+    order kept, equal their rows of the whole batch's next steps."""
+    model, beams = make(family), 2
+    encoded = model.tile_encoded(model.encode(SRC), beams)  # [B*K,...]
+    state = model.initial_state(encoded)
+    tokens = [tf.fill([2 * beams], 2), tf.constant([5, 6, 7, 8], tf.int32), tf.constant([9, 10, 11, 12], tf.int32)]
+    for tok in tokens[:2]:
+        state = model.step(tok, state, encoded).state
+    sentences = tf.constant(kept, tf.int32)
+    rows = tf.reshape(sentences[:, None] * beams + tf.range(beams)[None], [-1])  # [B'*K]
+    small_state, small_encoded = model.select_sentences(state, encoded, sentences, rows)
+    for tok in tokens[2:] + [tf.constant([13, 14, 15, 16], tf.int32)]:
+        whole = model.step(tok, state, encoded)
+        part = model.step(tf.gather(tok, rows), small_state, small_encoded)
+        np.testing.assert_allclose(part.logits.numpy(), tf.gather(whole.logits, rows).numpy(), atol=TOLERANCE)
+        np.testing.assert_allclose(part.attention.numpy(), tf.gather(whole.attention, rows).numpy(), atol=TOLERANCE)
+        state, small_state = whole.state, part.state
+
+
+@pytest.mark.parametrize("family", MODELS.names())
 def test_configuration_round_trip_rebuilds_the_same_model(family, tmp_path):
     config = Config(model=dataclasses.replace(ModelConfig(), family=family, **SMALL))
     config.save(tmp_path / "config.json")
