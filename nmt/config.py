@@ -122,8 +122,6 @@ class DecodeConfig(Checked):
     batch_size: int = num(64, 1, 100_000)
     # longer sources are cut to this many pieces (with a warning), as CTranslate2 does
     max_source_tokens: int = num(1024, 2, 100_000)
-    # compile the search with XLA per padded batch shape (nmt.xla_decoding): seconds per shape, then faster
-    xla: bool = flag(False)
 
     def check(self) -> None:
         if self.n_best > self.beam_size:

@@ -85,7 +85,7 @@ class Translator:
         d = self.settings(beam_size=beam_size, n_best=n_best, length_penalty=length_penalty)
         return DecodeOptions(beam_size=d.beam_size, length_penalty=d.length_penalty, n_best=d.n_best,
                              max_length_a=d.max_length_a, max_length_b=d.max_length_b,
-                             return_attention=return_attention, xla=d.xla)
+                             return_attention=return_attention)
 
     def translate(self, sentences: Sequence[str], beam_size: int | None = None, n_best: int | None = None,
                   length_penalty: float | None = None, batch_size: int | None = None,

@@ -15,9 +15,6 @@ import click
               help="Hypotheses to score (instead of translating with a model).")
 @click.option("--beam-size", type=int, help="Beam size when translating. [default: the model's]")
 @click.option("--batch-size", type=int, help="Sentences per batch when translating.")
-@click.option("--xla/--no-xla", default=None,
-              help="Compile the search with XLA, once per padded batch shape (seconds each): faster on "
-                   "thousands of sentences, slower on a few. [default: the model's decode.xla]")
 @click.option("--embedded-test", is_flag=True, help="Use the embedded corpus' test split as --src/--ref.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @click.option("--lowercase", is_flag=True, help="Case-insensitive BLEU/chrF.")
@@ -27,8 +24,8 @@ import click
 @click.option("--moses", metavar="LANG",
               help="Score as published Multi30k results are: both sides lowercased and Moses-tokenized with LANG's "
                    "rules (sacremoses), BLEU on those tokens without smoothing (multi-bleu.perl -lc).")
-def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, xla, embedded_test, as_json,
-             lowercase, tokenize, moses):
+def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, embedded_test, as_json, lowercase,
+             tokenize, moses):
     """Score translations with sacreBLEU (BLEU and chrF, with signatures).
 
     \b
@@ -70,7 +67,6 @@ def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, xla
         translator = Translator.load(model_dir)
         with options_named("decode"):
             translator.settings(beam_size=beam_size, batch_size=batch_size)
-        translator.decode_config = translator.settings(xla=xla)
         hypotheses = [h.text for h in translator.translate(sources, beam_size=beam_size, batch_size=batch_size)]
     scores = score(hypotheses, references, lowercase=lowercase,
                    tokenize=tokenize or ("none" if embedded_test else "13a"), moses=moses)

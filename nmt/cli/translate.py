@@ -23,17 +23,14 @@ CHUNK = 10_000  # sentences read, translated and written at a time
 @click.option("--n-best", type=int, help="Hypotheses per sentence (<= beam size), written as 'i ||| text ||| score'.")
 @click.option("--length-penalty", type=float, help="GNMT length penalty alpha (0 = none).")
 @click.option("--batch-size", type=int, help="Sentences per batch.")
-@click.option("--xla/--no-xla", default=None,
-              help="Compile the search with XLA, once per padded batch shape (seconds each): faster on "
-                   "thousands of sentences, slower on a few. [default: the model's decode.xla]")
 @click.option("--scores", is_flag=True, help="Append ' ||| score' to each line.")
 @click.option("--alignments", type=click.Choice(["hard", "soft"]),
               help="Append ' ||| ' and word alignments from attention: Pharaoh i-j links, or soft rows (Marian style).")
 @layer_head_options
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr [default: when writing to a file].")
-def translate(model_dir, input_path, output_path, beam_size, n_best, length_penalty, batch_size, xla, scores,
-              alignments, layer, head, progress):
+def translate(model_dir, input_path, output_path, beam_size, n_best, length_penalty, batch_size, scores, alignments,
+              layer, head, progress):
     """Translate text with the model in MODEL_DIR.
 
     \b
@@ -56,7 +53,6 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
     options = dict(beam_size=beam_size, n_best=n_best, length_penalty=length_penalty, batch_size=batch_size)
     with options_named("decode"):
         translator.settings(**options)  # every option checked before any input is read
-    translator.decode_config = translator.settings(xla=xla)
     if alignments:
         from nmt import alignment as al
 

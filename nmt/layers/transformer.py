@@ -17,7 +17,6 @@ import math
 import keras
 import numpy as np
 import tensorflow as tf
-from tensorflow.compiler.tf2xla.python import xla
 
 from nmt.attention.base import masked_softmax
 from nmt.layers import fused
@@ -111,14 +110,12 @@ class MultiHeadAttention(keras.layers.Layer):
     def project_kv(self, x):
         return tuple(self._split(self.kv(x), 2))  # [B,H,S,Dh] both
 
-    def call(self, q, keys, values, key_mask=None, training=False, keys_transposed=False):
+    def call(self, q, keys, values, key_mask=None, training=False):
         """``keys``/``values`` [B,H,S,Dh], or tuples of such parts that are attended as if concatenated
-        along S (a decoder's key/value cache in two parts, so a step need not copy all of it);
-        ``keys_transposed``: keys given as [B,H,Dh,S] (XLA's CPU products are 4x slower with a
-        transposed operand)."""
+        along S (a decoder's key/value cache in two parts, so a step need not copy all of it)."""
         if not isinstance(keys, (tuple, list)):
             keys, values = (keys,), (values,)
-        scores = [tf.matmul(q, k, transpose_b=not keys_transposed) for k in keys]  # parts x [B,H,T,S_i]
+        scores = [tf.matmul(q, k, transpose_b=True) for k in keys]  # parts x [B,H,T,S_i]
         weights = masked_softmax(scores[0] if len(scores) == 1 else tf.concat(scores, axis=-1), key_mask)  # [B,H,T,S]
         dropped = self.dropout(weights, training=training)  # [B,H,T,S]
         if len(keys) == 1:
@@ -240,32 +237,10 @@ class DecoderLayer(_Block):
         recent_values = tf.concat([recent_values, values], axis=2)  # [B,H,K*(t_2+1),Dh]
         out, _ = self.self_attention(q, (old_keys, recent_keys), (old_values, recent_values), ancestry,
                                      training=training)  # [B,K,D]
-        x, weights = self._after_self_attention(x, out, cross_keys, cross_values, src_mask, training)
-        return x, (old_keys, old_values, recent_keys, recent_values), weights
-
-    def _after_self_attention(self, x, out, cross_keys, cross_values, src_mask, training):
-        """A step's residual around self-attention ``out``, cross-attention and feed-forward: x [B,K,D] ->
-        x [B,K,D], cross-attention weights [B,H,K,S]."""
         x = self._residual(x, out, self.norm_self, training)  # [B,K,D]
         q = self.cross_attention.project_query(self._input(x, self.norm_cross))  # [B,H,K,Dh]
         # [B,K,D], [B,H,K,S]
         out, weights = self.cross_attention(q, cross_keys, cross_values, src_mask, training=training)
         x = self._residual(x, out, self.norm_cross, training)  # [B,K,D]
-        return self._feed_forward(x, self.norm_ff, training), weights
-
-    def step_static(self, x, cross_keys, cross_values, src_mask, cache, ancestry, offset, training=False):
-        """:meth:`step` on a preallocated cache: keys [B,H,Dh,K*Tm] (transposed) and values [B,H,K*Tm,Dh].
-        This step's K keys and values are written at ``offset`` (t*K) in place and the queries attend
-        over the whole cache, where ``ancestry`` [B,1,K,K*Tm] hides the slots of other paths and of
-        steps not yet taken (exactly 0 weight). Returns x [B,K,D], the updated (keys, values) and the
-        cross-attention [B,H,K,S]."""
-        cache_keys, cache_values = cache  # [B,H,Dh,K*Tm], [B,H,K*Tm,Dh]
-        h = self._input(x, self.norm_self)  # [B,K,D]
-        q, keys, values = self.self_attention.project_qkv(h)  # [B,H,K,Dh] each
-        cache_keys = xla.dynamic_update_slice(cache_keys, tf.transpose(keys, [0, 1, 3, 2]),
-                                              tf.stack([0, 0, 0, offset]))  # [B,H,Dh,K*Tm]
-        cache_values = xla.dynamic_update_slice(cache_values, values, tf.stack([0, 0, offset, 0]))  # [B,H,K*Tm,Dh]
-        out, _ = self.self_attention(q, cache_keys, cache_values, ancestry, training=training,
-                                     keys_transposed=True)  # [B,K,D]
-        x, weights = self._after_self_attention(x, out, cross_keys, cross_values, src_mask, training)
-        return x, (cache_keys, cache_values), weights
+        cache = (old_keys, old_values, recent_keys, recent_values)
+        return self._feed_forward(x, self.norm_ff, training), cache, weights
