@@ -31,9 +31,11 @@ import tensorflow as tf
 
 from nmt.errors import UserError
 from nmt.models.base import Encoded, Seq2Seq
-from nmt.topk import top_k_by_argmax, top_k_rows
+from nmt.topk import top_k_rows
 
 PAD_ID = 0
+#: A search keeps only its unfinished sentences once at most this share of the batch is unfinished.
+DROP_FINISHED_BELOW = 0.75
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,6 @@ class DecodeOptions:
     max_length_a: float = 2.0  # max target length = ceil(a * src_len + b)
     max_length_b: int = 10
     return_attention: bool = False
-    xla: bool = False  # compiled per padded batch shape (nmt.xla_decoding)
 
     def validate(self) -> None:
         if self.beam_size < 1:
@@ -102,11 +103,8 @@ def _settled(cum, lengths, eos, finished, longest_divisor, alpha: float, n_best:
     return nth >= best_open  # [B]
 
 
-def _stack(ta: tf.TensorArray, count: tf.Tensor, empty_shape, dtype, static_steps: int | None = None) -> tf.Tensor:
-    """``ta.stack()`` that also works when nothing was written (the element shape is partly unknown);
-    a fixed-size array (``static_steps``) stacks all its elements, unwritten ones zero."""
-    if static_steps is not None:
-        return ta.stack()  # [static_steps, ...]
+def _stack(ta: tf.TensorArray, count: tf.Tensor, empty_shape, dtype) -> tf.Tensor:
+    """``ta.stack()`` that also works when nothing was written (the element shape is partly unknown)."""
     return tf.cond(count > 0, ta.stack, lambda: tf.zeros(empty_shape, dtype))  # [count, ...]
 
 
@@ -117,11 +115,11 @@ def _scatter(rows: tf.Tensor, values: tf.Tensor, base: tf.Tensor) -> tf.Tensor:
 
 
 def _drop_finished(model: Seq2Seq, k: int, prev, state, per_sentence, done: tf.Tensor, live: dict):
-    """Once at most 3/4 of the batch's sentences are still decoded (``done`` [B] bool), keep only those:
-    their hypotheses' ``prev`` [B*K] and state, the ``per_sentence`` tensors ([B,...] each), and what
-    ``live`` holds per sentence (the encoder output, rows in the whole batch, length bounds). A finished
-    sentence otherwise costs a full row of every product until the longest one ends (a third of the
-    rows of a length-sorted batch of Multi30k), as CTranslate2 and fairseq also avoid."""
+    """Once at most :data:`DROP_FINISHED_BELOW` of the batch's sentences are still decoded (``done`` [B]
+    bool), keep only those: their hypotheses' ``prev`` [B*K] and state, the ``per_sentence`` tensors
+    ([B,...] each), and what ``live`` holds per sentence (the encoder output, rows in the whole batch,
+    length bounds). A finished sentence otherwise costs a full row of every product until the longest
+    one ends (a third of the row-steps of a length-sorted batch), as CTranslate2 and fairseq also avoid."""
     batch = tf.shape(done)[0]
     alive = tf.reduce_sum(tf.cast(tf.logical_not(done), tf.int32))  # []
 
@@ -133,7 +131,8 @@ def _drop_finished(model: Seq2Seq, k: int, prev, state, per_sentence, done: tf.T
         return (tf.gather(prev, hyps), new_state, tf.nest.map_structure(lambda x: tf.gather(x, keep), per_sentence),
                 {**live, **picked, "encoded": encoded})
 
-    return tf.cond(tf.logical_and(alive > 0, alive * 4 <= batch * 3), shrink,
+    few = tf.cast(alive, tf.float32) <= DROP_FINISHED_BELOW * tf.cast(batch, tf.float32)  # []
+    return tf.cond(tf.logical_and(alive > 0, few), shrink,
                    lambda: (prev, state, per_sentence, live))
 
 
@@ -163,48 +162,21 @@ def _finish(tokens, attention, lengths, scores) -> DecodeResult:
     return DecodeResult(ids=ids, lengths=lengths, scores=scores, attention=att)
 
 
+def _start(model: Seq2Seq, src_ids, max_length_a: float, max_length_b: float):
+    """Encoding, per-sentence max lengths [B] and the loop bound []."""
+    src_ids = tf.convert_to_tensor(src_ids, tf.int32)  # [B,S]
+    encoded = model.encode(src_ids, training=False)  # memory [B,S,D], mask [B,S]
+    max_len = _max_lengths(encoded.mask, max_length_a, max_length_b)  # [B]
+    return src_ids, encoded, max_len, tf.reduce_max(tf.concat([max_len, [0]], 0))
+
+
 def greedy_search(model: Seq2Seq, src_ids: tf.Tensor, *, bos_id: int, eos_id: int, max_length_a: float,
                   max_length_b: float, length_penalty: float = 0.0,
                   return_attention: bool = False) -> DecodeResult:
     """Batched greedy decoding of ``src_ids`` [B,S] (pad 0); returns a :class:`DecodeResult` with N = 1."""
-    return _finish(*_greedy(model, src_ids, bos_id=bos_id, eos_id=eos_id, max_length_a=max_length_a,
-                            max_length_b=max_length_b, length_penalty=length_penalty,
-                            return_attention=return_attention))
-
-
-def _array(static_steps: int | None, dtype, element_shape=None) -> tf.TensorArray:
-    """A per-step TensorArray: growing, or of ``static_steps`` fixed elements for XLA."""
-    if static_steps is None:
-        return tf.TensorArray(dtype, size=0, dynamic_size=True)
-    return tf.TensorArray(dtype, size=static_steps, element_shape=element_shape)
-
-
-def _initial_state(model: Seq2Seq, encoded: Encoded, static_steps: int | None):
-    if static_steps is None:
-        return model.initial_state(encoded)
-    return model.initial_state_static(encoded, static_steps)
-
-
-def _start(model: Seq2Seq, src_ids, max_length_a: float, max_length_b: float, static_steps: int | None):
-    """Encoding, per-sentence max lengths [B] and the loop bound: a tensor, or ``static_steps``, where
-    the batch's rows without a real token (padding that fills a compiled batch shape) get 0."""
-    src_ids = tf.convert_to_tensor(src_ids, tf.int32)  # [B,S]
-    encoded = model.encode(src_ids, training=False)  # memory [B,S,D], mask [B,S]
-    max_len = _max_lengths(encoded.mask, max_length_a, max_length_b)  # [B]
-    if static_steps is not None:
-        max_len = tf.where(tf.reduce_any(encoded.mask, axis=1), tf.minimum(max_len, static_steps), 0)  # [B]
-        return src_ids, encoded, max_len, static_steps
-    return src_ids, encoded, max_len, tf.reduce_max(tf.concat([max_len, [0]], 0))
-
-
-def _greedy(model: Seq2Seq, src_ids: tf.Tensor, *, bos_id: int, eos_id: int, max_length_a: float,
-            max_length_b: float, length_penalty: float = 0.0, return_attention: bool = False,
-            static_steps: int | None = None):
-    """Greedy search up to :func:`_finish`: time-major tokens [T,1,B] ... (see there). ``static_steps``:
-    every shape fixed (a preallocated state, TensorArrays of that many steps), for XLA."""
-    src_ids, encoded, max_len, t_max = _start(model, src_ids, max_length_a, max_length_b, static_steps)
-    batch = tf.shape(src_ids)[0] if static_steps is None else src_ids.shape[0]  # []
-    src_len = tf.shape(encoded.mask)[1] if static_steps is None else encoded.mask.shape[1]
+    src_ids, encoded, max_len, t_max = _start(model, src_ids, max_length_a, max_length_b)
+    batch = tf.shape(src_ids)[0]  # []
+    src_len = tf.shape(encoded.mask)[1]  # []
     att_shape = [0, batch, model.attention_layers, model.attention_heads, src_len]
 
     def body(t, prev, state, finished, lengths, eos, score, tok_ta, att_ta, live):
@@ -228,41 +200,41 @@ def _greedy(model: Seq2Seq, src_ids: tf.Tensor, *, bos_id: int, eos_id: int, max
         final = {name: _scatter(rows, value, live["final"][name]) for name, value in
                  (("lengths", lengths), ("eos", eos), ("score", score))}  # [B0] each
         state = out.state
-        if static_steps is None:  # drop the sentences that are done once a quarter of the batch is
-            tok, state, (finished, lengths, eos, score), live = _drop_finished(
-                model, 1, tok, state, (finished, lengths, eos, score), finished, live)
+        # drop the sentences that are done once a quarter of the batch is
+        tok, state, (finished, lengths, eos, score), live = _drop_finished(
+            model, 1, tok, state, (finished, lengths, eos, score), finished, live)
         return t + 1, tok, state, finished, lengths, eos, score, tok_ta, att_ta, {**live, "final": final}
 
     loop = dict(
         t=tf.constant(0),  # []
         prev=tf.fill([batch], bos_id),  # [B]
-        state=_initial_state(model, encoded, static_steps),  # nested, batch [B] on axis 0
+        state=model.initial_state(encoded),  # nested, batch [B] on axis 0
         finished=max_len <= 0,  # [B]
         lengths=tf.zeros([batch], tf.int32),  # [B]
         eos=tf.zeros([batch], tf.bool),  # [B]
         score=tf.zeros([batch], tf.float32),  # [B]
-        tok_ta=_array(static_steps, tf.int32, [batch]),
-        att_ta=_array(static_steps, tf.float32, att_shape[1:]) if return_attention else tf.zeros([0]),
+        tok_ta=tf.TensorArray(tf.int32, size=0, dynamic_size=True),
+        att_ta=tf.TensorArray(tf.float32, size=0, dynamic_size=True) if return_attention else tf.zeros([0]),
     )
     # what shrinks with the batch when finished sentences are dropped, and where each row came from
     loop["live"] = {"encoded": encoded, "rows": tf.range(batch), "max_len": max_len,
                     "final": {"lengths": loop["lengths"], "eos": loop["eos"], "score": loop["score"]}}
     full = batch  # [] sentences in the batch
     order = list(loop)
-    invariants = None if static_steps is not None else [_loop_invariants(model, loop)[k] for k in order]
+    invariants = [_loop_invariants(model, loop)[k] for k in order]
     out = tf.while_loop(
         lambda t, prev, state, finished, *_: tf.logical_and(t < t_max, tf.logical_not(tf.reduce_all(finished))),
         body, [loop[k] for k in order], shape_invariants=invariants)
     res = dict(zip(order, out))
     res.update(res["live"]["final"])  # every sentence's final lengths, eos, score [B0]
     steps = res["t"]  # []
-    tokens = _stack(res["tok_ta"], steps, [0, batch], tf.int32, static_steps)[:, :, None]  # [T,B,1]
+    tokens = _stack(res["tok_ta"], steps, [0, batch], tf.int32)[:, :, None]  # [T,B,1]
     attention = None
     if return_attention:
-        attention = _stack(res["att_ta"], steps, att_shape, tf.float32, static_steps)[:, :, None]  # [T,B,1,L,H,S]
+        attention = _stack(res["att_ta"], steps, att_shape, tf.float32)[:, :, None]  # [T,B,1,L,H,S]
     lp_len = res["lengths"] + tf.cast(res["eos"], tf.int32)  # [B]
     scores = res["score"] / length_penalty_divisor(lp_len, length_penalty)  # [B]
-    return tokens, attention, res["lengths"][:, None], scores[:, None]
+    return _finish(tokens, attention, res["lengths"][:, None], scores[:, None])
 
 
 def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: int, eos_id: int,
@@ -273,28 +245,18 @@ def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: i
     ``early_stop``: a sentence stops as soon as its ``n_best`` best finished hypotheses cannot be
     overtaken (see :func:`_settled`); the result is the same as without it.
     """
-    return _finish(*_beam(model, src_ids, beam_size=beam_size, bos_id=bos_id, eos_id=eos_id,
-                          length_penalty=length_penalty, n_best=n_best, max_length_a=max_length_a,
-                          max_length_b=max_length_b, return_attention=return_attention, early_stop=early_stop))
-
-
-def _beam(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: int, eos_id: int,
-          length_penalty: float = 0.0, n_best: int = 1, max_length_a: float, max_length_b: float,
-          return_attention: bool = False, early_stop: bool = True, static_steps: int | None = None):
-    """Beam search up to :func:`_finish`; ``static_steps`` as in :func:`_greedy`."""
     DecodeOptions(beam_size=beam_size, n_best=n_best).validate()
     k = beam_size
-    top_k = top_k_rows if static_steps is None else (lambda x, k: top_k_rows(x, k, inner=top_k_by_argmax))
-    src_ids, encoded, max_len, t_max = _start(model, src_ids, max_length_a, max_length_b, static_steps)
-    batch = tf.shape(src_ids)[0] if static_steps is None else src_ids.shape[0]  # []
-    src_len = tf.shape(encoded.mask)[1] if static_steps is None else encoded.mask.shape[1]
+    src_ids, encoded, max_len, t_max = _start(model, src_ids, max_length_a, max_length_b)
+    batch = tf.shape(src_ids)[0]  # []
+    src_len = tf.shape(encoded.mask)[1]  # []
     att_shape = [0, batch, k, model.attention_layers, model.attention_heads, src_len]
     tiled: Encoded = model.tile_encoded(encoded, k)  # every tensor [B*K,...]
     neg_inf = tf.constant(float("-inf"))  # []
 
     def body(t, prev, state, cum, lengths, eos, finished, tok_ta, par_ta, att_ta, live):
         tiled, rows, max_len, longest_divisor = live["encoded"], live["rows"], live["max_len"], live["divisor"]
-        batch = tf.shape(cum)[0] if static_steps is None else cum.shape[0]  # [] sentences still decoded
+        batch = tf.shape(cum)[0]  # [] sentences still decoded
         out = model.step(prev, state, tiled, training=False)  # logits [B*K,V], attention [B*K,L,H,S]
         logits = tf.cast(out.logits, tf.float32)  # [B*K,V]
         # The K best of a sentence's K*V extensions are among the K best of each hypothesis (its
@@ -302,7 +264,7 @@ def _beam(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: int, eo
         # top K of every row of logits and only then normalise those.
         # [] k'
         row_k = min(k, logits.shape[-1]) if logits.shape[-1] is not None else tf.minimum(k, tf.shape(logits)[-1])
-        top_logits, top_ids = top_k(logits, row_k)  # [B*K,k'] both
+        top_logits, top_ids = top_k_rows(logits, row_k)  # [B*K,k'] both
         logp = top_logits - _log_normaliser(logits, top_logits[:, :1], top_ids[:, :1])  # [B*K,k']
         logp = tf.reshape(logp, [batch, k, row_k])  # [B,K,k']
         top_ids = tf.reshape(top_ids, [batch, k, row_k])  # [B,K,k']
@@ -313,7 +275,7 @@ def _beam(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: int, eo
         cand = cum[:, :, None] + logp  # [B,K,k']
         cand_len = lengths + tf.cast(eos, tf.int32) + tf.cast(tf.logical_not(finished), tf.int32)  # [B,K]
         norm = cand / length_penalty_divisor(cand_len, length_penalty)[:, :, None]  # [B,K,k']
-        _, flat = top_k(tf.reshape(norm, [batch, k * row_k]), k)  # [B,K] over K*k'
+        _, flat = tf.math.top_k(tf.reshape(norm, [batch, k * row_k]), k=k)  # [B,K] over K*k'
         parent = flat // row_k  # [B,K]
         tok = tf.gather(tf.reshape(top_ids, [batch, k * row_k]), flat, batch_dims=1)  # [B,K]
         cum = tf.gather(tf.reshape(cand, [batch, k * row_k]), flat, batch_dims=1)  # [B,K]
@@ -339,23 +301,23 @@ def _beam(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: int, eo
         final = {name: _scatter(rows, value, live["final"][name]) for name, value in
                  (("cum", cum), ("lengths", lengths), ("eos", eos))}  # [B0,K] each
         prev = tf.reshape(tok, [-1])  # [B*K]
-        if static_steps is None:  # drop the sentences that are done once a quarter of the batch is
-            prev, state, (cum, lengths, eos, finished), live = _drop_finished(
-                model, k, prev, state, (cum, lengths, eos, finished), tf.reduce_all(finished, axis=1), live)
+        # drop the sentences that are done once a quarter of the batch is
+        prev, state, (cum, lengths, eos, finished), live = _drop_finished(
+            model, k, prev, state, (cum, lengths, eos, finished), tf.reduce_all(finished, axis=1), live)
         return t + 1, prev, state, cum, lengths, eos, finished, tok_ta, par_ta, att_ta, {**live, "final": final}
 
     first = tf.concat([[0.0], tf.fill([k - 1], neg_inf)], 0)  # [K] only beam 0 alive at the start
     loop = dict(
         t=tf.constant(0),  # []
         prev=tf.fill([batch * k], bos_id),  # [B*K]
-        state=_initial_state(model, tiled, static_steps),  # nested, batch [B*K] on axis 0
+        state=model.initial_state(tiled),  # nested, batch [B*K] on axis 0
         cum=tf.tile(first[None, :], [batch, 1]),  # [B,K]
         lengths=tf.zeros([batch, k], tf.int32),  # [B,K]
         eos=tf.zeros([batch, k], tf.bool),  # [B,K]
         finished=tf.tile((max_len <= 0)[:, None], [1, k]),  # [B,K]
-        tok_ta=_array(static_steps, tf.int32, [batch, k]),
-        par_ta=_array(static_steps, tf.int32, [batch, k]),
-        att_ta=_array(static_steps, tf.float32, att_shape[1:]) if return_attention else tf.zeros([0]),
+        tok_ta=tf.TensorArray(tf.int32, size=0, dynamic_size=True),
+        par_ta=tf.TensorArray(tf.int32, size=0, dynamic_size=True),
+        att_ta=tf.TensorArray(tf.float32, size=0, dynamic_size=True) if return_attention else tf.zeros([0]),
     )
     # what shrinks with the batch when finished sentences are dropped, and where each row came from
     loop["live"] = {"encoded": tiled, "rows": tf.range(batch), "max_len": max_len,
@@ -366,7 +328,7 @@ def _beam(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: int, eo
     invariants = _loop_invariants(model, loop)
     for name in ("cum", "lengths", "eos", "finished"):
         invariants[name] = tf.TensorShape([None, k])
-    invariants = None if static_steps is not None else [invariants[name] for name in order]
+    invariants = [invariants[name] for name in order]
 
     def cond(t, prev, state, cum, lengths, eos, finished, *arrays):
         return tf.logical_and(t < t_max, tf.logical_not(tf.reduce_all(finished)))  # []
@@ -382,26 +344,23 @@ def _beam(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: int, eo
     lengths = tf.gather(res["lengths"], best, batch_dims=1)  # [B,N]
 
     # Follow the back-pointers from the last step to the first: slot of every returned path per step.
-    parents = _stack(res["par_ta"], steps, [0, batch, k], tf.int32, static_steps)  # [T,B,K]
+    parents = _stack(res["par_ta"], steps, [0, batch, k], tf.int32)  # [T,B,K]
 
     def back(t, slot, slots_ta):
         slots_ta = slots_ta.write(t, slot)  # slot [B,N] at step t
         return t - 1, tf.gather(parents[t], slot, batch_dims=1), slots_ta  # [B,N] slot at step t-1
 
-    slots_ta = (tf.TensorArray(tf.int32, size=steps) if static_steps is None
-                else tf.TensorArray(tf.int32, size=static_steps, element_shape=[batch, n_best]))
     _, _, slots_ta = tf.while_loop(
-        lambda t, *_: t >= 0, back, [steps - 1, best, slots_ta],
-        shape_invariants=None if static_steps is not None else
-        [tf.TensorShape([]), tf.TensorShape([None, n_best]), tf.TensorShape(None)])
-    slots = _stack(slots_ta, steps, [0, batch, n_best], tf.int32, static_steps)  # [T,B,N]
+        lambda t, *_: t >= 0, back, [steps - 1, best, tf.TensorArray(tf.int32, size=steps)],
+        shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, n_best]), tf.TensorShape(None)])
+    slots = _stack(slots_ta, steps, [0, batch, n_best], tf.int32)  # [T,B,N]
     # [T,B,N]
-    tokens = tf.gather(_stack(res["tok_ta"], steps, [0, batch, k], tf.int32, static_steps), slots, batch_dims=2)
+    tokens = tf.gather(_stack(res["tok_ta"], steps, [0, batch, k], tf.int32), slots, batch_dims=2)
     attention = None
     if return_attention:
-        att_all = _stack(res["att_ta"], steps, att_shape, tf.float32, static_steps)  # [T,B,K,L,H,S]
+        att_all = _stack(res["att_ta"], steps, att_shape, tf.float32)  # [T,B,K,L,H,S]
         attention = tf.gather(att_all, slots, batch_dims=2)  # [T,B,N,L,H,S]
-    return tokens, attention, lengths, scores
+    return _finish(tokens, attention, lengths, scores)
 
 
 def decode(model: Seq2Seq, src_ids: tf.Tensor, options: DecodeOptions, bos_id: int = 2,
@@ -417,13 +376,8 @@ def decode(model: Seq2Seq, src_ids: tf.Tensor, options: DecodeOptions, bos_id: i
 
 
 def make_decode_fn(model: Seq2Seq, options: DecodeOptions, bos_id: int = 2, eos_id: int = 3):
-    """A ``tf.function`` ``src_ids [B,S] int32 -> DecodeResult`` traced once for every B and S; with
-    ``options.xla``, :func:`nmt.xla_decoding.make_xla_decode_fn` (one XLA program per padded shape)."""
+    """A ``tf.function`` ``src_ids [B,S] int32 -> DecodeResult`` traced once for every B and S."""
     options.validate()
-    if options.xla:
-        from nmt.xla_decoding import make_xla_decode_fn
-
-        return make_xla_decode_fn(model, options, bos_id, eos_id)
 
     # autograph=False: every loop here is an explicit tf.while_loop, and the models' Python
     # branches depend on configuration only.

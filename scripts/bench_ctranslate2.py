@@ -32,8 +32,7 @@ M30K = ROOT.parent / "shared" / "data" / "multi30k"
 
 def timed(fn, sources, repeats):
     """(translations, median seconds of ``repeats`` passes, seconds of the first pass). The first pass is
-    not in the median: it traces TensorFlow's graphs, compiles the XLA programs of every batch shape and
-    warms CTranslate2's allocator."""
+    not in the median: it traces TensorFlow's graphs and warms CTranslate2's allocator."""
     start = time.perf_counter()
     fn(sources)
     first = time.perf_counter() - start
@@ -71,14 +70,13 @@ def main(argv=None):
     sources = read_lines(args.source)[: args.sentences]
     references = read_lines(args.reference)[: args.sentences]
     translator = Translator.load(args.model)
-    compiled = Translator.load(args.model, xla=True)
     decode = translator.decode_config
     threads = os.cpu_count() or 1
     rows, outputs = [], {}
     out_stem = Path(args.out) / args.name
     out_stem.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        engines = {"nmt (TensorFlow)": translator, "nmt (XLA)": compiled}
+        engines = {"nmt (TensorFlow)": translator}
         for quantization in ("float32", "int8"):
             path = Path(tmp) / quantization
             convert(args.model, path, quantization=quantization)
@@ -128,8 +126,8 @@ def main(argv=None):
         lines.append(f"| {r['search']} | {r['engine']} | {r['sentences_per_second']:,} | {r['speed_ratio']} | "
                      f"{r['first_pass_seconds']} | {r['bleu']:.2f} | {r['chrf']:.2f} | "
                      f"{r['identical_to_nmt']:,} / {len(sources):,} |")
-    lines += ["", "The first pass (not timed in the median) traces TensorFlow's graphs and, for nmt (XLA), compiles "
-              "one program per padded batch shape; CTranslate2 compiles nothing."]
+    lines += ["", "The first pass over all the sentences (not timed in the median) traces TensorFlow's graphs and "
+              "warms CTranslate2's allocator."]
     lines += ["", f"BLEU signature: `{rows[0]['bleu_signature']}`", ""]
     out.with_suffix(".md").write_text("\n".join(lines))
     print(out.with_suffix(".md").read_text())
@@ -148,7 +146,7 @@ def _described(model_dir) -> str:
 
 def _slug(search: str, engine: str) -> str:
     """A file name for a row: beam4.nmt, greedy.ctranslate2-int8 ..."""
-    kind = {"nmt (TensorFlow)": "nmt", "nmt (XLA)": "nmt-xla"}.get(engine, engine.lower().replace(" ", "-"))
+    kind = {"nmt (TensorFlow)": "nmt"}.get(engine, engine.lower().replace(" ", "-"))
     return f"{search.replace(' ', '')}.{kind}"
 
 

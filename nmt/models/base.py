@@ -52,13 +52,6 @@ class Seq2Seq(keras.Model):
     def initial_state(self, encoded: Encoded) -> Any:
         raise NotImplementedError
 
-    def initial_state_static(self, encoded: Encoded, max_steps: int) -> Any:
-        """A decoding state whose shapes ``step`` keeps for up to ``max_steps`` steps, so that the whole
-        search can be compiled with XLA (``decode.xla``). The default is :meth:`initial_state`, right
-        for a family whose state does not grow (the LSTM's); a family with a growing state (a key/value
-        cache) preallocates it here and writes into it."""
-        return self.initial_state(encoded)
-
     def step(self, prev_ids: tf.Tensor, state: Any, encoded: Encoded, training: bool = False) -> StepOutput:
         raise NotImplementedError
 

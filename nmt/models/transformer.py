@@ -28,7 +28,6 @@ import math
 
 import keras
 import tensorflow as tf
-from tensorflow.compiler.tf2xla.python import xla
 
 from nmt.errors import UserError
 from nmt.layers import fused
@@ -186,29 +185,12 @@ class TransformerSeq2Seq(Seq2Seq):
         return {"cache": cache, "ancestry": tf.zeros(tf.stack([batch, beam, 0]), tf.bool),  # [B,K,0]
                 "position": tf.zeros(tf.stack([rows]), tf.int32)}  # [N]
 
-    def initial_state_static(self, encoded, max_steps):
-        """The cache preallocated for ``max_steps`` steps (per layer keys [B,H,Dh,K*Tm], transposed, and
-        values [B,H,K*Tm,Dh], zeros; Tm = ``max_steps``) with a
-        step counter: a step writes its keys/values and its ancestry columns in place (XLA's
-        dynamic_update_slice) and attends over the whole cache, whose unwritten slots the ancestry mask
-        hides (exactly 0 weight). Shapes never change, so XLA compiles the search once per batch shape."""
-        rows = encoded.memory.shape[0]  # N = B*K hypotheses (static under XLA)
-        batch = encoded.state["cross_mask"].shape[0]  # B sentences
-        beam = rows // max(batch, 1)  # K
-        keys = tf.zeros([batch, self.heads, self.head_dim, beam * max_steps], encoded.memory.dtype)
-        values = tf.zeros([batch, self.heads, beam * max_steps, self.head_dim], encoded.memory.dtype)
-        cache = tuple((keys, values) for _ in self.decoder_stack)  # L x ([B,H,Dh,K*Tm], [B,H,K*Tm,Dh])
-        return {"cache": cache, "ancestry": tf.zeros([batch, beam, beam * max_steps], tf.bool),  # [B,K,K*Tm]
-                "position": tf.zeros([rows], tf.int32), "step": tf.constant(0)}  # [N], []
-
     def state_shape_invariants(self, state):
         """The cache's batch and time axes change across steps: [None,H,None,Dh]; ancestry and position too."""
         cache = tf.nest.map_structure(lambda t: tf.TensorShape([None, self.heads, None, self.head_dim]), state["cache"])
         return {"cache": cache, "ancestry": tf.TensorShape([None, None, None]), "position": tf.TensorShape([None])}
 
     def step(self, prev_ids, state, encoded, training=False):
-        if "step" in state:
-            return self._step_static(prev_ids, state, encoded, training)
         position = state["position"]  # [N]
         shape = tf.shape(state["ancestry"])  # [3] B, K, K*t
         x = self._embed(self.tgt_embedding, prev_ids, position, training)  # [N,D]
@@ -231,30 +213,6 @@ class TransformerSeq2Seq(Seq2Seq):
         weights = tf.transpose(tf.stack(weights, axis=1), [0, 3, 1, 2, 4])  # [B,K,L,H,S]
         weights = tf.reshape(weights, tf.concat([[-1], tf.shape(weights)[2:]], 0))  # [N,L,H,S]
         new_state = {"cache": tuple(cache), "ancestry": ancestry, "position": position + 1}
-        logits = self._logits(tf.reshape(x, [-1, self.d_model]))  # [N,V]
-        return StepOutput(logits, new_state, weights)  # [N,V], [N,L,H,S]
-
-    def _step_static(self, prev_ids, state, encoded, training):
-        """:meth:`step` on the preallocated cache of :meth:`initial_state_static`: same results, fixed shapes."""
-        t = state["step"]  # []
-        batch, beam = state["ancestry"].shape[0], state["ancestry"].shape[1]  # B, K
-        x = self._embed(self.tgt_embedding, prev_ids, state["position"], training)  # [N,D]
-        x = tf.reshape(x, [batch, beam, self.d_model])  # [B,K,D]
-        own = tf.broadcast_to(tf.eye(beam, dtype=tf.bool)[None], [batch, beam, beam])  # [B,K,K]
-        ancestry = xla.dynamic_update_slice(state["ancestry"], own, tf.stack([0, 0, t * beam]))  # [B,K,K*Tm]
-        src_mask = encoded.state["cross_mask"][:, None, None, :]  # [B,1,1,S]
-        cache, weights = [], []
-        for i, layer in enumerate(self.decoder_stack):
-            cross_keys, cross_values = encoded.state["cross"][i]  # [B,H,S,Dh] both
-            x, layer_cache, w = layer.step_static(x, cross_keys, cross_values, src_mask, state["cache"][i],
-                                                  ancestry[:, None], t * beam, training=training)
-            cache.append(layer_cache)  # 2 x [B,H,K*Tm,Dh]
-            weights.append(w)  # [B,H,K,S]
-        if self.decoder_norm is not None:
-            x = self.decoder_norm(x)  # [B,K,D]
-        weights = tf.transpose(tf.stack(weights, axis=1), [0, 3, 1, 2, 4])  # [B,K,L,H,S]
-        weights = tf.reshape(weights, [batch * beam, *weights.shape[2:]])  # [N,L,H,S]
-        new_state = {"cache": tuple(cache), "ancestry": ancestry, "position": state["position"] + 1, "step": t + 1}
         logits = self._logits(tf.reshape(x, [-1, self.d_model]))  # [N,V]
         return StepOutput(logits, new_state, weights)  # [N,V], [N,L,H,S]
 

@@ -96,7 +96,7 @@ def test_bench_ctranslate2_rows_rescore(trained, tmp_path):
     assert report["sentences"] == len(src) and report["versions"]["ctranslate2"]
     rows = {(r["search"], r["engine"]): r for r in report["rows"]}
     assert sorted(rows) == sorted((s, e) for s in ("greedy", "beam 4")
-                                  for e in ("nmt (TensorFlow)", "nmt (XLA)", "CTranslate2 float32", "CTranslate2 int8"))
+                                  for e in ("nmt (TensorFlow)", "CTranslate2 float32", "CTranslate2 int8"))
     for (search, _engine), row in rows.items():
         hyps = kept(row["hypotheses"])
         assert len(hyps) == len(src)
@@ -107,8 +107,6 @@ def test_bench_ctranslate2_rows_rescore(trained, tmp_path):
         speed = row["sentences_per_second"]
         assert speed > 0 and row["speed_ratio"] == pytest.approx(speed / base["sentences_per_second"], abs=0.005)
         assert row["first_pass_seconds"] > 0 and f"| {row['first_pass_seconds']} |" in markdown
-        if _engine == "nmt (XLA)":  # the same search compiled: only a float32 near-tie may choose otherwise
-            assert row["identical_to_nmt"] >= len(src) - max(1, len(src) // 20)
     assert rows[("greedy", "nmt (TensorFlow)")]["speed_ratio"] == 1.0
     assert rows[("greedy", "nmt (TensorFlow)")]["identical_to_nmt"] == len(src)
     # float32 CTranslate2 searches greedily as nmt does (tests/integration/test_ctranslate2.py): the same
