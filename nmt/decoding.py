@@ -354,8 +354,7 @@ def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: i
         lambda t, *_: t >= 0, back, [steps - 1, best, tf.TensorArray(tf.int32, size=steps)],
         shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, n_best]), tf.TensorShape(None)])
     slots = _stack(slots_ta, steps, [0, batch, n_best], tf.int32)  # [T,B,N]
-    # [T,B,N]
-    tokens = tf.gather(_stack(res["tok_ta"], steps, [0, batch, k], tf.int32), slots, batch_dims=2)
+    tokens = tf.gather(_stack(res["tok_ta"], steps, [0, batch, k], tf.int32), slots, batch_dims=2)  # [T,B,N]
     attention = None
     if return_attention:
         att_all = _stack(res["att_ta"], steps, att_shape, tf.float32)  # [T,B,K,L,H,S]
