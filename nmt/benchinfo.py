@@ -110,6 +110,21 @@ def start(allow_dirty: bool = False, root=None) -> dict:
     return {**info, "command": command(), "machine": machine(), "versions": versions(), "code_snapshot": True}
 
 
+def report_options(parser, root, name: str | None, work: str | None = None, name_help: str | None = None) -> None:
+    """The options every ``scripts/bench_*.py`` report shares: ``--name`` (file stem), ``--out`` (folder,
+    ``root/results``), ``--work`` when the script keeps model folders (``root/runs/WORK``) and
+    ``--allow-dirty``; one definition, so their defaults and help read the same everywhere."""
+    from pathlib import Path
+
+    parser.add_argument("--name", default=name, help=name_help or "file stem of the report: OUT/NAME.json and .md")
+    parser.add_argument("--out", default=str(Path(root) / "results"), help="folder of the report and its raw outputs")
+    if work is not None:
+        parser.add_argument("--work", default=str(Path(root) / "runs" / work),
+                            help="working folder (model directories, tokenizers)")
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="run on a checkout with uncommitted changes (the report says so)")
+
+
 def start_script(args) -> dict:
     """:func:`start` for a ``scripts/bench_*.py`` whose parsed ``args`` have ``allow_dirty``: a refusal
     ends the script with one line (``error: ...``, exit 1) instead of a traceback."""

@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv=None):
+    from nmt.benchinfo import report_options
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", default="lstm-additive,lstm-dot,lstm-general,transformer")
     p.add_argument("--minutes", type=float, default=5.0, help="training budget per model")
@@ -39,13 +41,9 @@ def main(argv=None):
     p.add_argument("--sizes", metavar="TRAIN,VALID,TEST",
                    help="pairs per split of a smaller corpus from the same generator [default: the embedded "
                         "corpus, 20000,500,1000]")
-    p.add_argument("--name", default="alignment_embedded")
-    p.add_argument("--out", default=str(ROOT / "results"))
-    p.add_argument("--work", default=str(ROOT / "runs" / "alignment"))
+    report_options(p, ROOT, "alignment_embedded", work="alignment")
     p.add_argument("--sentence", type=int, default=None,
                    help="test sentence to plot [default: a long one with crossing links]")
-    p.add_argument("--allow-dirty", action="store_true",
-        help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
     sizes = None
     if args.sizes:

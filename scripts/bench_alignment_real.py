@@ -38,6 +38,8 @@ SLUG = {"predicting step": "predict", "Shift-Att": "shift", "full context": "ful
 
 
 def main(argv=None):
+    from nmt.benchinfo import report_options
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--multi30k", default=str(SHARED / "multi30k"), help="folder of Multi30k's train/val .en.gz/.fr.gz")
     p.add_argument("--gold-dir", default=str(SHARED / "align" / "enfr_hansards"),
@@ -56,11 +58,7 @@ def main(argv=None):
     p.add_argument("--preset", help="passed to nmt benchmark --preset [default: base]")
     p.add_argument("--vocab-size", type=int, help="passed to nmt benchmark --vocab-size")
     p.add_argument("--plot", default="40,80,126", help="test sentences (0-based) to draw with gold links")
-    p.add_argument("--name", default="alignment_hansards")
-    p.add_argument("--out", default=str(ROOT / "results"))
-    p.add_argument("--work", default=str(ROOT / "runs" / "alignment_hansards"))
-    p.add_argument("--allow-dirty", action="store_true",
-                   help="run on a checkout with uncommitted changes (the report says so)")
+    report_options(p, ROOT, "alignment_hansards", work="alignment_hansards")
     args = p.parse_args(argv)
     gold_dir, m30k = Path(args.gold_dir), Path(args.multi30k)
     for path in (gold_dir / "test.en", gold_dir / "test.fr", gold_dir / "gold.wa", m30k / "train.fr.gz"):

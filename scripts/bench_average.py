@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from nmt.benchinfo import start_script  # noqa: E402 (after the path)
+from nmt.benchinfo import report_options, start_script  # noqa: E402 (after the path)
 
 M30K = ROOT.parent / "shared" / "data" / "multi30k"
 
@@ -30,10 +30,7 @@ def main(argv=None):
     p.add_argument("--model", required=True, help="a trained model directory with several checkpoints")
     p.add_argument("--source", default=str(M30K / "test_2016_flickr.en.gz"))
     p.add_argument("--reference", default=str(M30K / "test_2016_flickr.de.gz"))
-    p.add_argument("--name", default="average")
-    p.add_argument("--out", default=str(ROOT / "results"), help="folder for NAME.json, NAME.md and the translations")
-    p.add_argument("--allow-dirty", action="store_true",
-        help="run on a checkout with uncommitted changes (the report says so)")
+    report_options(p, ROOT, "average")
     args = p.parse_args(argv)
     header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
     if not Path(args.source).is_file():

@@ -32,7 +32,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from nmt.benchinfo import start_script  # noqa: E402 (after the path)
+from nmt.benchinfo import report_options, start_script  # noqa: E402 (after the path)
 
 MODELS = ("tfidf", "lesson", "lstm", "transformer", "minilm-frozen")
 # Neural models: name -> (classifier preset, overrides). "lesson-masked" is the lesson's model with one
@@ -226,15 +226,12 @@ def main(argv=None):
     parser.add_argument("--max-folds", type=int, default=0, help="run only the first N folds (0 = all)")
     parser.add_argument("--split-80-20", action="store_true", help="one fixed stratified 80/20 split instead of folds")
     parser.add_argument("--set", action="append", default=[], metavar="MODEL:SECTION.KEY=VALUE")
-    parser.add_argument("--name", default="ag_news_cv")
-    parser.add_argument("--out", default=str(ROOT / "results"), help="folder of the report (NAME.json, NAME.md, ...)")
+    report_options(parser, ROOT, "ag_news_cv")
     parser.add_argument("--title", default="AG News, stratified 5-fold cross-validation over the 7,600 test rows")
     parser.add_argument("--no-holdout", action="store_true",
                         help="train neural models on the whole training part (no 10%% validation; last epoch kept)")
     parser.add_argument("--replot", metavar="JSON",
                         help="only redraw the confusion plots and Markdown of an earlier run")
-    parser.add_argument("--allow-dirty", action="store_true",
-        help="run on a checkout with uncommitted changes (the report says so)")
     args = parser.parse_args(argv)
     header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
     if args.replot:

@@ -57,16 +57,15 @@ def described(path: Path) -> str:
 
 
 def main(argv=None):
+    from nmt.benchinfo import report_options
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", action="append", required=True, help="trained model directory (repeatable)")
     p.add_argument("--source", default=str(M30K / "test_2016_flickr.en.gz"), help="sentences to translate")
     p.add_argument("--code", action="append", default=[], help="also run with the nmt package of this checkout")
     p.add_argument("--batch-size", action="append", type=int, default=[], help="sentences per batch (repeatable)")
     p.add_argument("--repeats", type=int, default=3, help="timed passes over the source; the median counts")
-    p.add_argument("--name", default="decoding")
-    p.add_argument("--out", default=str(ROOT / "results"))
-    p.add_argument("--allow-dirty", action="store_true",
-        help="run on a checkout with uncommitted changes (the report says so)")
+    report_options(p, ROOT, "decoding")
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from nmt.benchinfo import start_script

@@ -109,8 +109,10 @@ def _small_recipe(env: dict, target: float, max_steps: int) -> dict:
 
 
 def main(argv=None):
+    from nmt.benchinfo import report_options
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--name", default="demo")
+    report_options(p, ROOT, "demo")
     p.add_argument("--conditions", default="2cores,slow", help="comma-separated: 2cores, slow")
     p.add_argument("--compare-small", action="store_true", help="also train the previous recipe to the same target")
     p.add_argument("--small-steps", type=int, default=2000, help="step limit of the previous recipe")
@@ -118,9 +120,6 @@ def main(argv=None):
                    help="passed to nmt demo: its validation BLEU target (default: the demo preset's)")
     p.add_argument("--max-minutes", type=float, default=15.0, help="passed to nmt demo: its safety limit (default 15)")
     p.add_argument("--peak-seconds", type=float, default=2.0, help="seconds per size of the matmul peak measurement")
-    p.add_argument("--out", default=str(ROOT / "results"), help="folder of the report (NAME.json, NAME.md, NAME/)")
-    p.add_argument("--allow-dirty", action="store_true",
-                   help="run on a checkout with uncommitted changes (the report says so)")
     args = p.parse_args(argv)
     conditions = [c for c in args.conditions.split(",") if c]
     if not set(conditions) <= {"2cores", "slow"}:

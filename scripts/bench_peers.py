@@ -188,6 +188,8 @@ def run_nmt(settings: dict, args, tokenizer_dir: Path, profile_steps: int = 0) -
 
 
 def main(argv=None):
+    from nmt.benchinfo import report_options
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train-src", default=str(M30K / "train.en.gz"))
     p.add_argument("--train-tgt", default=str(M30K / "train.de.gz"))
@@ -201,11 +203,7 @@ def main(argv=None):
     p.add_argument("--profile-steps", type=int, default=20,
                    help="after its first timed run, nmt (OpenNMT-tf's configuration) runs this many steps under "
                         "TensorFlow's profiler: where its time goes (0: none)")
-    p.add_argument("--name", default="peers_training")
-    p.add_argument("--out", default=str(ROOT / "results"))
-    p.add_argument("--work", default=str(ROOT / "runs" / "peers"))
-    p.add_argument("--allow-dirty", action="store_true",
-                   help="run on a checkout with uncommitted changes (the report says so)")
+    report_options(p, ROOT, "peers_training", work="peers")
     args = p.parse_args(argv)
     if args.steps % args.log_every or args.warmup_steps % args.log_every:
         sys.exit("error: --steps and --warmup-steps must be multiples of --log-every")

@@ -88,6 +88,8 @@ print(json.dumps({"target_tokens_per_second": round(tokens / seconds, 1), "timed
 
 
 def main(argv=None):
+    from nmt.benchinfo import report_options
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train-src", default=str(M30K / "train.en.gz"))
     p.add_argument("--train-tgt", default=str(M30K / "train.de.gz"))
@@ -97,11 +99,7 @@ def main(argv=None):
     p.add_argument("--code", action="append", default=[], help="also run with the nmt package of this checkout")
     p.add_argument("--steps", type=int, default=40, help="timed steps (after --warmup untimed ones)")
     p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--name", default="throughput")
-    p.add_argument("--out", default=str(ROOT / "results"))
-    p.add_argument("--work", default=str(ROOT / "runs" / "throughput"), help="folder for the shared tokenizer")
-    p.add_argument("--allow-dirty", action="store_true",
-        help="run on a checkout with uncommitted changes (the report says so)")
+    report_options(p, ROOT, "throughput", work="throughput")
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from nmt.benchinfo import start_script

@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from nmt.benchinfo import start_script  # noqa: E402 (after the path)
+from nmt.benchinfo import report_options, start_script  # noqa: E402 (after the path)
 
 M30K = ROOT.parent / "shared" / "data" / "multi30k"
 
@@ -36,12 +36,8 @@ def parse_args(argv=None):
     p.add_argument("--config", help="JSON/YAML config sections over the preset")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override one option, e.g. model.attention=dot (repeatable)")
-    p.add_argument("--name", default=None, help="result file stem [default: from the options]")
-    p.add_argument("--out", default=str(ROOT / "results"))
-    p.add_argument("--work", default=str(ROOT / "runs" / "bench"), help="where model directories go")
+    report_options(p, ROOT, None, work="bench", name_help="result file stem [default: from the options]")
     p.add_argument("--batch-size", type=int, default=64, help="translation batch size")
-    p.add_argument("--allow-dirty", action="store_true",
-        help="run on a checkout with uncommitted changes (the report says so)")
     return p.parse_args(argv)
 
 

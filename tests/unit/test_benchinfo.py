@@ -117,3 +117,18 @@ def test_op_time_shares_rank_the_kernels_a_profile_saw(tmp_path):
     assert len(got["op_types"]) <= 2 and (len(got["op_types"]) == 1 or got["op_types"][1]["type"] == "other")
     for s in got["op_types"]:
         assert abs(s["ms"] - s["share"] * got["busy_ms"]) <= 0.1 + 1e-3 * got["busy_ms"]
+
+
+def test_report_options_are_the_same_for_every_script(tmp_path):
+    import argparse
+
+    with_work, without = argparse.ArgumentParser(), argparse.ArgumentParser()
+    benchinfo.report_options(with_work, tmp_path, "alpha", work="models")
+    benchinfo.report_options(without, tmp_path, "beta")
+    args = with_work.parse_args([])
+    assert (args.name, args.out, args.work, args.allow_dirty) == (
+        "alpha", str(tmp_path / "results"), str(tmp_path / "runs" / "models"), False)
+    assert without.parse_args(["--allow-dirty", "--name", "x"]).allow_dirty
+    assert not hasattr(without.parse_args([]), "work")
+    with pytest.raises(SystemExit):  # a script without model folders has no --work
+        without.parse_args(["--work", "w"])
