@@ -9,11 +9,7 @@ Incremental decoding keeps a key/value cache: every decoder layer's self-attenti
 of the tokens emitted so far and a position counter. A step embeds one token, appends its
 keys/values and attends over the cache, so a step costs O(t), not a re-run of the prefix. The
 cross-attention keys/values of the encoder memory are projected once in :meth:`encode` and kept in
-``Encoded.state``, once per sentence even under beam search. Outside training :meth:`encode` also keeps
-the output projection's kernel transposed to [D,V] there: a step's largest product (every hypothesis
-against the whole vocabulary) then multiplies by a plain [D,V] operand, which oneDNN's CPU kernel
-computes about a tenth faster than the same product with the tied [V,D] embedding transposed on the fly
-(training keeps ``transpose_b``, whose gradients are plain products; see ``fused.tied_logits``).
+``Encoded.state``, once per sentence even under beam search.
 
 Under beam search (K hypotheses per sentence) the cache holds, per sentence, the keys/values of
 every hypothesis at every step ([B,H,K*t,Dh]) and is never reordered: an ancestry mask [B,K,K*t]
@@ -160,12 +156,7 @@ class TransformerSeq2Seq(Seq2Seq):
             x = self.encoder_norm(x)  # [B,S,D]
         memory = x * tf.cast(mask, x.dtype)[..., None]  # [B,S,D]
         cross = tuple(layer.cross_attention.project_kv(memory) for layer in self.decoder_stack)  # L x 2 x [B,H,S,Dh]
-        state = {"cross": cross, "cross_mask": mask}
-        if not training:  # for decoding: the output projection's kernel in the layout its product reads fastest
-            if not self.tgt_embedding.built:  # a fresh model whose source has its own embedding
-                self.tgt_embedding.build(None)
-            state["output_kernel"] = tf.transpose(tf.cast(self.tgt_embedding.embeddings, memory.dtype))  # [D,V]
-        return Encoded(memory, mask, state)
+        return Encoded(memory, mask, {"cross": cross, "cross_mask": mask})
 
     def tile_encoded(self, encoded, beam_size):
         """Memory and mask repeated per hypothesis ([B*K,...]) as the contract says; the cross-attention
@@ -182,7 +173,7 @@ class TransformerSeq2Seq(Seq2Seq):
         kept = {**state, "cache": tf.nest.map_structure(by_sentence, state["cache"]),
                 "ancestry": by_sentence(state["ancestry"]), "position": tf.gather(state["position"], rows)}
         return kept, Encoded(tf.gather(encoded.memory, rows), tf.gather(encoded.mask, rows),
-                             {**encoded.state, "cross": tf.nest.map_structure(by_sentence, encoded.state["cross"]),
+                             {"cross": tf.nest.map_structure(by_sentence, encoded.state["cross"]),
                               "cross_mask": by_sentence(encoded.state["cross_mask"])})
 
     def initial_state(self, encoded):
@@ -222,12 +213,7 @@ class TransformerSeq2Seq(Seq2Seq):
         weights = tf.transpose(tf.stack(weights, axis=1), [0, 3, 1, 2, 4])  # [B,K,L,H,S]
         weights = tf.reshape(weights, tf.concat([[-1], tf.shape(weights)[2:]], 0))  # [N,L,H,S]
         new_state = {"cache": tuple(cache), "ancestry": ancestry, "position": position + 1}
-        flat = tf.reshape(x, [-1, self.d_model])  # [N,D]
-        if "output_kernel" in encoded.state:
-            bias = tf.cast(self.output_bias, flat.dtype)  # [V]
-            logits = tf.nn.bias_add(tf.matmul(flat, encoded.state["output_kernel"]), bias)  # [N,V]
-        else:
-            logits = self._logits(flat)  # [N,V]
+        logits = self._logits(tf.reshape(x, [-1, self.d_model]))  # [N,V]
         return StepOutput(logits, new_state, weights)  # [N,V], [N,L,H,S]
 
     def reorder_state(self, state, indices):
