@@ -5,7 +5,8 @@ Every (model, code version, batch size) row runs in a fresh process: it loads th
 translates the source file once untimed on its first batch (tracing), then all of it --repeats times (median), greedy
 and beam 4. ``--code DIR`` also runs every row with the ``nmt`` package of another checkout (for
 example ``git worktree add /tmp/before HEAD~1``): the ratio column compares the versions in one run,
-and the report says whether they produced identical translations. Writes OUT/NAME.json and .md (OUT:
+and the report says whether they produced identical translations. ``--inter-op N`` also runs the
+current code with N TensorFlow inter-op threads (``TF_NUM_INTEROP_THREADS``). Writes OUT/NAME.json and .md (OUT:
 results/ by default) and keeps every row's translations (gzip) in OUT/NAME_hypotheses/.
 
     python scripts/bench_decoding.py --model runs/bench30/transformer --code /tmp/before \\
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +66,8 @@ def main(argv=None):
     p.add_argument("--source", default=str(M30K / "test_2016_flickr.en.gz"), help="sentences to translate")
     p.add_argument("--code", action="append", default=[], help="also run with the nmt package of this checkout")
     p.add_argument("--batch-size", action="append", type=int, default=[], help="sentences per batch (repeatable)")
+    p.add_argument("--inter-op", action="append", type=int, default=[],
+                   help="also run the current code with this many TensorFlow inter-op threads (repeatable)")
     p.add_argument("--repeats", type=int, default=3, help="timed passes over the source; the median counts")
     report_options(p, ROOT, "decoding")
     args = p.parse_args(argv)
@@ -76,16 +80,18 @@ def main(argv=None):
 
     # the current code runs from the copy benchinfo.start made (commits during the run change nothing)
     snapshot = Path(nmt.__path__[0]).parent
-    codes = [("current", ROOT)] + [(Path(c).name, Path(c).resolve()) for c in args.code]
+    # (label, checkout, environment): current code with each --inter-op count first, then as it is, then --code
+    codes = [(f"current, {n} inter-op", ROOT, {"TF_NUM_INTEROP_THREADS": str(n)}) for n in args.inter_op]
+    codes += [("current", ROOT, {})] + [(Path(c).name, Path(c).resolve(), {}) for c in args.code]
     out = Path(args.out)
     kept = out / f"{args.name}_hypotheses"
     rows, outputs = [], {}
     for model in args.model:
         for batch in args.batch_size or [64]:
-            for label, code in codes:
+            for label, code, env in codes:
                 spec = {"model": model, "source": args.source, "batch_size": batch, "repeats": args.repeats}
-                done = subprocess.run([sys.executable, "-c", CHILD, str(snapshot if label == "current" else code),
-                                       json.dumps(spec)], capture_output=True, text=True)
+                done = subprocess.run([sys.executable, "-c", CHILD, str(snapshot if code == ROOT else code),
+                                       json.dumps(spec)], capture_output=True, text=True, env={**os.environ, **env})
                 if done.returncode != 0:
                     sys.exit(f"{model} with {label} failed:\n{done.stderr[-3000:]}")
                 row = json.loads(done.stdout.strip().splitlines()[-1])
@@ -107,8 +113,8 @@ def main(argv=None):
             row[f"{kind}_ratio"] = round(row[f"{kind}_sentences_per_second"] / ref[f"{kind}_sentences_per_second"], 2)
             row[f"{kind}_same_output"] = outputs[(row["model"], row["batch_size"], row["code"], kind)] == \
                 outputs[(row["model"], row["batch_size"], base, kind)]
-    report = {**header,
-              "source": benchinfo.shown_path(args.source), "codes": {k: described(v) for k, v in codes}, "rows": rows}
+    report = {**header, "source": benchinfo.shown_path(args.source),
+              "codes": {k: described(v) for k, v, _ in codes}, "rows": rows}
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]

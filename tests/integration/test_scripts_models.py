@@ -115,17 +115,19 @@ def test_bench_ctranslate2_rows_rescore(trained, tmp_path):
     assert not (ROOT / "results" / "ct2.json").exists()
 
 
-# With --code, a second process translates with the checkout itself as the 'other' code version, so that the
-# ratio column compares two real timings: 14 s more (of CPU; 28 s in all, 55 s on the 2-core machine under load).
+# With --code, a second process translates with the checkout itself as the 'other' code version (and a
+# third with one inter-op thread), so that the ratio column compares real timings: 14 s more per process
+# (of CPU; 55 s in all on the 2-core machine under load).
 @pytest.mark.parametrize("other", [None, pytest.param(ROOT, marks=pytest.mark.slow)], ids=["current", "with-code"])
 def test_bench_decoding_rows_are_consistent(trained, tmp_path, other):
     folder, src, _ = trained
     script("bench_decoding", "--model", folder / "m", "--source", folder / "test.src", "--repeats", "1",
-           "--batch-size", "16", "--name", "dec", "--out", tmp_path, *(["--code", other] if other else []))
+           "--batch-size", "16", "--name", "dec", "--out", tmp_path,
+           *(["--code", other, "--inter-op", "1"] if other else []))
     report = json.loads((tmp_path / "dec.json").read_text())
     markdown = (tmp_path / "dec.md").read_text()
     assert_provenance(report, markdown)
-    codes = ["current"] + ([other.name] if other else [])
+    codes = ["current, 1 inter-op", "current", other.name] if other else ["current"]
     assert [r["code"] for r in report["rows"]] == list(report["codes"]) == codes
     by_code = {r["code"]: r for r in report["rows"]}
     base = by_code[codes[-1]]  # the ratios' denominator: the last code version
