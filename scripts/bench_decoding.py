@@ -28,14 +28,16 @@ M30K = ROOT.parent / "shared" / "data" / "multi30k"
 
 CHILD = r"""
 import json, sys, time
+from pathlib import Path
 code, spec = sys.argv[1], json.loads(sys.argv[2])
 sys.path.insert(0, code)
+import nmt
 from nmt.corpora.parallel import read_lines
 from nmt.translator import Translator
 
 translator = Translator.load(spec["model"])
 sources = read_lines(spec["source"])
-row = {}
+row = {"package": str(Path(nmt.__file__).resolve().parents[1])}
 for name, beam in (("greedy", 1), ("beam4", 4)):
     translator.translate(sources[: spec["batch_size"]], beam_size=beam, batch_size=spec["batch_size"])
     seconds = []
@@ -80,17 +82,19 @@ def main(argv=None):
 
     # the current code runs from the copy benchinfo.start made (commits during the run change nothing)
     snapshot = Path(nmt.__path__[0]).parent
-    # (label, checkout, environment): current code with each --inter-op count first, then as it is, then --code
-    codes = [(f"current, {n} inter-op", ROOT, {"TF_NUM_INTEROP_THREADS": str(n)}) for n in args.inter_op]
-    codes += [("current", ROOT, {})] + [(Path(c).name, Path(c).resolve(), {}) for c in args.code]
+    # (label, checkout described, package run, environment): the current code (run from the snapshot, even when a
+    # --code names this same checkout) with each --inter-op count first, then as it is, then each --code as it is
+    codes = [(f"current, {n} inter-op", ROOT, snapshot, {"TF_NUM_INTEROP_THREADS": str(n)}) for n in args.inter_op]
+    codes += [("current", ROOT, snapshot, {})] + [(Path(c).name, Path(c).resolve(), Path(c).resolve(), {})
+                                                  for c in args.code]
     out = Path(args.out)
     kept = out / f"{args.name}_hypotheses"
     rows, outputs = [], {}
     for model in args.model:
         for batch in args.batch_size or [64]:
-            for label, code, env in codes:
+            for label, _, code, env in codes:
                 spec = {"model": model, "source": args.source, "batch_size": batch, "repeats": args.repeats}
-                done = subprocess.run([sys.executable, "-c", CHILD, str(snapshot if code == ROOT else code),
+                done = subprocess.run([sys.executable, "-c", CHILD, str(code),
                                        json.dumps(spec)], capture_output=True, text=True, env={**os.environ, **env})
                 if done.returncode != 0:
                     sys.exit(f"{model} with {label} failed:\n{done.stderr[-3000:]}")
@@ -114,7 +118,7 @@ def main(argv=None):
             row[f"{kind}_same_output"] = outputs[(row["model"], row["batch_size"], row["code"], kind)] == \
                 outputs[(row["model"], row["batch_size"], base, kind)]
     report = {**header, "source": benchinfo.shown_path(args.source),
-              "codes": {k: described(v) for k, v, _ in codes}, "rows": rows}
+              "codes": {k: described(v) for k, v, _, _ in codes}, "rows": rows}
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]

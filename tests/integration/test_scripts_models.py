@@ -131,6 +131,9 @@ def test_bench_decoding_rows_are_consistent(trained, tmp_path, other):
     assert [r["code"] for r in report["rows"]] == list(report["codes"]) == codes
     by_code = {r["code"]: r for r in report["rows"]}
     base = by_code[codes[-1]]  # the ratios' denominator: the last code version
+    # the current code runs from the snapshot taken at the start, a --code checkout (even this one) as it is
+    for label in codes:
+        assert (by_code[label]["package"] == str(ROOT.resolve())) == (label == getattr(other, "name", None)), label
     for row in report["rows"]:
         assert row["batch_size"] == 16
         for kind in ("greedy", "beam4"):
