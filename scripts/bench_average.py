@@ -1,13 +1,15 @@
 #!/usr/bin/env python
-"""Checkpoint averaging: test BLEU of the best weights, the last checkpoint, and the mean of the last N.
+"""Checkpoint averaging: BLEU of the best weights, each kept checkpoint, and the mean of the last N.
 
-For a trained model directory, scores on the same test set (same beam and penalty, the model's
-decoding settings): ``model.weights.h5`` (best validation BLEU), each kept checkpoint alone, and
-``nmt average --last N`` for every N from 2 to the number kept. Writes OUT/NAME.json and .md (OUT:
-results/ by default) and keeps each row's translations (gzip) in OUT/NAME_hypotheses/, so that its
-BLEU can be re-scored.
+For a trained model directory, scores on the same validation and test sets (same beam and penalty, the
+model's decoding settings): ``model.weights.h5`` (best validation BLEU during training), each kept checkpoint
+alone, and ``nmt average --last N`` for every N from 2 to the number kept. The row with the best validation
+BLEU is the one chosen (the test set plays no part in the choice). ``--moses LANG`` adds test BLEU in the
+convention of published Multi30k results (lowercased, Moses-tokenized, as ``nmt evaluate --moses``). Writes
+OUT/NAME.json and .md (OUT: results/ by default) and keeps each row's translations (gzip) in
+OUT/NAME_hypotheses/, so that its BLEU can be re-scored.
 
-    python scripts/bench_average.py --model runs/bench31/transformer --name average_transformer_30min
+    python scripts/bench_average.py --model runs/bench31/transformer --moses de --name average_transformer_30min
 """
 
 from __future__ import annotations
@@ -28,13 +30,17 @@ M30K = ROOT.parent / "shared" / "data" / "multi30k"
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a trained model directory with several checkpoints")
-    p.add_argument("--source", default=str(M30K / "test_2016_flickr.en.gz"))
-    p.add_argument("--reference", default=str(M30K / "test_2016_flickr.de.gz"))
+    p.add_argument("--source", default=str(M30K / "test_2016_flickr.en.gz"), help="test source")
+    p.add_argument("--reference", default=str(M30K / "test_2016_flickr.de.gz"), help="test reference")
+    p.add_argument("--valid-source", default=str(M30K / "val.en.gz"), help="validation source (for the choice)")
+    p.add_argument("--valid-reference", default=str(M30K / "val.de.gz"), help="validation reference")
+    p.add_argument("--moses", metavar="LANG", help="also score the test set lowercased and Moses-tokenized")
     report_options(p, ROOT, "average")
     args = p.parse_args(argv)
     header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
-    if not Path(args.source).is_file():
-        sys.exit(f"skipped: {args.source} not found (the real corpora live in ../shared/data)")
+    for path in (args.source, args.valid_source):
+        if not Path(path).is_file():
+            sys.exit(f"skipped: {path} not found (the real corpora live in ../shared/data)")
 
     from nmt import benchinfo, model_dir as md
     from nmt.averaging import average, checkpoints, read_weights
@@ -42,7 +48,9 @@ def main(argv=None):
     from nmt.evaluation import score
     from nmt.translator import Translator
 
-    sources, references = read_lines(args.source), read_lines(args.reference)
+    sets = {"valid": (read_lines(args.valid_source), read_lines(args.valid_reference)),
+            "test": (read_lines(args.source), read_lines(args.reference))}
+    sources = sets["test"][0]
     out = Path(args.out) / args.name
     out.parent.mkdir(parents=True, exist_ok=True)
     kept = checkpoints(args.model)
@@ -50,11 +58,18 @@ def main(argv=None):
     rows = []
 
     def evaluate(label, translator):
-        hyps = [h.text for h in translator.translate(sources)]
-        s = score(hyps, references)
-        kept_at = benchinfo.keep_hypotheses(out.parent / f"{args.name}_hypotheses" / f"{len(rows)}.hyp.gz", hyps)
-        rows.append({"weights": label, "bleu": s.bleu, "chrf": s.chrf, "bleu_signature": s.bleu_signature,
-                     "hypotheses": kept_at})
+        row = {"weights": label}
+        for part, (srcs, refs) in sets.items():
+            hyps = [h.text for h in translator.translate(srcs)]
+            s = score(hyps, refs)
+            prefix = "" if part == "test" else "valid_"
+            row.update({f"{prefix}bleu": s.bleu, f"{prefix}chrf": s.chrf, f"{prefix}bleu_signature": s.bleu_signature,
+                        f"{prefix}hypotheses": benchinfo.keep_hypotheses(
+                            out.parent / f"{args.name}_hypotheses" / f"{len(rows)}.{part}.hyp.gz", hyps)})
+            if args.moses and part == "test":
+                m = score(hyps, refs, moses=args.moses)
+                row.update({"bleu_moses": m.bleu, "bleu_moses_signature": m.bleu_signature})
+        rows.append(row)
         print(json.dumps(rows[-1]), flush=True)
 
     translator = Translator.load(args.model)
@@ -70,19 +85,29 @@ def main(argv=None):
             evaluate(f"mean of the last {n} checkpoints (steps {', '.join(map(str, summary['steps']))})",
                      Translator.load(Path(tmp) / f"avg{n}"))
     d = translator.decode_config
+    chosen = max(rows, key=lambda r: r["valid_bleu"])  # the first of equals: the simplest weights
     result = {"name": args.name, **header, "model": benchinfo.shown_path(args.model),
               "source": benchinfo.shown_path(args.source), "sentences": len(sources),
-              "decode": {"beam_size": d.beam_size, "length_penalty": d.length_penalty}, "rows": rows}
+              "valid_source": benchinfo.shown_path(args.valid_source), "valid_sentences": len(sets["valid"][0]),
+              "decode": {"beam_size": d.beam_size, "length_penalty": d.length_penalty},
+              "chosen": chosen["weights"], "rows": rows}
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     lines = ["# Checkpoint averaging (`nmt average`)", "", f"Command: `{result['command']}`",
              benchinfo.markdown_header(result), "",
              "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
              + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
-             f"Model: `{benchinfo.shown_path(args.model)}` ({_described(args.model)}); "
-             f"{len(sources):,} sentences of `{benchinfo.shown_path(args.source)}`, beam {d.beam_size}, "
-             f"length penalty {d.length_penalty}.", "", "| weights | BLEU | chrF |", "|---|---|---|"]
-    lines += [f"| {r['weights']} | {r['bleu']:.2f} | {r['chrf']:.2f} |" for r in rows]
-    lines += ["", f"BLEU signature: `{rows[0]['bleu_signature']}`", ""]
+             f"Model: `{benchinfo.shown_path(args.model)}` ({_described(args.model)}); validation: "
+             f"{result['valid_sentences']:,} sentences of `{result['valid_source']}`; test: {len(sources):,} "
+             f"sentences of `{result['source']}`; beam {d.beam_size}, length penalty {d.length_penalty}. "
+             "The weights with the best validation BLEU are chosen (**bold**); the test set plays no part.", "",
+             "| weights | valid BLEU | test BLEU | test chrF |" + (" test BLEU, Moses lc |" if args.moses else ""),
+             "|---|---|---|---|" + ("---|" if args.moses else "")]
+    for r in rows:
+        b = "**" if r is chosen else ""
+        lines.append(f"| {b}{r['weights']}{b} | {b}{r['valid_bleu']:.2f}{b} | {r['bleu']:.2f} | {r['chrf']:.2f} |"
+                     + (f" {r['bleu_moses']:.2f} |" if args.moses else ""))
+    lines += ["", f"BLEU signature: `{rows[0]['bleu_signature']}`"]
+    lines += [f"Moses convention: `{rows[0]['bleu_moses_signature']}`" if args.moses else "", ""]
     out.with_suffix(".md").write_text("\n".join(lines))
     print(out.with_suffix(".md").read_text())
 

@@ -61,21 +61,34 @@ def trained(tmp_path_factory):
 @pytest.mark.slow  # 18 s; test_average.py covers the averaging itself
 def test_bench_average_rows_rescore(trained, tmp_path):
     folder, src, refs = trained
+    # validation: the test set's last 20 sentences reversed, so that the two columns differ
+    (folder / "valid.src").write_text("\n".join(src[:-21:-1]) + "\n")
+    (folder / "valid.tgt").write_text("\n".join(refs[:-21:-1]) + "\n")
     script("bench_average", "--model", folder / "m", "--source", folder / "test.src",
-           "--reference", folder / "test.tgt", "--name", "avg", "--out", tmp_path)
+           "--reference", folder / "test.tgt", "--valid-source", folder / "valid.src",
+           "--valid-reference", folder / "valid.tgt", "--moses", "de", "--name", "avg", "--out", tmp_path)
     report = json.loads((tmp_path / "avg.json").read_text())
     markdown = (tmp_path / "avg.md").read_text()
     assert_provenance(report, markdown)
-    assert report["sentences"] == len(src)
+    assert report["sentences"] == len(src) and report["valid_sentences"] == 20
     # the best weights, each of the two kept checkpoints alone, and the mean of the last two
     labels = [r["weights"] for r in report["rows"]]
     assert labels[0].startswith("model.weights.h5") and labels[1:] == [
         "checkpoint 20 alone", "checkpoint 40 alone", "mean of the last 2 checkpoints (steps 20, 40)"]
+    from nmt.evaluation import score
+
     for row in report["rows"]:
-        hyps = kept(row["hypotheses"])
-        assert len(hyps) == len(src)
-        assert bleu(hyps, refs) == row["bleu"]
-        assert f"| {row['weights']} | {row['bleu']:.2f} | {row['chrf']:.2f} |" in markdown
+        hyps, valid_hyps = kept(row["hypotheses"]), kept(row["valid_hypotheses"])
+        assert len(hyps) == len(src) and len(valid_hyps) == 20
+        assert bleu(hyps, refs) == row["bleu"] and bleu(valid_hyps, refs[:-21:-1]) == row["valid_bleu"]
+        assert score(hyps, refs, moses="de").bleu == row["bleu_moses"]
+        bold = "**" if row["weights"] == report["chosen"] else ""
+        assert (f"| {bold}{row['weights']}{bold} | {bold}{row['valid_bleu']:.2f}{bold} | {row['bleu']:.2f} | "
+                f"{row['chrf']:.2f} | {row['bleu_moses']:.2f} |") in markdown
+    # the choice is made on validation only: the first row with the highest validation BLEU
+    best_valid = max(r["valid_bleu"] for r in report["rows"])
+    assert report["chosen"] == next(r["weights"] for r in report["rows"] if r["valid_bleu"] == best_valid)
+    assert report["rows"][0]["bleu_moses_signature"].endswith("|moses:de")
     # the best validation step's checkpoint is model.weights.h5: the same translations
     best = int(labels[0].rsplit("step ", 1)[1].rstrip(")"))
     same = report["rows"][labels.index(f"checkpoint {best} alone")]
