@@ -149,6 +149,34 @@ def _loop_invariants(model: Seq2Seq, loop_vars: dict) -> dict:
     return inv
 
 
+def _keep_final(live: dict, **values) -> dict:
+    """``live`` with each of ``values`` (the sentences still decoded, [B,...]) written into its whole-batch
+    copy ``live["final"][name]`` [B0,...]: what a sentence ends with survives its being dropped."""
+    return {**live, "final": {name: _scatter(live["rows"], value, live["final"][name])
+                              for name, value in values.items()}}
+
+
+def _run_loop(model: Seq2Seq, body, loop: dict, live: dict, final: tuple, t_max, invariants=None) -> dict:
+    """Run ``body`` over ``loop`` (``t``, ``prev``, ``state``, ``finished`` and the rest, in order) until
+    ``t_max`` steps or every hypothesis is finished. ``live`` holds what shrinks with the batch when
+    finished sentences are dropped (``rows`` in the whole batch is added); the ``final`` loop variables
+    are kept per sentence of the whole batch and returned in their place. ``invariants``: shape
+    invariants that differ from :func:`_loop_invariants`'."""
+    loop = {**loop, "live": {"rows": tf.range(tf.shape(loop["finished"])[0]), **live,
+                             "final": {name: loop[name] for name in final}}}
+    order = list(loop)
+    shapes = {**_loop_invariants(model, loop), **(invariants or {})}
+    at = order.index("finished")
+
+    def cond(t, *rest):
+        return tf.logical_and(t < t_max, tf.logical_not(tf.reduce_all(rest[at - 1])))  # []
+
+    res = dict(zip(order, tf.while_loop(cond, body, [loop[name] for name in order],
+                                        shape_invariants=[shapes[name] for name in order])))
+    res.update(res["live"]["final"])  # every sentence's final values [B0,...]
+    return res
+
+
 def _finish(tokens, attention, lengths, scores) -> DecodeResult:
     """Time-major paths ``tokens`` [T,B,N] / ``attention`` [T,B,N,L,H,S] -> batch-major, trimmed, masked."""
     t_out = tf.reduce_max(tf.concat([tf.reshape(lengths, [-1]), [0]], 0))  # [] longest hypothesis
@@ -197,13 +225,11 @@ def greedy_search(model: Seq2Seq, src_ids: tf.Tensor, *, bos_id: int, eos_id: in
         if return_attention:
             att = tf.cast(out.attention, tf.float32)  # [B,L,H,S] at step t
             att_ta = att_ta.write(t, _scatter(rows, att, tf.zeros(tf.concat([[full], tf.shape(att)[1:]], 0))))
-        final = {name: _scatter(rows, value, live["final"][name]) for name, value in
-                 (("lengths", lengths), ("eos", eos), ("score", score))}  # [B0] each
-        state = out.state
+        live = _keep_final(live, lengths=lengths, eos=eos, score=score)  # [B0] each
         # drop the sentences that are done once a quarter of the batch is
         tok, state, (finished, lengths, eos, score), live = _drop_finished(
-            model, 1, tok, state, (finished, lengths, eos, score), finished, live)
-        return t + 1, tok, state, finished, lengths, eos, score, tok_ta, att_ta, {**live, "final": final}
+            model, 1, tok, out.state, (finished, lengths, eos, score), finished, live)
+        return t + 1, tok, state, finished, lengths, eos, score, tok_ta, att_ta, live
 
     loop = dict(
         t=tf.constant(0),  # []
@@ -216,17 +242,8 @@ def greedy_search(model: Seq2Seq, src_ids: tf.Tensor, *, bos_id: int, eos_id: in
         tok_ta=tf.TensorArray(tf.int32, size=0, dynamic_size=True),
         att_ta=tf.TensorArray(tf.float32, size=0, dynamic_size=True) if return_attention else tf.zeros([0]),
     )
-    # what shrinks with the batch when finished sentences are dropped, and where each row came from
-    loop["live"] = {"encoded": encoded, "rows": tf.range(batch), "max_len": max_len,
-                    "final": {"lengths": loop["lengths"], "eos": loop["eos"], "score": loop["score"]}}
     full = batch  # [] sentences in the batch
-    order = list(loop)
-    invariants = [_loop_invariants(model, loop)[k] for k in order]
-    out = tf.while_loop(
-        lambda t, prev, state, finished, *_: tf.logical_and(t < t_max, tf.logical_not(tf.reduce_all(finished))),
-        body, [loop[k] for k in order], shape_invariants=invariants)
-    res = dict(zip(order, out))
-    res.update(res["live"]["final"])  # every sentence's final lengths, eos, score [B0]
+    res = _run_loop(model, body, loop, {"encoded": encoded, "max_len": max_len}, ("lengths", "eos", "score"), t_max)
     steps = res["t"]  # []
     tokens = _stack(res["tok_ta"], steps, [0, batch], tf.int32)[:, :, None]  # [T,B,1]
     attention = None
@@ -298,13 +315,12 @@ def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: i
             att = tf.reshape(att, tf.concat([[batch, k], tf.shape(att)[1:]], 0))  # [B,K,L,H,S]
             att = tf.gather(att, parent, batch_dims=1)  # [B,K,L,H,S] new-slot order
             att_ta = att_ta.write(t, _scatter(rows, att, tf.zeros(tf.concat([[full], tf.shape(att)[1:]], 0))))
-        final = {name: _scatter(rows, value, live["final"][name]) for name, value in
-                 (("cum", cum), ("lengths", lengths), ("eos", eos))}  # [B0,K] each
+        live = _keep_final(live, cum=cum, lengths=lengths, eos=eos)  # [B0,K] each
         prev = tf.reshape(tok, [-1])  # [B*K]
         # drop the sentences that are done once a quarter of the batch is
         prev, state, (cum, lengths, eos, finished), live = _drop_finished(
             model, k, prev, state, (cum, lengths, eos, finished), tf.reduce_all(finished, axis=1), live)
-        return t + 1, prev, state, cum, lengths, eos, finished, tok_ta, par_ta, att_ta, {**live, "final": final}
+        return t + 1, prev, state, cum, lengths, eos, finished, tok_ta, par_ta, att_ta, live
 
     first = tf.concat([[0.0], tf.fill([k - 1], neg_inf)], 0)  # [K] only beam 0 alive at the start
     loop = dict(
@@ -319,23 +335,11 @@ def beam_search(model: Seq2Seq, src_ids: tf.Tensor, *, beam_size: int, bos_id: i
         par_ta=tf.TensorArray(tf.int32, size=0, dynamic_size=True),
         att_ta=tf.TensorArray(tf.float32, size=0, dynamic_size=True) if return_attention else tf.zeros([0]),
     )
-    # what shrinks with the batch when finished sentences are dropped, and where each row came from
-    loop["live"] = {"encoded": tiled, "rows": tf.range(batch), "max_len": max_len,
-                    "divisor": length_penalty_divisor(max_len + 1, length_penalty),  # [B] for early stopping
-                    "final": {"cum": loop["cum"], "lengths": loop["lengths"], "eos": loop["eos"]}}
     full = batch  # [] sentences in the batch
-    order = list(loop)
-    invariants = _loop_invariants(model, loop)
-    for name in ("cum", "lengths", "eos", "finished"):
-        invariants[name] = tf.TensorShape([None, k])
-    invariants = [invariants[name] for name in order]
-
-    def cond(t, prev, state, cum, lengths, eos, finished, *arrays):
-        return tf.logical_and(t < t_max, tf.logical_not(tf.reduce_all(finished)))  # []
-
-    out = tf.while_loop(cond, body, [loop[name] for name in order], shape_invariants=invariants)
-    res = dict(zip(order, out))
-    res.update(res["live"]["final"])  # every sentence's final cum, lengths, eos [B0,K]
+    live = {"encoded": tiled, "max_len": max_len,
+            "divisor": length_penalty_divisor(max_len + 1, length_penalty)}  # [B] for early stopping
+    res = _run_loop(model, body, loop, live, ("cum", "lengths", "eos"), t_max,
+                    {name: tf.TensorShape([None, k]) for name in ("cum", "lengths", "eos", "finished")})
     steps = res["t"]  # []
 
     lp_len = res["lengths"] + tf.cast(res["eos"], tf.int32)  # [B,K]
