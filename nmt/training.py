@@ -228,11 +228,13 @@ class Trainer:
         """(summed loss, target tokens); with a guided-alignment target ``guide`` [B,T,S], plus
         ``guided_weight`` times the chosen head's cross-entropy against it, summed over linked rows."""
         tc = self.config.train
-        logits, weights = self.model.forward(src, tgt_in, training=training)  # [B,T,V], [B,L,H,T,S]
+        full_context = guide is not None and tc.guided_full_context
+        encoded = self.model.encode(src, training=training) if full_context else None  # one encoding, two passes
+        logits, weights = self.model.forward(src, tgt_in, training=training, encoded=encoded)  # [B,T,V], [B,L,H,T,S]
         total, tokens = smoothed_loss(logits, tgt_out, tc.label_smoothing if training else 0.0)
         if guide is not None:
-            if tc.guided_full_context:  # the guided head's own pass, seeing the whole target sentence
-                weights = self.model.forward_full_context(src, tgt_in, training=training)  # [B,L,H,T,S]
+            if full_context:  # the guided head's own pass, seeing the whole target sentence
+                weights = self.model.forward_full_context(src, tgt_in, training=training, encoded=encoded)
             guided, _ = guided_loss(weights, guide, tc.guided_layer, tc.guided_head, tc.guided_shift)
             total = total + tf.cast(tc.guided_weight, total.dtype) * tf.cast(guided, total.dtype)
         return total, tokens

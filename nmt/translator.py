@@ -160,6 +160,12 @@ class Translator:
                                        words[sent].cut(len(src_pieces[i])) if words else None))
             results[sent] = hyps
 
+    def _both_passes(self, src_ids, tgt_in_ids):
+        """The causal pass's logits and the full-context pass's attention over one encoding of the batch."""
+        encoded = self.model.encode(src_ids, training=False)
+        logits, _ = self.model.forward(src_ids, tgt_in_ids, training=False, encoded=encoded)  # [B,T,V]
+        return logits, self.model.forward_full_context(src_ids, tgt_in_ids, training=False, encoded=encoded)
+
     def align(self, sources: Sequence[str], targets: Sequence, batch_size: int | None = None, progress=None,
               shift: bool = False, full_context: bool = False) -> list[Hypothesis]:
         """Forced alignment: the model reads each given target (teacher forcing) instead of choosing one.
@@ -194,15 +200,13 @@ class Translator:
             tgt = self.tokenizer.target_piece_ids(tf.ragged.constant([list(t) for t in targets], dtype=tf.string))
             tgt = tf.cast(tgt, tf.int32)  # [N,(T)]
             targets = ["".join(t).replace("\u2581", " ").strip() for t in targets]
+        spec = tf.TensorSpec([None, None], tf.int32)
         if self._forward is None:
-            spec = tf.TensorSpec([None, None], tf.int32)
             self._forward = tf.function(lambda s, t: self.model.forward(s, t, training=False),
                                         input_signature=[spec, spec], autograph=False)
         if full_context and self._full_context is None:
             self.model.forward_full_context(tf.constant([[EOS_ID]]), tf.constant([[BOS_ID]]))  # a family without it
-            spec = tf.TensorSpec([None, None], tf.int32)
-            self._full_context = tf.function(lambda s, t: self.model.forward_full_context(s, t, training=False),
-                                             input_signature=[spec, spec], autograph=False)
+            self._full_context = tf.function(self._both_passes, input_signature=[spec, spec], autograph=False)
         src, src_words = self._encode_words("src", sources)  # [N,(S)]
         results: list = [None] * len(sources)
         first = 1 if shift else 0  # row of target piece 0: the step predicting it, or the step reading it
@@ -210,11 +214,9 @@ class Translator:
             s_batch, t_batch = tf.gather(src, idx), tf.gather(tgt, idx)
             bos = tf.RaggedTensor.from_tensor(tf.fill([len(idx), 1], BOS_ID))  # [B,1]
             eos = tf.RaggedTensor.from_tensor(tf.fill([len(idx), 1], EOS_ID))  # [B,1]
-            # [B,T+1,V], [B,L,H,T+1,S]
             s_in, t_in = s_batch.to_tensor(0), tf.concat([bos, t_batch], 1).to_tensor(0)  # [B,S], [B,T+1]
-            logits, attention = self._forward(s_in, t_in)
-            if full_context:  # [B,L,H,T+1,S]
-                attention = self._full_context(s_in, t_in)
+            # [B,T+1,V], [B,L,H,T+1,S]: the full-context pass's attention beside the causal pass's scores
+            logits, attention = (self._full_context if full_context else self._forward)(s_in, t_in)
             gold = tf.concat([t_batch, eos], 1).to_tensor(0)  # [B,T+1]
             logp = tf.gather(tf.nn.log_softmax(tf.cast(logits, tf.float32)), gold, batch_dims=2).numpy()  # [B,T+1]
             attention = attention.numpy()

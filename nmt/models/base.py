@@ -55,15 +55,19 @@ class Seq2Seq(keras.Model):
     def step(self, prev_ids: tf.Tensor, state: Any, encoded: Encoded, training: bool = False) -> StepOutput:
         raise NotImplementedError
 
-    def forward(self, src_ids: tf.Tensor, tgt_in_ids: tf.Tensor, training: bool = False):
-        """Teacher forcing: returns ``(logits [B,T,V], attention [B,L,H,T,S])``."""
+    def forward(self, src_ids: tf.Tensor, tgt_in_ids: tf.Tensor, training: bool = False,
+                encoded: Encoded | None = None):
+        """Teacher forcing: returns ``(logits [B,T,V], attention [B,L,H,T,S])``. ``encoded``: ``encode(src_ids)``
+        when the caller already has it (a second pass over the same batch does not encode it again)."""
         raise NotImplementedError
 
-    def forward_full_context(self, src_ids: tf.Tensor, tgt_in_ids: tf.Tensor, training: bool = False) -> tf.Tensor:
+    def forward_full_context(self, src_ids: tf.Tensor, tgt_in_ids: tf.Tensor, training: bool = False,
+                             encoded: Encoded | None = None) -> tf.Tensor:
         """Attention [B,L,H,T,S] of a teacher-forced pass in which every target position sees the whole
         target sentence, not only the pieces before it (Garg et al. 2019's "full context"): an alignment
         may look at the words that follow. Translation still reads left to right; this pass serves
-        alignment alone (guided training with ``train.guided_full_context``, ``nmt align --full-context``).
+        alignment alone (guided training with ``train.guided_full_context``, ``nmt align --full-context``),
+        which also runs :meth:`forward` on the same batch: both take its ``encoded`` (see :meth:`forward`).
         A family whose decoder can only read left to right refuses in one line (the default)."""
         from nmt.errors import UserError
 

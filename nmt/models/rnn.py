@@ -156,8 +156,8 @@ class RNNSeq2Seq(Seq2Seq):
         attentional, state, weights = self._cell_step(emb, state, encoded, training)  # [B,2U]
         return StepOutput(self._logits(attentional, training), state, weights[:, None, :, 0, :])  # [B,V], [B,1,H,S]
 
-    def forward(self, src_ids, tgt_in_ids, training=False):
-        encoded = self.encode(src_ids, training=training)
+    def forward(self, src_ids, tgt_in_ids, training=False, encoded=None):
+        encoded = self.encode(src_ids, training=training) if encoded is None else encoded
         emb = self.dropout(self.tgt_embedding(tgt_in_ids), training=training)  # [B,T,E]
         if self.stepwise:
             attentional, weights = self._forward_loop(emb, encoded, training)  # [B,T,2U], [B,H,T,S]

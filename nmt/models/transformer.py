@@ -226,8 +226,8 @@ class TransformerSeq2Seq(Seq2Seq):
         return {**state, "ancestry": tf.gather(ancestry, parent, batch_dims=1),  # [B,K,K*t]
                 "position": tf.gather(state["position"], indices)}  # [N]
 
-    def forward(self, src_ids, tgt_in_ids, training=False):
-        encoded = self.encode(src_ids, training=training)
+    def forward(self, src_ids, tgt_in_ids, training=False, encoded=None):
+        encoded = self.encode(src_ids, training=training) if encoded is None else encoded
         steps = tf.shape(tgt_in_ids)[1]  # []
         positions = tf.range(steps)[None, :]  # [1,T]
         x = self._embed(self.tgt_embedding, tgt_in_ids, positions, training)  # [B,T,D]
@@ -235,10 +235,10 @@ class TransformerSeq2Seq(Seq2Seq):
         x, weights = self._decode(x, encoded, causal, training)  # [B,T,D], [B,L,H,T,S]
         return self._logits(x), weights  # [B,T,V], [B,L,H,T,S]
 
-    def forward_full_context(self, src_ids, tgt_in_ids, training=False):
+    def forward_full_context(self, src_ids, tgt_in_ids, training=False, encoded=None):
         """The decoder with no causal mask: each target position attends to every real target piece
         (padding, which follows them, gets exactly 0 weight); only the cross-attention is returned."""
-        encoded = self.encode(src_ids, training=training)
+        encoded = self.encode(src_ids, training=training) if encoded is None else encoded
         positions = tf.range(tf.shape(tgt_in_ids)[1])[None, :]  # [1,T]
         x = self._embed(self.tgt_embedding, tgt_in_ids, positions, training)  # [B,T,D]
         real = tf.not_equal(tgt_in_ids, 0)[:, None, None, :]  # [B,1,1,T]

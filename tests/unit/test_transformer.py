@@ -113,6 +113,38 @@ def test_full_context_attention_sees_the_whole_target_and_not_its_padding(pre_no
     np.testing.assert_allclose(wider.numpy()[:, :, :, :5], full.numpy(), atol=1e-5)
 
 
+@pytest.mark.parametrize("training", [False, True], ids=["inference", "training"])
+def test_full_context_guidance_encodes_each_batch_once(training):
+    """Guided training with the full-context pass (and ``align --full-context``) runs two decoder passes
+    over one batch: they share one encoding (dropout mask included), and given it each pass computes
+    what it computes alone."""
+    model = make()
+    encoded = model.encode(SRC)
+    logits, causal = model.forward(SRC, TGT)
+    shared_logits, shared_causal = model.forward(SRC, TGT, encoded=encoded)
+    np.testing.assert_allclose(shared_logits.numpy(), logits.numpy(), atol=1e-6)
+    np.testing.assert_allclose(shared_causal.numpy(), causal.numpy(), atol=1e-6)
+    np.testing.assert_allclose(model.forward_full_context(SRC, TGT, encoded=encoded).numpy(),
+                               model.forward_full_context(SRC, TGT).numpy(), atol=1e-6)
+    calls = []
+    encode = model.encode
+    model.encode = lambda *a, **k: calls.append(1) or encode(*a, **k)
+    config = dataclasses.replace(preset("tiny"), train=dataclasses.replace(
+        preset("tiny").train, guided_full_context=True, guided_shift=True, label_smoothing=0.0))
+    trainer = type("T", (), {"config": config, "model": model})()  # what Trainer._loss reads
+    guide = tf.one_hot(tf.zeros([2, 5], tf.int32), 5)  # every row linked to source piece 0 [B,T,S]
+    total, tokens = Trainer._loss(trainer, SRC, TGT, tf.roll(TGT, -1, 1), guide, training=training)
+    assert len(calls) == 1
+    assert float(tokens) > 0 and np.isfinite(float(total))
+    if not training:  # the guided term is the full-context pass's cross-entropy, added to the translation loss
+        from nmt.guided import guided_loss
+        from nmt.losses import smoothed_loss
+
+        plain, _ = smoothed_loss(logits, tf.roll(TGT, -1, 1), 0.0)
+        guided, _ = guided_loss(model.forward_full_context(SRC, TGT, encoded=encoded), guide, -1, 0, True)
+        np.testing.assert_allclose(float(total), float(plain) + float(guided), rtol=1e-5)
+
+
 def test_cache_grows_by_one_per_step_and_moves_to_its_older_part_every_few_steps():
     """A step appends to the cache's recent part; every CACHE_FLUSH_STEPS steps that part moves to the
     older one. Over 19 steps (two moves) cached decoding still equals teacher forcing."""
