@@ -240,20 +240,21 @@ def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
         assert (count["intersection"] <= min(count["en-fr"], count["fr-en"])
                 <= max(count["en-fr"], count["fr-en"]) <= count["union"])
         assert count["intersection"] <= count["grow-diag"] <= count["grow-diag-final"] <= count["union"]
-    # the guided Transformer followed eflomal's grow-diag-final-and links of the training text: scored at every
+    # the guided Transformer followed eflomal's intersection links of the training text: scored at every
     # setting, its guided head (the last layer's head 0) symmetrised too, and its links kept
     assert ({k[1] for k in row if k[0] == "transformer+guided" and (k[3], k[4]) == (0, 0)}
             == {*methods, "en-fr", "fr-en"})
-    # the layer, head and extraction the guided model trained, as its config.json says (no --guided-shift here)
+    # the layer, head and extraction the guided model trained, as its config.json says (the default --set
+    # transformer:train.guided_shift=true: the step that reads each word)
     assert report["guided"] == {
-        "models": ["transformer"], "links": "eflomal grow-diag-final-and on the training text",
-        "settings": {"transformer+guided": {"layer": 0, "head": 0, "extraction": "predicting step"}}}
-    guide = (tmp_path / "work" / "data" / "train.fr-en.grow-diag-final-and.links").read_text().splitlines()
-    forward = (tmp_path / "work" / "data" / "train.en-fr.grow-diag-final-and.links").read_text().splitlines()
+        "models": ["transformer"], "links": "eflomal intersection on the training text",
+        "settings": {"transformer+guided": {"layer": 0, "head": 0, "extraction": "Shift-Att"}}}
+    guide = (tmp_path / "work" / "data" / "train.fr-en.intersection.links").read_text().splitlines()
+    forward = (tmp_path / "work" / "data" / "train.en-fr.intersection.links").read_text().splitlines()
     assert len(guide) == len(forward) == 200 + 447
     assert ([sorted(al.parse_pharaoh(line).sure) for line in guide]
             == [sorted((j, i) for i, j in al.parse_pharaoh(line).sure) for line in forward])
-    assert (tmp_path / "out" / "real_links" / "transformer+guided.layer0.head0.predict.grow-diag.wa.gz").exists()
+    assert (tmp_path / "out" / "real_links" / "transformer+guided.layer0.head0.shift.grow-diag.wa.gz").exists()
     assert [m["name"] for m in report["models"]["en-fr"]] == ["transformer", "transformer+guided"]
     assert sorted(report["plots"]) == sorted(f"real_{m}_{x}_3.png" for m in ("transformer", "transformer+guided")
                                              for x in ("predict", "shift"))
