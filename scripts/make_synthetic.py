@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nmt.corpora import synthetic as S  # noqa: E402
+from nmt.corpora import synthetic as S, synthetic_lexicon as L  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -96,7 +96,7 @@ def readme(data: dict, args) -> str:
     poss = sum(link.count("?") for p in train for link in p.alignment.split())
     crossing = sum(_crosses(p.alignment) for p in train) / len(train)
     vocab = {side: len({w for p in train for w in getattr(p, side).split()}) for side in ("src", "tgt")}
-    lex = S.lexicon()
+    lex = L.lexicon()
     out = [
         "# Synthdeutsch: the embedded synthetic corpus",
         "",
@@ -132,7 +132,7 @@ def readme(data: dict, args) -> str:
         "and thinking, adverbial clauses (`weil`, `obwohl`, `damit`, ...), coordination with `und`, "
         "`, aber`, `oder`. Words are lowercase ASCII (umlauts as ae/oe/ue, sharp s as ss).",
         "",
-        f"Lexicon: {', '.join(f'{n} {k}' for k, n in S.LEXICON_SIZE.items())}; "
+        f"Lexicon: {', '.join(f'{n} {k}' for k, n in L.LEXICON_SIZE.items())}; "
         f"{len(lex['en'])} English and {len(lex['de'])} Synthdeutsch dictionary forms. Vocabulary of the "
         f"train split (word types, inflected forms counted): {vocab['src']} English, {vocab['tgt']} "
         "Synthdeutsch.",
