@@ -62,11 +62,13 @@ def weights_reader(model, config: Config) -> tf.train.Checkpoint:
     return checkpoint(model, optimizer, rng=False)
 
 
-def average(path, out, last: int = 5, overwrite: bool = False) -> dict:
-    """Write to ``out`` a model directory whose weights are the mean of ``path``'s last ``last`` checkpoints.
+def average(path, out, last: int = 5, overwrite: bool = False, steps: list[int] | None = None) -> dict:
+    """Write to ``out`` a model directory whose weights are the mean of ``path``'s last ``last`` checkpoints,
+    or of the checkpoints of the given training ``steps`` (one step: that checkpoint as a model directory).
 
     Returns a summary: the averaged steps and checkpoint files. Raises UserError when ``path`` is not a
-    model directory, keeps fewer than ``last`` checkpoints, or a checkpoint does not fit its configuration.
+    model directory, keeps fewer than ``last`` checkpoints or none of a step, or a checkpoint does not fit
+    its configuration.
     """
     path = Path(path)
     if not md.is_model_dir(path):
@@ -76,11 +78,18 @@ def average(path, out, last: int = 5, overwrite: bool = False) -> dict:
         raise UserError(f"--last must be at least 1, got {last}")
     check_output_directory(out, overwrite, inputs=[path])
     kept = checkpoints(path)
-    if len(kept) < last:
-        steps = ", ".join(str(s) for s, _ in kept) or "none"
-        raise UserError(f"{path} keeps {len(kept)} checkpoints (steps: {steps}), fewer than --last {last}; "
+    listed = ", ".join(str(s) for s, _ in kept) or "none"
+    if steps:
+        missing = sorted(set(steps) - {s for s, _ in kept})
+        if missing:
+            raise UserError(f"{path} keeps no checkpoint of step {', '.join(map(str, missing))} "
+                            f"(it keeps steps: {listed})")
+        chosen = [(s, prefix) for s, prefix in kept if s in set(steps)]
+    elif len(kept) < last:
+        raise UserError(f"{path} keeps {len(kept)} checkpoints (steps: {listed}), fewer than --last {last}; "
                         "average fewer, or train with a larger --keep-checkpoints")
-    chosen = kept[-last:]
+    else:
+        chosen = kept[-last:]
     config, tokenizer = Config.load(path / md.CONFIG), Tokenizer.load(path)
     model = md.build(config, tokenizer)
     total = [np.zeros(w.shape, np.float64) for w in model.weights]

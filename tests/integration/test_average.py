@@ -61,9 +61,33 @@ def test_average_is_the_mean_and_translates(trained):
     assert code == 0 and len(out.splitlines()) == 2, err
 
 
+def test_average_of_chosen_steps(trained):
+    """--steps averages exactly the checkpoints named (in any order, repeats ignored); one step writes that
+    checkpoint alone as a model directory: the run as it was at that step."""
+    from nmt import model_dir as md
+    from nmt.averaging import checkpoints, read_weights
+    from nmt.tokenization import Tokenizer
+
+    code, out, err = run(["average", str(trained / "m"), str(trained / "at30"), "--steps", "30"])
+    assert code == 0 and json.loads(out)["steps"] == [30], err
+    code, out, err = run(["average", str(trained / "m"), str(trained / "ends"), "--steps", "90,30,90"])
+    assert code == 0 and json.loads(out)["steps"] == [30, 90], err
+    config, _, at30 = md.load(trained / "at30")
+    _, _, ends = md.load(trained / "ends")
+    kept = dict(checkpoints(trained / "m"))
+    fresh = md.build(config, Tokenizer.load(trained / "m"))
+    first, last = read_weights(fresh, config, kept[30]), read_weights(fresh, config, kept[90])
+    for x, y, w, v in zip(first, last, at30.weights, ends.weights):
+        np.testing.assert_array_equal(w.numpy(), x)  # one checkpoint: its weights, unchanged
+        np.testing.assert_allclose(v.numpy(), (x.astype(np.float64) + y) / 2, rtol=1e-6, atol=1e-7)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--last", "4"], "keeps 3 checkpoints (steps: 30, 60, 90), fewer than --last 4"),
     (["--last", "0"], "--last must be at least 1"),
+    (["--steps", "60,45"], "keeps no checkpoint of step 45 (it keeps steps: 30, 60, 90)"),
+    (["--steps", "sixty"], "--steps takes training steps separated by commas"),
+    (["--steps", ","], "--steps needs at least one training step"),
 ])
 def test_average_mistakes(trained, args, message):
     code, _, err = run(["average", str(trained / "m"), str(trained / "bad"), *args])
