@@ -6,8 +6,11 @@ translates the source file once untimed on its first batch (tracing), then all o
 and beam 4. ``--code DIR`` also runs every row with the ``nmt`` package of another checkout (for
 example ``git worktree add /tmp/before HEAD~1``): the ratio column compares the versions in one run,
 and the report says whether they produced identical translations. ``--inter-op N`` also runs the
-current code with N TensorFlow inter-op threads (``TF_NUM_INTEROP_THREADS``). Writes OUT/NAME.json and .md (OUT:
-results/ by default) and keeps every row's translations (gzip) in OUT/NAME_hypotheses/.
+current code with N TensorFlow inter-op threads (``TF_NUM_INTEROP_THREADS``). ``--rounds R`` runs every
+process R times, interleaved (all code versions once, then again): a machine's speed drifts between
+processes by more than the differences worth measuring, so each row reports the median over rounds and
+its ratio is the median of the ratios paired within a round. Writes OUT/NAME.json and .md (OUT: results/
+by default) and keeps every row's translations (gzip) in OUT/NAME_hypotheses/.
 
     python scripts/bench_decoding.py --model runs/bench30/transformer --code /tmp/before \\
         --batch-size 64 --batch-size 128 --name decoding_speedups
@@ -51,6 +54,12 @@ print(json.dumps(row))
 """
 
 
+def median(values: list) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def described(path: Path) -> str:
     rev = subprocess.run(["git", "-C", str(path), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     dirty = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
@@ -71,8 +80,12 @@ def main(argv=None):
     p.add_argument("--inter-op", action="append", type=int, default=[],
                    help="also run the current code with this many TensorFlow inter-op threads (repeatable)")
     p.add_argument("--repeats", type=int, default=3, help="timed passes over the source; the median counts")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="processes per row, interleaved across code versions; the median counts")
     report_options(p, ROOT, "decoding")
     args = p.parse_args(argv)
+    if args.rounds < 1 or args.repeats < 1:
+        p.error("--rounds and --repeats must be at least 1")
     sys.path.insert(0, str(ROOT))
     from nmt.benchinfo import start_script
 
@@ -89,34 +102,44 @@ def main(argv=None):
                                                   for c in args.code]
     out = Path(args.out)
     kept = out / f"{args.name}_hypotheses"
-    rows, outputs = [], {}
-    for model in args.model:
-        for batch in args.batch_size or [64]:
-            for label, _, code, env in codes:
-                spec = {"model": model, "source": args.source, "batch_size": batch, "repeats": args.repeats}
-                done = subprocess.run([sys.executable, "-c", CHILD, str(code),
-                                       json.dumps(spec)], capture_output=True, text=True, env={**os.environ, **env})
-                if done.returncode != 0:
-                    sys.exit(f"{model} with {label} failed:\n{done.stderr[-3000:]}")
-                row = json.loads(done.stdout.strip().splitlines()[-1])
-                hypotheses = {}
-                for kind in ("greedy", "beam4"):
-                    hyps = row.pop(kind + "_output")
-                    text = "\n".join(hyps)
-                    outputs[(model, batch, label, kind)] = text
-                    row[kind + "_output_sha1"] = hashlib.sha1(text.encode()).hexdigest()[:12]
-                    hypotheses[kind] = benchinfo.keep_hypotheses(kept / f"{len(rows)}.{kind}.hyp.gz", hyps)
-                row = {"model": model, "batch_size": batch, "code": label, **row, "hypotheses": hypotheses}
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+    rows, outputs, speeds = [], {}, {}
+    for turn in range(args.rounds):
+        for model in args.model:
+            for batch in args.batch_size or [64]:
+                for label, _, code, env in codes:
+                    key = (model, batch, label)
+                    spec = {"model": model, "source": args.source, "batch_size": batch, "repeats": args.repeats}
+                    done = subprocess.run([sys.executable, "-c", CHILD, str(code), json.dumps(spec)],
+                                          capture_output=True, text=True, env={**os.environ, **env})
+                    if done.returncode != 0:
+                        sys.exit(f"{model} with {label} failed:\n{done.stderr[-3000:]}")
+                    row = json.loads(done.stdout.strip().splitlines()[-1])
+                    for kind in ("greedy", "beam4"):
+                        speeds.setdefault((*key, kind), []).append(row.pop(f"{kind}_sentences_per_second"))
+                        text = "\n".join(row[kind + "_output"])
+                        if turn == 0:
+                            outputs[(*key, kind)] = text
+                        elif text != outputs[(*key, kind)]:
+                            sys.exit(f"{model} with {label}: round {turn + 1} translated otherwise than round 1 "
+                                     f"({kind})")
+                    if turn == 0:
+                        hypotheses = {kind: benchinfo.keep_hypotheses(kept / f"{len(rows)}.{kind}.hyp.gz",
+                                                                      row.pop(kind + "_output"))
+                                      for kind in ("greedy", "beam4")}
+                        rows.append({"model": model, "batch_size": batch, "code": label, **row,
+                                     "hypotheses": hypotheses})
+                    print(json.dumps({"round": turn + 1, "model": model, "batch_size": batch, "code": label,
+                                      **{k: speeds[(*key, k)][-1] for k in ("greedy", "beam4")}}), flush=True)
     base = codes[-1][0]
     for row in rows:
-        ref = next(r for r in rows if r["model"] == row["model"] and r["batch_size"] == row["batch_size"]
-                   and r["code"] == base)
+        key = (row["model"], row["batch_size"])
         for kind in ("greedy", "beam4"):
-            row[f"{kind}_ratio"] = round(row[f"{kind}_sentences_per_second"] / ref[f"{kind}_sentences_per_second"], 2)
-            row[f"{kind}_same_output"] = outputs[(row["model"], row["batch_size"], row["code"], kind)] == \
-                outputs[(row["model"], row["batch_size"], base, kind)]
+            mine, theirs = speeds[(*key, row["code"], kind)], speeds[(*key, base, kind)]
+            row[f"{kind}_sentences_per_second"] = round(median(mine), 1)
+            row[f"{kind}_rounds"] = mine
+            row[f"{kind}_ratio"] = round(median([a / b for a, b in zip(mine, theirs)]), 2)
+            row[f"{kind}_output_sha1"] = hashlib.sha1(outputs[(*key, row["code"], kind)].encode()).hexdigest()[:12]
+            row[f"{kind}_same_output"] = outputs[(*key, row["code"], kind)] == outputs[(*key, base, kind)]
     report = {**header, "source": benchinfo.shown_path(args.source),
               "codes": {k: described(v) for k, v, _, _ in codes}, "rows": rows}
     out.mkdir(parents=True, exist_ok=True)
@@ -131,7 +154,9 @@ def main(argv=None):
              benchinfo.markdown_header(report), "",
              f"Machine: {m['cpu']}, {m['cores']} cores. Source: {benchinfo.shown_path(args.source)}. "
              "Every row in a fresh process, one untimed "
-             f"batch first, then the median of {args.repeats} timed passes. Code versions: "
+             f"batch first, then the median of {args.repeats} timed passes"
+             + (f"; {args.rounds} rounds of processes, interleaved: speeds are medians over rounds, ratios "
+                "medians of the ratios within a round" if args.rounds > 1 else "") + ". Code versions: "
              + ", ".join(f"`{k}` = {v}" for k, v in report["codes"].items()) + ".", "",
              f"| model | batch | code | greedy sent/s | × {base} | beam 4 sent/s | × {base} | same "
              f"translations as {base} |",
