@@ -26,6 +26,15 @@ VARIANTS: dict[str, dict] = {
     # results/throughput_speedups_2.md measures both placements).
     "transformer": {"model": {"family": "transformer", "dropout": 0.1, "attention_dropout": 0.0, "ffn_dropout": 0.0},
                     "train": _OPTIMISER},
+    # The long-budget recipe (issue 20; results/multi30k_recipe_tiny_120min): a small, heavily
+    # regularised Transformer as fairseq's transformer_tiny for Multi30k (Wu et al. 2021): 4 layers of
+    # width 128, 4 heads, feed-forward 256, dropout 0.3; peak rate 5e-3 after 2,000 warmup steps,
+    # 4,096-token batches, the last 10 checkpoints kept for averaging.
+    "transformer-tiny": {"model": {"family": "transformer", "layers": 4, "d_model": 128, "ff_dim": 256,
+                                   "transformer_heads": 4, "dropout": 0.3, "attention_dropout": 0.0,
+                                   "ffn_dropout": 0.0},
+                         "train": {**_OPTIMISER, "learning_rate": 5e-3, "warmup_steps": 2000, "batch_tokens": 4096,
+                                   "keep_checkpoints": 10}},
 }
 DEFAULT_MODELS = ("lstm-none", "lstm-additive", "lstm-dot", "transformer")
 
