@@ -97,6 +97,37 @@ def test_bench_average_rows_rescore(trained, tmp_path):
     assert not (ROOT / "results" / "avg.json").exists()
 
 
+@pytest.mark.slow  # 15 s; tests/unit/test_curve.py covers its arithmetic
+def test_bench_curve_rows_rescore(trained, tmp_path):
+    folder, src, refs = trained
+    script("bench_curve", "--model", folder / "m", "--source", folder / "test.src", "--reference",
+           folder / "test.tgt", "--moses", "de", "--budgets", "0.0001,1000", "--name", "curve", "--out", tmp_path)
+    report = json.loads((tmp_path / "curve.json").read_text())
+    markdown = (tmp_path / "curve.md").read_text()
+    assert_provenance(report, markdown)
+    assert (tmp_path / "curve.png").stat().st_size > 0
+    from nmt import model_dir as md
+    from nmt.evaluation import score
+
+    metrics = {m["step"]: m for m in md.read_metrics(folder / "m")}
+    assert [r["step"] for r in report["rows"]] == [20, 40]  # the two kept checkpoints, in order
+    for row in report["rows"]:
+        hyps = kept(row["hypotheses"])
+        assert len(hyps) == len(src) and bleu(hyps, refs) == row["bleu"]
+        assert score(hyps, refs, moses="de").bleu == row["bleu_moses"]
+        m = metrics[row["step"]]  # the run's own clock and validation, as it logged them
+        assert row["valid_bleu"] == m["valid_bleu"] and row["minutes"] == round(m["train_seconds"] / 60, 2)
+        assert row["paced_minutes"] == pytest.approx(row["step"] / report["steps_per_second"] / 60, abs=0.01)
+        assert f"| {row['step']:,} | {row['minutes']:.1f} | {row['paced_minutes']:.1f} |" in markdown
+    # a budget that reaches every validation keeps what training kept: its last "best" step
+    assert report["budgets"] == {"0.0001": None, "1000": max(s for s, m in metrics.items() if m.get("best"))}
+    # the checkpoint training kept as model.weights.h5 translates as model.weights.h5 does
+    from nmt.translator import Translator
+
+    best = next(r for r in report["rows"] if r["step"] == report["budgets"]["1000"])
+    assert [h.text for h in Translator.load(folder / "m").translate(src)] == kept(best["hypotheses"])
+
+
 def test_bench_ctranslate2_rows_rescore(trained, tmp_path):
     pytest.importorskip("ctranslate2", reason="ctranslate2 is not installed (pip install 'nmt[ctranslate2]')")
     folder, src, refs = trained
