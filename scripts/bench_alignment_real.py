@@ -35,12 +35,12 @@ import json
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 DIRECTIONS = (("en", "fr"), ("fr", "en"))
-SLUG = {"predicting step": "predict", "Shift-Att": "shift", "full context": "full"}  # in file names, in this order
 
 
 def main(argv=None):
@@ -67,6 +67,9 @@ def main(argv=None):
     p.add_argument("--preset", help="passed to nmt benchmark --preset [default: base]")
     p.add_argument("--vocab-size", type=int, help="passed to nmt benchmark --vocab-size")
     p.add_argument("--plot", default="40,80,126", help="test sentences (0-based) to draw with gold links")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse what a stopped run of the same command left in --work (eflomal's links, every "
+                        "model whose nmt benchmark report was written) and run the rest")
     report_options(p, ROOT, "alignment_hansards", work="alignment_hansards")
     args = p.parse_args(argv)
     gold_dir, m30k = Path(args.gold_dir), Path(args.multi30k)
@@ -78,6 +81,9 @@ def main(argv=None):
     except ImportError:
         sys.exit("error: this benchmark trains eflomal beside the models: pip install eflomal")
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from hansards_report import SLUG, markdown
+
     from nmt.benchinfo import start_script
 
     header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
@@ -85,16 +91,24 @@ def main(argv=None):
     from nmt.alignment import format_pharaoh, read_links, symmetrisation as sym
 
     out, work = Path(args.out), Path(args.work)
-    if work.exists():
+    settings = {k: getattr(args, k) for k in ("models", "steps", "minutes", "guided", "guide_with", "train_pairs",
+                                               "set", "preset", "vocab_size", "multi30k", "gold_dir", "name", "out")}
+    if work.exists() and not args.resume:
         import shutil
 
         shutil.rmtree(work)
+    recorded = work / "settings.json"
+    if args.resume and recorded.is_file() and json.loads(recorded.read_text()) != settings:
+        sys.exit(f"error: {work} holds a run with other settings ({work / 'settings.json'}); --resume continues the "
+                 "same command only")
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "settings.json").write_text(json.dumps(settings, indent=1) + "\n")
     test = {lang: (gold_dir / f"test.{lang}").read_text(encoding="utf-8").splitlines() for lang in ("en", "fr")}
     gold = read_links(gold_dir / "gold.wa", "gold", 0, test["en"], test["fr"])
     data = prepare(m30k, test, work / "data", args.train_pairs)
     rows: list[dict] = []
-    links_dir = out / f"{args.name}_links"
-    links_dir.mkdir(parents=True, exist_ok=True)
+    links_dir, kept_links = out / f"{args.name}_links", {}  # written at the end, with the report
+    resumed = []
 
     def score(system, direction, extraction, layer, head, links, seconds=None):
         r = al.alignment_error_rate(links, gold)
@@ -103,11 +117,12 @@ def main(argv=None):
         print(json.dumps(rows[-1]), flush=True)
         return r
 
-    eflomal_seconds, directional, everything = run_eflomal(data, len(gold), work / "eflomal")
+    eflomal_seconds, directional, everything = run_eflomal(data, len(gold), work / "eflomal", args.resume)
+    if args.resume and (work / "eflomal" / "done").is_file():
+        resumed.append("eflomal")
     symmetrised_all(score, "eflomal", "-", "-", "-", directional, eflomal_seconds)
     for method in ("en-fr", "grow-diag-final-and"):
-        write_links(links_dir / f"eflomal.{method}.wa", directional[method] if method in directional
-                    else _sym(directional, method))
+        kept_links[f"eflomal.{method}.wa"] = directional[method] if method in directional else _sym(directional, method)
     guide = _sym(everything, args.guide_with)  # (en i, fr j) for every training pair
     bleu, commands = {}, []
     guided = [m for m in args.guided.split(",") if m]
@@ -133,9 +148,13 @@ def main(argv=None):
             if args.allow_dirty:
                 cmd.append("--allow-dirty")
             commands.append(" ".join(["nmt", *cmd]))
-            subprocess.run([*benchinfo.python_module("nmt"), *cmd],
-                           check=True, cwd=ROOT)  # on this run's copy of the code
-            made = json.loads((out / f"{args.name}_bleu_{src}{tgt}{suffix}" / "report.json").read_text())
+            made_file = out / f"{args.name}_bleu_{src}{tgt}{suffix}" / "report.json"
+            if args.resume and _finished(made_file, data["train"][src]):
+                resumed.append(commands[-1])
+            else:
+                subprocess.run([*benchinfo.python_module("nmt"), *cmd],
+                               check=True, cwd=ROOT)  # on this run's copy of the code
+            made = json.loads(made_file.read_text())
             for m in made["models"]:
                 m["name"] += "+guided" if suffix else ""
             bleu.setdefault(f"{src}-{tgt}", {"models": []})["models"] += made["models"]
@@ -146,13 +165,18 @@ def main(argv=None):
         setting = forced["guided"].get(model)
         if (layer, head) == ("mean", "mean") or (setting and (layer, head) == (setting["layer"], setting["head"])):
             tag = "" if (layer, head) == ("mean", "mean") else f".layer{layer}.head{head}"
-            write_links(links_dir / f"{model}{tag}.{SLUG[extraction]}.grow-diag.wa", _sym(per_direction, "grow-diag"))
-    report = {**header, "benchmark_commands": commands, "budget": {"steps": args.steps, "minutes_cap": args.minutes},
+            kept_links[f"{model}{tag}.{SLUG[extraction]}.grow-diag.wa"] = _sym(per_direction, "grow-diag")
+    links_dir.mkdir(parents=True, exist_ok=True)
+    for file, links in kept_links.items():
+        write_links(links_dir / file, links)
+    report = {**header, "benchmark_commands": commands, "resumed": resumed,
+              "budget": {"steps": args.steps, "minutes_cap": args.minutes},
               "guided": {"models": guided, "links": f"eflomal {args.guide_with} on the training text",
                          **({"settings": forced["guided"]} if forced["guided"] else {})},
               "data": data["summary"], "test_sentences": len(gold),
               "gold_links": {"sure": sum(len(g.sure) for g in gold), "possible": sum(len(g.possible) for g in gold)},
-              "eflomal": {"version": _version("eflomal"), "train_seconds": round(eflomal_seconds, 1)},
+              "eflomal": {"version": version("eflomal"),
+                          "train_seconds": None if eflomal_seconds is None else round(eflomal_seconds, 1)},
               "models": {d: [{"name": m["name"], "steps": m["training"]["steps"],
                               "train_seconds": m["training"]["train_seconds"],
                               "test_bleu_beam4": m["test"]["beam4"]["bleu"]} for m in r["models"]]
@@ -163,116 +187,6 @@ def main(argv=None):
     print((out / f"{args.name}.md").read_text())
 
 
-def markdown(report: dict, name: str) -> str:
-    from nmt import benchinfo
-
-    rows = report["rows"]
-    best = lambda **kw: min((r for r in rows if all(r[k] == v for k, v in kw.items())), key=lambda r: r["aer"])  # noqa: E731
-    fmt = lambda r: f"{100 * r['aer']:.1f} | {100 * r['precision']:.1f} | {100 * r['recall']:.1f}"  # noqa: E731
-    where = lambda r: f"{r['direction']}, layer {r['layer']}, head {r['head']}"  # noqa: E731
-    systems = [("eflomal", "-")] + [(m["name"], e) for m in report["models"]["en-fr"] for e in SLUG
-                                    if any(r["system"] == m["name"] and r["extraction"] == e for r in rows)]
-    summary = []
-    for system, extraction in systems:
-        fixed = {"direction": "en-fr", "layer": "-" if system == "eflomal" else "mean",
-                 "head": "-" if system == "eflomal" else "mean"}
-        label_fixed = "fixed: en->fr alone, layer and head mean"
-        guided_head = _guided_setting(rows, system, report)
-        if guided_head:
-            fixed, label_fixed = {"direction": "en-fr", **guided_head}, "fixed: en->fr alone, the guided head"
-        for label, kw in (("best on the gold", {}), (label_fixed, fixed)):
-            try:
-                r = best(system=system, extraction=extraction, **kw)
-            except ValueError:
-                continue
-            summary.append(f"| {system} | {extraction} | {label} | {where(r)} | {fmt(r)} |")
-    t = lambda **kw: best(system="transformer", **kw)  # noqa: E731
-
-    def t_symmetrised(extraction):  # the Transformer's best AER over the symmetrisation methods and layers
-        return min(r["aer"] for r in rows if r["system"] == "transformer" and r["extraction"] == extraction
-                   and r["direction"] not in ("en-fr", "fr-en"))
-
-    gains = []
-    try:  # each line where its systems ran (a run may hold only one family)
-        ours = min((r for r in rows if r["system"] != "eflomal"), key=lambda r: r["aer"])
-        theirs = best(system="eflomal")
-        gains = [f"- best of the project ({ours['system']}, {ours['extraction']}, {where(ours)}): "
-                 f"AER {100 * ours['aer']:.1f} "
-                 f"against eflomal's best ({theirs['direction']}) {100 * theirs['aer']:.1f}: "
-                 f"{100 * (ours['aer'] - theirs['aer']):+.1f} points;"]
-    except ValueError:
-        pass
-    try:
-        base = t(extraction="predicting step", direction="en-fr", layer="mean")
-        gains += [f"- Transformer, today's extraction (en->fr, mean): {100 * base['aer']:.1f}; with Shift-Att "
-                 f"{100 * t(extraction='Shift-Att', direction='en-fr', layer='mean')['aer']:.1f}; "
-                 "best layer, en->fr alone: predicting step "
-                 f"{100 * t(extraction='predicting step', direction='en-fr')['aer']:.1f}, Shift-Att "
-                 f"{100 * t(extraction='Shift-Att', direction='en-fr')['aer']:.1f}; "
-                 "symmetrised, best method and layer: predicting step "
-                 f"{100 * t_symmetrised('predicting step'):.1f}, "
-                 f"Shift-Att {100 * t_symmetrised('Shift-Att'):.1f}."]
-    except ValueError:
-        pass
-    try:
-        for system in sorted({r["system"] for r in rows if r["system"].endswith("+guided")}):
-            plain, head = system.removesuffix("+guided"), _guided_setting(rows, system, report)
-            trained = report["guided"].get("settings", {}).get(system, {}).get("extraction", "predicting step")
-            alone = best(system=system, extraction=trained, direction="en-fr", **head)
-            symmetrised = min((r for r in rows if r["system"] == system and r["extraction"] == trained
-                               and r["direction"] not in ("en-fr", "fr-en")), key=lambda r: r["aer"])
-            unguided = [r for r in rows if r["system"] == plain and r["extraction"] == "predicting step"
-                        and (r["direction"], r["layer"], r["head"]) == ("en-fr", "mean", "mean")]
-            versus = f", against {plain}'s layer and head mean {100 * unguided[0]['aer']:.1f}" if unguided else ""
-            gains.append(f"- {system} (eflomal's links of the training text), its guided head"
-                         f"{f' ({trained})' if trained != 'predicting step' else ''} en->fr alone: "
-                         f"{100 * alone['aer']:.1f}{versus}; "
-                         f"symmetrised ({symmetrised['direction']}, layer {symmetrised['layer']}): "
-                         f"{100 * symmetrised['aer']:.1f}.")
-    except ValueError:  # a run without one of the systems
-        pass
-    models = [f"| {d} | {m['name']} | {m['steps']:,} | {m['train_seconds'] / 60:.1f} | {m['test_bleu_beam4']} |"
-              for d, ms in report["models"].items() for m in ms]
-    full = [f"| {r['system']} | {r['extraction']} | {r['direction']} | {r['layer']} | {r['head']} | {fmt(r)} |"
-            for r in rows]
-    d = report["data"]
-    return "\n".join([
-        f"# Attention as alignment on the English–French Hansards gold ({name})", "",
-        f"Command: `{report['command']}`", benchinfo.markdown_header(report), "",
-        f"Training text (every system): {d['train_pairs']:,} pairs = Multi30k en–fr train + the "
-        f"{d['of_which_test_pairs']} Hansards test pairs (sentences, not links), "
-        f"in the gold's conventions ({d['conventions']}). Gold: "
-        f"{report['gold_links']['sure']:,} sure and {report['gold_links']['possible']:,} possible links on "
-        f"{report['test_sentences']} pairs. "
-        f"eflomal {report['eflomal']['version']}: {report['eflomal']['train_seconds']:.0f} s for both directions. "
-        f"Models: `{'`, `'.join(report['benchmark_commands'])}`.", "",
-        "| direction | model | steps | training minutes | BLEU on the Hansards pairs (beam 4) |",
-        "|---|---|---|---|---|", *models, "",
-        "## Best setting of each system (AER, precision, recall in %; lower AER is better)", "",
-        "| system | extraction | chosen from | setting | AER | precision | recall |",
-        "|---|---|---|---|---|---|---|", *summary, "",
-        "## Targets of issue 17 (AER in %, same run)", "", *gains, "",
-        "Choosing the best setting on the test gold favours systems with more settings; "
-        "the en->fr rows of the mean are the setting fixed in advance.", "",
-        *[f"![{p}]({p})" for p in report["plots"]], "",
-        "## Every row", "",
-        "| system | extraction | direction / symmetrisation | layer | head | AER | precision | recall |",
-        "|---|---|---|---|---|---|---|---|", *full, ""])
-
-
-def _guided_setting(rows: list, system: str, report: dict | None = None) -> dict:
-    """The layer and head a guided system trained, or {}: as its configuration recorded it in the report,
-    else (reports before ``guided.settings``) the last layer's head 0, 'mean' for one head."""
-    if not system.endswith("+guided"):
-        return {}
-    recorded = ((report or {}).get("guided") or {}).get("settings", {}).get(system)
-    if recorded:
-        return {"layer": recorded["layer"], "head": recorded["head"]}
-    layers = [r["layer"] for r in rows if r["system"] == system and isinstance(r["layer"], int)]
-    heads = [r["head"] for r in rows if r["system"] == system and isinstance(r["head"], int)]
-    return {"layer": max(layers) if layers else "mean", "head": 0 if heads else "mean"}
-
-
 def prepare(m30k: Path, test: dict, folder: Path, limit: int | None) -> dict:
     """The shared training text: Multi30k train in gold conventions + the test pairs, lowercased; the
     validation captions likewise; the test pairs lowercased (their tokens are the gold's)."""
@@ -280,7 +194,7 @@ def prepare(m30k: Path, test: dict, folder: Path, limit: int | None) -> dict:
     from nmt.corpora.conventions import to_gold_conventions
     from nmt.corpora.parallel import read_lines
 
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     files: dict = {"train": {}, "valid": {}, "test": {}}
     for lang in ("en", "fr"):
         train = read_lines(m30k / f"train.{lang}.gz")[:limit]
@@ -288,27 +202,37 @@ def prepare(m30k: Path, test: dict, folder: Path, limit: int | None) -> dict:
         converted = {"train": to_gold_conventions(train, lang, lowercase=True) + [s.lower() for s in test[lang]],
                      "valid": to_gold_conventions(valid, lang, lowercase=True), "test": [s.lower() for s in test[lang]]}
         for split, lines in converted.items():
-            files[split][lang] = folder / f"{split}.{lang}"
-            files[split][lang].write_text("\n".join(lines) + "\n", encoding="utf-8")
+            files[split][lang] = path = folder / f"{split}.{lang}"
+            text = "\n".join(lines) + "\n"
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:  # unchanged: its time stays
+                path.write_text(text, encoding="utf-8")
     files["summary"] = {"train_pairs": len(converted["train"]), "of_which_test_pairs": len(test["en"]),
                         "valid_pairs": len(converted["valid"]), "multi30k": benchinfo.shown_path(m30k),
-                        "conventions": "nmt.corpora.conventions (sacremoses " + _version("sacremoses")
+                        "conventions": "nmt.corpora.conventions (sacremoses " + version("sacremoses")
                                        + "), lowercased"}
     return files
 
 
-def run_eflomal(data: dict, n_test: int, folder: Path):
+def run_eflomal(data: dict, n_test: int, folder: Path, resume: bool = False):
     """eflomal on the whole training text (both directions): (seconds, the links of its last ``n_test``
-    pairs, the links of every pair)."""
+    pairs, the links of every pair). ``resume``: read the links a finished earlier run left in ``folder``
+    (seconds as it recorded them, None if it did not)."""
     import eflomal
 
-    folder.mkdir(parents=True)
-    fwd, rev = folder / "forward.wa", folder / "reverse.wa"
-    start = time.perf_counter()
-    with open(data["train"]["en"], encoding="utf-8") as en, open(data["train"]["fr"], encoding="utf-8") as fr:
-        eflomal.Aligner().align(en, fr, links_filename_fwd=str(fwd), links_filename_rev=str(rev), quiet=True)
-    seconds = time.perf_counter() - start
-    read = lambda path: [_links(line) for line in path.read_text().splitlines()]  # noqa: E731
+    fwd, rev, done = folder / "forward.wa", folder / "reverse.wa", folder / "done"
+    if resume and (done.is_file() or (fwd.is_file() and rev.is_file() and _finished(rev, data["train"]["en"]))):
+        seconds = json.loads(done.read_text())["seconds"] if done.is_file() else None
+        done.write_text(json.dumps({"seconds": seconds}))
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        with open(data["train"]["en"], encoding="utf-8") as en, open(data["train"]["fr"], encoding="utf-8") as fr:
+            eflomal.Aligner().align(en, fr, links_filename_fwd=str(fwd), links_filename_rev=str(rev), quiet=True)
+        seconds = time.perf_counter() - start
+        done.write_text(json.dumps({"seconds": seconds}))
+    from nmt.alignment.pharaoh import parse_pharaoh
+
+    read = lambda path: [sorted(parse_pharaoh(line).sure) for line in path.read_text().splitlines()]  # noqa: E731
     everything = {"en-fr": read(fwd), "fr-en": read(rev)}  # both files are (English i, French j)
     return seconds, {k: v[-n_test:] for k, v in everything.items()}, everything
 
@@ -374,6 +298,8 @@ def _sym(per_direction: dict, method: str) -> list:
 
 def draw(forced: dict, test: dict, gold: list, sentences: list, out: Path, name: str) -> list:
     """en->fr heatmaps (French rows, English columns) with the gold (squares) and predicted (dots) links."""
+    from hansards_report import SLUG
+
     from nmt.alignment import plot_matrix
 
     paths = []
@@ -389,21 +315,16 @@ def draw(forced: dict, test: dict, gold: list, sentences: list, out: Path, name:
     return paths
 
 
+def _finished(path: Path, after: Path) -> bool:
+    """A file a step writes when it ends, written after ``after`` (its input): that step is done."""
+    return path.is_file() and path.stat().st_mtime >= after.stat().st_mtime
+
+
 def write_links(path: Path, links: list) -> None:
     from nmt.alignment import format_pharaoh
 
     with gzip.open(path.with_suffix(path.suffix + ".gz"), "wt", encoding="utf-8") as f:
         f.write("".join(format_pharaoh(sorted(x)) + "\n" for x in links))
-
-
-def _links(line: str) -> list:
-    return [tuple(int(n) for n in token.split("-")) for token in line.split()]
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)
 
 
 if __name__ == "__main__":

@@ -293,3 +293,21 @@ def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
     assert sorted(report["plots"]) == sorted(f"real_{m}_{x}_3.png" for m in ("transformer", "transformer+guided")
                                              for x in ("predict", "shift"))
     assert all((tmp_path / "out" / p).stat().st_size > 1000 for p in report["plots"])
+    # --resume after the run: nothing is trained or aligned again, and the report scores the same links
+    weights = sorted((tmp_path / "work").glob("*/*/model.weights.h5"))
+    times = [w.stat().st_mtime_ns for w in weights]
+    (tmp_path / "out" / "real.json").unlink()
+    script("bench_alignment_real", "--multi30k", shared_data / "multi30k", "--gold-dir", gold_dir, "--train-pairs", 200,
+           "--models", "transformer", "--guided", "transformer", "--steps", 20, "--minutes", 2, "--preset", "tiny",
+           "--vocab-size", 500, "--set", "model.layers=1", "--set", "train.eval_every=20", "--plot", "3", "--name",
+           "real", "--out", tmp_path / "out", "--work", tmp_path / "work", "--resume", timeout=900)
+    again = json.loads((tmp_path / "out" / "real.json").read_text())
+    assert len(weights) == 4 and [w.stat().st_mtime_ns for w in weights] == times
+    assert again["resumed"] == ["eflomal", *report["benchmark_commands"]] and again["rows"] == rows
+    assert again["eflomal"]["train_seconds"] == report["eflomal"]["train_seconds"]
+    # other settings are refused, not mixed with the models already there
+    args = ["--multi30k", shared_data / "multi30k", "--gold-dir", gold_dir, "--train-pairs", 100, "--name", "real",
+            "--out", tmp_path / "out", "--work", tmp_path / "work", "--resume", "--allow-dirty"]
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_alignment_real.py"), *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and done.stderr.strip().startswith("error: ") and "other settings" in done.stderr
