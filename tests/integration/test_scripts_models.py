@@ -238,8 +238,8 @@ def test_bench_alignment_scores_consistently(tmp_path):  # and nmt benchmark mea
     assert (tmp_path / "out" / "al_transformer.png").read_bytes()[:4] == b"\x89PNG"
 
 
-# 190 s on the 2-core machine at load 2.7: eflomal and four tiny Transformers on 200 Multi30k pairs + the
-# 447 Hansards pairs
+# 265 s on the quiet 2-core machine: eflomal and four tiny Transformers on 200
+# Multi30k pairs + the 447 Hansards pairs, then the --resume run that only aligns
 @pytest.mark.slow
 def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
     """The Hansards benchmark on a tiny budget: its kept links re-score to its rows, every symmetrisation lies
