@@ -117,9 +117,8 @@ def main(argv=None):
         print(json.dumps(rows[-1]), flush=True)
         return r
 
-    eflomal_seconds, directional, everything = run_eflomal(data, len(gold), work / "eflomal", args.resume)
-    if args.resume and (work / "eflomal" / "done").is_file():
-        resumed.append("eflomal")
+    eflomal_seconds, directional, everything, reused = run_eflomal(data, len(gold), work / "eflomal", args.resume)
+    resumed += ["eflomal"] if reused else []
     symmetrised_all(score, "eflomal", "-", "-", "-", directional, eflomal_seconds)
     for method in ("en-fr", "grow-diag-final-and"):
         kept_links[f"eflomal.{method}.wa"] = directional[method] if method in directional else _sym(directional, method)
@@ -215,12 +214,13 @@ def prepare(m30k: Path, test: dict, folder: Path, limit: int | None) -> dict:
 
 def run_eflomal(data: dict, n_test: int, folder: Path, resume: bool = False):
     """eflomal on the whole training text (both directions): (seconds, the links of its last ``n_test``
-    pairs, the links of every pair). ``resume``: read the links a finished earlier run left in ``folder``
-    (seconds as it recorded them, None if it did not)."""
+    pairs, the links of every pair, whether they are reused). ``resume``: read the links a finished earlier
+    run left in ``folder`` (seconds as it recorded them, None if it did not)."""
     import eflomal
 
     fwd, rev, done = folder / "forward.wa", folder / "reverse.wa", folder / "done"
-    if resume and (done.is_file() or (fwd.is_file() and rev.is_file() and _finished(rev, data["train"]["en"]))):
+    reused = resume and (done.is_file() or (fwd.is_file() and rev.is_file() and _finished(rev, data["train"]["en"])))
+    if reused:
         seconds = json.loads(done.read_text())["seconds"] if done.is_file() else None
         done.write_text(json.dumps({"seconds": seconds}))
     else:
@@ -234,7 +234,7 @@ def run_eflomal(data: dict, n_test: int, folder: Path, resume: bool = False):
 
     read = lambda path: [sorted(parse_pharaoh(line).sure) for line in path.read_text().splitlines()]  # noqa: E731
     everything = {"en-fr": read(fwd), "fr-en": read(rev)}  # both files are (English i, French j)
-    return seconds, {k: v[-n_test:] for k, v in everything.items()}, everything
+    return seconds, {k: v[-n_test:] for k, v in everything.items()}, everything, reused
 
 
 def model_alignments(systems, work: Path, test: dict, score, bleu) -> dict:

@@ -250,8 +250,9 @@ def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
     script("bench_alignment_real", "--multi30k", shared_data / "multi30k", "--gold-dir", gold_dir, "--train-pairs", 200,
            "--models", "transformer", "--guided", "transformer", "--steps", 20, "--minutes", 2, "--preset", "tiny",
            "--vocab-size", 500, "--set", "model.layers=1", "--set", "train.eval_every=20", "--plot", "3", "--name",
-           "real", "--out", tmp_path / "out", "--work", tmp_path / "work", timeout=900)
+           "real", "--out", tmp_path / "out", "--work", tmp_path / "work", "--resume", timeout=900)
     report = json.loads((tmp_path / "out" / "real.json").read_text())
+    assert report["resumed"] == []  # --resume with nothing to resume runs everything
     assert_provenance(report, (tmp_path / "out" / "real.md").read_text())
     assert report["data"]["train_pairs"] == 200 + 447 and report["test_sentences"] == 447
     rows = report["rows"]
