@@ -94,6 +94,8 @@ class TrainConfig(Checked):
     eval_sentences: int = num(500, 1, 10_000_000)  # validation sentences translated for BLEU
     keep_checkpoints: int = num(3, 1, 1000)
     accumulate: int = num(1, 1, 100_000)  # batches whose gradients are summed into one update
+    # slices of each batch computed side by side, each on one thread (nmt.steps; the same update)
+    parallel_parts: int = num(1, 1, 64)
     # layers compute in it, weights stay float32
     mixed_precision: str = choice("float32", "float32", "float16", "bfloat16")
     patience: int = num(0, 0, 1_000_000, note="0 = off")  # early stopping: evaluations without BLEU improvement

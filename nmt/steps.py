@@ -17,6 +17,13 @@ tokens)``); an update applies the gradient of ``sum(total) / sum(tokens)`` over 
 
 One device with neither keeps the plain fused step (loss / tokens, gradient, apply), which the
 throughput benchmarks measure.
+
+* **parallel parts** (``--parallel-parts P``): each batch is cut into P consecutive slices of its
+  sentences whose losses are traced side by side in the one step, so their forward and backward
+  passes share no op until the gradients are added; with TensorFlow's threads set to P single-threaded
+  workers (:func:`set_threads`) the parts run concurrently, which keeps two cores busier than one
+  intra-op pool splitting each small matmul in two. The update is the same (sum of the parts' losses /
+  sum of their tokens), to float32 rounding.
 """
 
 from __future__ import annotations
@@ -78,6 +85,40 @@ def is_chief(strategy: tf.distribute.Strategy | None) -> bool:
     return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
 
 
+def set_threads(parts: int) -> bool:
+    """For ``parts`` > 1: TensorFlow runs ops on ``parts`` inter-op threads, each op on one thread, so
+    the parts of a batch each keep one core busy. Takes effect only before TensorFlow's first op in
+    this process (``TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=P`` in the environment does the
+    same at any time); returns whether the threads are so set."""
+    threading = tf.config.threading
+    if parts > 1:
+        try:
+            threading.set_intra_op_parallelism_threads(1)
+            threading.set_inter_op_parallelism_threads(parts)
+        except RuntimeError:  # the runtime is already running with its threads
+            pass
+    return threading.get_intra_op_parallelism_threads() == 1 or os.environ.get("TF_NUM_INTRAOP_THREADS") == "1"
+
+
+def split_loss(loss_fn, parts: int):
+    """``loss_fn`` over ``parts`` consecutive slices of a batch's sentences, summed: the same (total,
+    tokens) as one call on the whole batch, but traced as ``parts`` independent subgraphs. A batch of
+    fewer sentences than parts leaves some slices empty; they add nothing."""
+    if parts == 1:
+        return loss_fn
+
+    def summed(*batch):
+        size = tf.shape(batch[0])[0]
+        total = tokens = None
+        for i in range(parts):
+            lo, hi = size * i // parts, size * (i + 1) // parts
+            t, n = loss_fn(*[x[lo:hi] for x in batch])
+            total, tokens = (t, n) if total is None else (total + t, tokens + n)
+        return total, tokens
+
+    return summed
+
+
 def _dense(grad):
     return tf.convert_to_tensor(grad) if isinstance(grad, tf.IndexedSlices) else grad
 
@@ -86,13 +127,16 @@ class Updater:
     """``update(batches) -> (loss per token, tokens)``: one optimizer update from ``batches`` (a list of
     ``accumulate`` items of the dataset returned by :meth:`distribute`)."""
 
-    def __init__(self, model, optimizer, loss_fn, strategy: tf.distribute.Strategy | None = None, accumulate: int = 1):
+    def __init__(self, model, optimizer, loss_fn, strategy: tf.distribute.Strategy | None = None, accumulate: int = 1,
+                 parts: int = 1):
         if accumulate < 1:
             raise UserError(f"--accumulate must be at least 1, got {accumulate}")
+        if parts < 1:
+            raise UserError(f"--parallel-parts must be at least 1, got {parts}")
         if strategy is not None and hasattr(optimizer, "inner_optimizer"):
             raise UserError("--mixed-precision float16 (loss scaling) is not supported with --strategy yet; "
                             "use bfloat16")
-        self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        self.model, self.optimizer, self.loss_fn = model, optimizer, split_loss(loss_fn, parts)
         self.replicated = strategy is not None
         self.strategy, self.accumulate = strategy or tf.distribute.get_strategy(), accumulate
         self.plain = not self.replicated and accumulate == 1

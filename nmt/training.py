@@ -52,6 +52,7 @@ def _build_in_precision(config: Config, tokenizer: Tokenizer):
 
 #: The fields a resume may change: when to stop. Anything else would not continue the same training.
 RESUME_LIMITS = ("max_steps", "epochs", "time_budget", "target_bleu", "patience")
+RESUME_FREE = RESUME_LIMITS + ("parallel_parts",)  # how to stop, and how to use the cores: not the updates
 
 
 def resumed_config(saved: Config, given: Config | None, directory) -> Config:
@@ -62,13 +63,14 @@ def resumed_config(saved: Config, given: Config | None, directory) -> Config:
         return saved
     differ = [f"{section}.{name} ({getattr(getattr(saved, section), name)!r} -> {value!r})"
               for section, values in given.to_dict().items() for name, value in values.items()
-              if value != getattr(getattr(saved, section), name) and not (section == "train" and name in RESUME_LIMITS)]
+              if value != getattr(getattr(saved, section), name) and not (section == "train" and name in RESUME_FREE)]
     if differ:
         raise UserError(f"{directory} was trained with other settings: {'; '.join(differ[:3])}"
                         f"{'; ...' if len(differ) > 3 else ''}. --resume continues the saved configuration and "
-                        "may change only --steps, --epochs, --time-budget, --target-bleu and --patience; "
+                        "may change only --steps, --epochs, --time-budget, --target-bleu, --patience and "
+                        "--parallel-parts; "
                         "train a new --model-dir otherwise")
-    return saved.override("train", **{name: getattr(given.train, name) for name in RESUME_LIMITS})
+    return saved.override("train", **{name: getattr(given.train, name) for name in RESUME_FREE})
 
 
 def _worker_copy(directory: Path, resume: bool) -> Path:
@@ -111,7 +113,11 @@ class Trainer:
     def __init__(self, config: Config, directory, train_pairs: Sequence, valid_pairs: Sequence,
                  resume: bool = False, progress: bool = True, tokenizer: Tokenizer | None = None,
                  strategy: str | None = None, data: dict | None = None, train_links: Sequence[str] | None = None):
-        # First: MultiWorkerMirroredStrategy must configure collectives before TensorFlow runs any op.
+        # First: the threads and MultiWorkerMirroredStrategy's collectives are set before TensorFlow runs any op.
+        parts = config.train.parallel_parts
+        if not steps.set_threads(parts) and parts > 1:
+            log.warning("--parallel-parts %d runs without its speed-up: TensorFlow had started with its threads; "
+                        "start the process with TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=%d", parts, parts)
         self.strategy = steps.make_strategy(strategy)
         self.dir = Path(directory)
         self.progress = progress
@@ -188,8 +194,9 @@ class Trainer:
             prefix = self._restore_newest_readable()
             log.info("resumed from %s at step %d", prefix, self.step)
         self.updater = steps.Updater(self.model, self.optimizer, partial(self._loss, training=True), self.strategy,
-                                     tc.accumulate)
-        self._eval_step = tf.function(self._loss, input_signature=self._signature(), reduce_retracing=True,
+                                     tc.accumulate, tc.parallel_parts)
+        self._eval_step = tf.function(steps.split_loss(self._loss, tc.parallel_parts),
+                                      input_signature=self._signature(), reduce_retracing=True,
                                       autograph=steps.AUTOGRAPH)
         self._translator = None
 

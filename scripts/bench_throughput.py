@@ -30,6 +30,10 @@ import json, sys, time
 code, spec = sys.argv[1], json.loads(sys.argv[2])
 sys.path.insert(0, code)
 import keras, tensorflow as tf
+parts = int(spec["set"].get("train.parallel_parts", 1))
+if parts > 1:  # before TensorFlow's first op (nmt.steps.set_threads, which older code versions lack)
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(parts)
 from nmt import model_dir as md
 from nmt.config import preset
 from nmt.corpora.parallel import clean_pairs, read_parallel
@@ -56,10 +60,17 @@ keras.utils.set_random_seed(0)
 model = md.build(config, tokenizer)
 optimizer = make_optimizer(config.train)
 
+def loss_fn(src, tgt_in, tgt_out):
+    return smoothed_loss(model.forward(src, tgt_in, training=True)[0], tgt_out, config.train.label_smoothing)
+
+if parts > 1:
+    from nmt.steps import split_loss
+    loss_fn = split_loss(loss_fn, parts)
+
 @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)] * 3)
 def step(src, tgt_in, tgt_out):
     with tf.GradientTape() as tape:
-        total, n = smoothed_loss(model.forward(src, tgt_in, training=True)[0], tgt_out, config.train.label_smoothing)
+        total, n = loss_fn(src, tgt_in, tgt_out)
         loss = total / n
     grads = tape.gradient(loss, model.trainable_variables)
     optimizer.apply_gradients(zip(grads, model.trainable_variables))

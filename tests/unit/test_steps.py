@@ -11,7 +11,7 @@ from nmt.config import preset
 from nmt.errors import UserError
 from nmt.losses import smoothed_cross_entropy
 from nmt.models import build_model
-from nmt.steps import Updater, is_chief, make_strategy, set_precision
+from nmt.steps import Updater, is_chief, make_strategy, set_precision, set_threads
 
 
 def _model(seed=0, dtype="float32"):
@@ -39,7 +39,7 @@ def _batch(rng, rows, width):
     return tf.constant(src), tf.constant(tgt), tf.constant(tgt_out)
 
 
-def _updater(accumulate, clip, dtype="float32"):
+def _updater(accumulate, clip, dtype="float32", parts=1):
     model = _model(dtype=dtype)
     optimizer = keras.optimizers.SGD(0.5, global_clipnorm=clip)  # SGD: the update is the gradient itself
 
@@ -50,7 +50,7 @@ def _updater(accumulate, clip, dtype="float32"):
         mask = tf.cast(tf.not_equal(labels, 0), loss.dtype)
         return tf.reduce_sum(loss * mask), tf.reduce_sum(mask)
 
-    return model, Updater(model, optimizer, loss_fn, accumulate=accumulate)
+    return model, Updater(model, optimizer, loss_fn, accumulate=accumulate, parts=parts)
 
 
 @pytest.mark.slow  # 35 s per case
@@ -83,6 +83,44 @@ def test_accumulated_batches_equal_one_big_batch(clip):
         moved += not np.allclose(a.numpy(), w0.numpy())
     assert moved > len(big_model.weights) // 2  # the updates did change the model
     assert int(acc.optimizer.iterations.numpy()) == 2  # one step per update, not per batch
+
+
+def test_parallel_parts_make_the_update_of_the_whole_batch():
+    # float64 for the reason given above: the parts change only the order of the summed terms. Three
+    # parts of 5 sentences are 1 + 2 + 2; of 2 sentences one part is empty and must add nothing.
+    rng = np.random.default_rng(1)
+    batches = [_batch(rng, 5, 6), _batch(rng, 2, 4)]
+    whole_model, whole = _updater(1, 0.05, "float64")
+    split_model, split = _updater(1, 0.05, "float64", parts=3)
+    for batch in batches:
+        loss_whole, tokens_whole = whole.update([batch])
+        loss_split, tokens_split = split.update([batch])
+        assert float(tokens_split) == float(tokens_whole) == float(tf.reduce_sum(tf.cast(batch[2] > 0, tf.float32)))
+        np.testing.assert_allclose(float(loss_split), float(loss_whole), rtol=1e-12)
+    moved = 0
+    for a, b, w0 in zip(whole_model.weights, split_model.weights, _model(dtype="float64").weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-10)
+        moved += not np.allclose(a.numpy(), w0.numpy())
+    assert moved > len(whole_model.weights) // 2
+    with pytest.raises(UserError, match="--parallel-parts must be at least 1"):
+        _updater(1, None, parts=0)
+
+
+def test_set_threads_before_and_after_tensorflow_starts():
+    import os
+    import subprocess
+    import sys
+
+    code = ("from nmt.steps import set_threads; import tensorflow as tf; t = tf.config.threading; "
+            "print(set_threads(2), t.get_intra_op_parallelism_threads(), t.get_inter_op_parallelism_threads())")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=env).stdout.split()
+    assert out == ["True", "1", "2"]
+    tf.constant(1.0) + 1.0  # this process has started TensorFlow: the threads stay, and it says so
+    before = tf.config.threading.get_intra_op_parallelism_threads()
+    assert set_threads(2) is (before == 1 or os.environ.get("TF_NUM_INTRAOP_THREADS") == "1")
+    assert tf.config.threading.get_intra_op_parallelism_threads() == before
 
 
 def test_update_wants_accumulate_batches():
