@@ -9,7 +9,8 @@ Transformer has it) on the same SentencePiece pieces of Multi30k en->de, with ba
 number of target tokens on average: OpenNMT-tf takes ``--batch-sentences`` sentences per batch, and nmt
 the token budget whose batches hold as many target tokens (calibrated on its own batching). nmt's
 benchmark configuration (dropout only on embeddings and sublayer outputs, shared embeddings) is timed
-beside them.
+beside them, and both again with ``train.parallel_parts=2`` (each batch computed as two independent halves,
+each on one thread: the same updates).
 
 Throughput is target tokens (pieces plus the end-of-sentence token, what both toolkits count) per
 second of training steps, after warm-up steps whose time is not counted; every system runs
@@ -57,7 +58,10 @@ NMT_ROWS = {
                                       "model.attention_dropout": 0.0, "model.ffn_dropout": 0.0},
 }
 # OpenNMT-tf 2.32's progress line: "Step = 50 ; steps/s = 1.02, tokens/s = 1853 (906 source, 947 target) ; ..."
-MATCHED = next(iter(NMT_ROWS))  # nmt in OpenNMT-tf's configuration: the one profiled
+PARTS = ", 2 parallel parts"  # the same, each batch computed as two halves, one thread each (nmt.steps)
+NMT_ROWS.update({label + PARTS: {**settings, "train.parallel_parts": 2} for label, settings in list(NMT_ROWS.items())})
+MATCHED = next(iter(NMT_ROWS))  # nmt in OpenNMT-tf's configuration: profiled, with and without parallel parts
+PROFILED = (MATCHED, MATCHED + PARTS)
 STEP_LINE = re.compile(r"Step = (\d+) ; steps/s = ([\d.]+), tokens/s = \d+ \((\d+) source, (\d+) target\)")
 
 
@@ -239,8 +243,9 @@ def main(argv=None):
         print(json.dumps(row), flush=True)
         for label, settings in NMT_ROWS.items():
             full = {**{f"model.{k}": v for k, v in SHAPE.items()}, **settings, "train.batch_tokens": budget}
-            profiled = args.profile_steps if repeat == 0 and label == MATCHED else 0
-            row = {"system": label, "repeat": repeat, **run_nmt(full, args, work / "tokenizer", profiled)}
+            profiled = args.profile_steps if repeat == 0 and label in PROFILED else 0
+            row = {"system": label, "repeat": repeat, "settings": full,
+                   **run_nmt(full, args, work / "tokenizer", profiled)}
             rows.append(row)
             print(json.dumps(row), flush=True)
     matmul = next(r["matmul_parameters"] for r in rows if r["system"] == MATCHED)
@@ -290,16 +295,16 @@ def markdown(report: dict, name: str) -> str:
 
 
 def _profile(report: dict) -> list[str]:
-    """Where the profiled nmt steps spent their time, by kernel type (a table), if a row was profiled."""
-    row = next((r for r in report["rows"] if "profile" in r), None)
-    if row is None:
-        return []
-    p = row["profile"]
-    return [f"Where {row['system']} spends its step ({p['steps']} steps under TensorFlow's profiler after the "
-            f"timed ones; self-time of each kernel type as a share of all kernel time, {p['busy_ms']:,.0f} ms; "
-            f"the two threads were idle {p['idle_share']:.0%} of the profiled time):", "",
-            "| kernel type | share | ms |", "|---|---|---|",
-            *[f"| {s['type']} | {s['share']:.1%} | {s['ms']:,.1f} |" for s in p["op_types"]], ""]
+    """Where each profiled nmt configuration spent its time, by kernel type (one table each)."""
+    lines = []
+    for row in (r for r in report["rows"] if "profile" in r):
+        p = row["profile"]
+        lines += [f"Where {row['system']} spends its step ({p['steps']} steps under TensorFlow's profiler after the "
+                  f"timed ones; self-time of each kernel type as a share of all kernel time, {p['busy_ms']:,.0f} ms; "
+                  f"the two cores were idle {p['idle_share']:.0%} of the profiled time):", "",
+                  "| kernel type | share | ms |", "|---|---|---|",
+                  *[f"| {s['type']} | {s['share']:.1%} | {s['ms']:,.1f} |" for s in p["op_types"]], ""]
+    return lines
 
 
 if __name__ == "__main__":

@@ -117,12 +117,15 @@ def test_bench_peers_reports_what_was_logged_and_measured(tmp_path):
         assert s["runs"] == [r["target_tokens_per_second"]] and s["spread"] == 0.0
         assert s["ratio_to_onmt"] == round(r["target_tokens_per_second"] / onmt["target_tokens_per_second"], 2)
         assert f"| {system} | {r['target_tokens_per_second']:,.0f} |" in markdown
-    # the matched configuration was profiled once, after its timing: its kernel types' shares of busy time
-    profile = rows[bench_peers.MATCHED]["profile"]
-    assert profile["steps"] == 2 and abs(sum(s["share"] for s in profile["op_types"]) - 1) < 1e-3
-    assert any("MatMul" in s["type"] for s in profile["op_types"]) and "profile" not in onmt
-    assert "profile" not in rows["nmt, benchmark configuration"]
-    assert f"| {profile['op_types'][0]['type']} | {profile['op_types'][0]['share']:.1%} |" in markdown
+    # the matched configuration was profiled once, after its timing, with and without parallel parts: its
+    # kernel types' shares of busy time
+    for system in bench_peers.PROFILED:
+        profile = rows[system]["profile"]
+        assert profile["steps"] == 2 and abs(sum(s["share"] for s in profile["op_types"]) - 1) < 1e-3
+        assert any("MatMul" in s["type"] for s in profile["op_types"])
+        assert f"Where {system} spends its step" in markdown
+    assert "profile" not in onmt and "profile" not in rows["nmt, benchmark configuration"]
+    assert rows[bench_peers.MATCHED + bench_peers.PARTS]["settings"]["train.parallel_parts"] == 2
     # nmt's separate embeddings hold more weights than its benchmark configuration's shared ones
     assert rows["nmt, OpenNMT-tf's configuration"]["parameters"] > rows["nmt, benchmark configuration"]["parameters"]
     # the calibrated budget: nmt's batches hold as many target tokens as OpenNMT-tf's (within its 2% stop)
