@@ -45,7 +45,7 @@ def read_weights(model, config: Config, prefix: str, reader: tf.train.Checkpoint
     reader = reader or weights_reader(model, config)
     try:
         reader.read(prefix).expect_partial().assert_existing_objects_matched()
-    except (tf.errors.OpError, AssertionError, ValueError) as exc:
+    except (*md.DAMAGED_CHECKPOINT, AssertionError) as exc:
         raise UserError(f"cannot read checkpoint {prefix}: it does not fit {md.CONFIG} or is damaged "
                         f"({type(exc).__name__})") from None
     return [w.numpy() for w in model.weights]

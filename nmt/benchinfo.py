@@ -189,6 +189,12 @@ def markdown_header(report: dict) -> str:
     return f"Date (UTC): {report.get('utc_date')}; commit `{report.get('commit')}` ({clean})."
 
 
+def machine_line(report: dict) -> str:
+    """One Markdown line of the machine a report was measured on and the package versions it ran."""
+    return ("Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**report["machine"])
+            + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".")
+
+
 def peak_memory_mib() -> float:
     """Peak resident memory of this process (Linux ru_maxrss is in KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -32,6 +32,9 @@ CONFIG = "config.json"
 WEIGHTS = "model.weights.h5"
 METRICS = "metrics.jsonl"
 CHECKPOINTS = "checkpoints"
+# What reading a damaged checkpoint raises: a data file cut short (IndexError "read less bytes"), a garbled
+# index (OpError, ValueError), a file gone (OSError, NotFoundError). Every reader catches all of them.
+DAMAGED_CHECKPOINT = (tf.errors.OpError, IndexError, ValueError, OSError)
 
 
 def is_model_dir(path: str | Path) -> bool:

@@ -1,7 +1,7 @@
 """Import TensorFlow without its C++ start-up chatter on the terminal.
 
 TensorFlow 2.21's native logging (oneDNN notices, CPU feature guards, "failed call to cuInit" on
-machines without a GPU) ignores ``TF_CPP_MIN_LOG_LEVEL``. The CLI imports TensorFlow and initialises
+machines without a GPU) ignores ``TF_CPP_MIN_LOG_LEVEL``. The CLI imports TensorFlow and discovers
 its devices with file descriptor 2 pointed at a temporary file; if that fails, the captured text is
 shown, so nothing useful is ever hidden. Library users are unaffected.
 """
@@ -23,7 +23,9 @@ def import_tensorflow_quietly() -> None:
         try:
             import tensorflow as tf
 
-            tf.config.list_logical_devices()  # device initialisation logs now, not mid-command
+            # device discovery logs now, not mid-command; the physical listing leaves the runtime unstarted, so
+            # a command can still set its threads (nmt.steps.set_threads)
+            tf.config.list_physical_devices()
         except BaseException:
             os.dup2(saved, 2)
             capture.seek(0)

@@ -208,7 +208,7 @@ class Trainer:
             try:
                 self._restore(prefix)
                 return prefix
-            except (tf.errors.OpError, IndexError, ValueError, OSError) as exc:
+            except md.DAMAGED_CHECKPOINT as exc:
                 reason = " ".join(str(exc).split())[:120]
                 log.warning("%s is damaged (%s); trying the checkpoint before it", prefix, reason)
         raise UserError(f"every checkpoint in {self.dir / md.CHECKPOINTS} is damaged; restore the folder from a copy "

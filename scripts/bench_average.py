@@ -94,8 +94,7 @@ def main(argv=None):
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     lines = ["# Checkpoint averaging (`nmt average`)", "", f"Command: `{result['command']}`",
              benchinfo.markdown_header(result), "",
-             "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
-             + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
+             benchinfo.machine_line(result), "",
              f"Model: `{benchinfo.shown_path(args.model)}` ({_described(args.model)}); validation: "
              f"{result['valid_sentences']:,} sentences of `{result['valid_source']}`; test: {len(sources):,} "
              f"sentences of `{result['source']}`; beam {d.beam_size}, length penalty {d.length_penalty}. "

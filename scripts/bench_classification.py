@@ -176,8 +176,7 @@ def markdown(result) -> str:
     from nmt import benchinfo
 
     lines = [f"# {result['title']}", "", f"Command: `{result['command']}`", benchinfo.markdown_header(result), "",
-             "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
-             + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
+             benchinfo.machine_line(result), "",
              f"Data: {result['data']} ({result['examples']:,} texts, "
              + (f"{result['folds']} stratified folds, StratifiedKFold(shuffle=True, random_state=0)"
                 if result["folds"] > 1

@@ -114,8 +114,7 @@ def main(argv=None):
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     lines = ["# Decoding speed: nmt (TensorFlow) and CTranslate2 on the same Transformer", "",
              f"Command: `{result['command']}`", benchinfo.markdown_header(result), "",
-             "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
-             + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
+             benchinfo.machine_line(result), "",
              f"Model: `{benchinfo.shown_path(args.model)}` ({_described(args.model)}); "
              f"{len(sources):,} sentences of `{benchinfo.shown_path(args.source)}`, batches of {args.batch_size}, "
              f"no length penalty, at most ceil({decode.max_length_a}·(S+1)+{decode.max_length_b}) tokens; "

@@ -96,7 +96,11 @@ def main(argv=None):
     reader = weights_reader(translator.model, config)
     rows = []
     for step, prefix in kept:
-        for w, value in zip(translator.model.weights, read_weights(translator.model, config, prefix, reader)):
+        try:
+            weights = read_weights(translator.model, config, prefix, reader)
+        except UserError as exc:  # a damaged or foreign checkpoint: one line, and no report
+            sys.exit(f"error: {exc}")
+        for w, value in zip(translator.model.weights, weights):
             w.assign(value)
         hyps = [h.text for h in translator.translate(sources)]
         s, m = score(hyps, refs), metrics.get(step, {})
@@ -128,8 +132,7 @@ def _markdown(result: dict, chosen: dict, args) -> str:
     rows, moses = result["rows"], bool(args.moses)
     pace = result["steps_per_second"]
     lines = ["# Test BLEU along training", "", f"Command: `{result['command']}`", benchinfo.markdown_header(result), "",
-             "Machine: {cpu}, {cores} cores, {memory_gib} GiB; ".format(**result["machine"])
-             + ", ".join(f"{k} {v}" for k, v in result["versions"].items()) + ".", "",
+             benchinfo.machine_line(result), "",
              f"Model: `{result['model']}`; test: {result['sentences']:,} sentences of `{result['source']}`; "
              f"beam {result['decode']['beam_size']}, length penalty {result['decode']['length_penalty']}. "
              f"Median pace {pace:.3f} steps/s ({pace * 60:.0f} steps a minute); *minutes* are the run's own "

@@ -149,14 +149,13 @@ def main(argv=None):
 
 
 def _markdown(r: dict) -> str:
-    from nmt.benchinfo import markdown_header
+    from nmt.benchinfo import machine_line, markdown_header
 
     target = r.get("demo_target_bleu", r["demo_preset"]["train"]["target_bleu"])
     limit = r.get("demo_max_minutes", 15.0)
     lines = [f"# `nmt demo` on this machine and on a simulated slow one ({r['utc_date']})", "",
              f"Command: `{r['command']}`  ", markdown_header(r) + "  ",
-             "Machine: {cpu}, {cores} cores, {memory_gib} GiB  ".format(**r["machine"]),
-             "Versions: " + ", ".join(f"{k} {v}" for k, v in r["versions"].items()), "",
+             machine_line(r), "",
              f"The demo trains until its validation BLEU (greedy, 200 sentences of at most "
              f"{r['demo_preset']['train']['max_words']} words) reaches {target:g} (or its safety limit of "
              f"{limit:g} minutes of training stops it), then translates the test "

@@ -91,12 +91,11 @@ def main(argv=None):
 def markdown(r: dict) -> str:
     from nmt import benchinfo
 
-    t, tr, m = r["training"], r["translation"], r["machine"]
+    t, tr = r["training"], r["translation"]
     lines = [
         f"# {r['name']}", "",
         f"Command: `{r['command']}`", benchinfo.markdown_header(r), "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; "
-        + ", ".join(f"{k} {v}" for k, v in r["versions"].items()), "",
+        benchinfo.machine_line(r), "",
         "| metric | value |", "|---|---|",
         f"| test BLEU, beam 4 | {r['test']['beam4']['bleu']} |",
         f"| test chrF, beam 4 | {r['test']['beam4']['chrf']} |",

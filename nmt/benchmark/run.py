@@ -60,11 +60,13 @@ def run_job(job: dict, progress: bool = False) -> dict:
     """Train ``job['config']`` for its time budget, then score and time translation of the test set."""
     from nmt.config import Config
     from nmt.evaluation import bleu_by_length, score
+    from nmt.steps import set_threads
     from nmt.tokenization import Tokenizer
     from nmt.training import Trainer
     from nmt.translator import Translator
 
     config = Config.from_dict(job["config"])
+    set_threads(config.train.parallel_parts)  # before the tokenizer's first TensorFlow op
     data = load_data(job["data"])
     tokenizer = Tokenizer.load(job["tokenizer"])
     start = time.time()

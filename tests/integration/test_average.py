@@ -40,6 +40,39 @@ def test_checkpoints_read_completely(trained):
     assert sum(not np.array_equal(a, b) for a, b in zip(different, saved)) == len(saved)  # every weight trained
 
 
+@pytest.mark.parametrize("damage", ["cut 1%", "cut 50%", "cut 99%", "garble index", "empty index", "no data"])
+def test_a_damaged_checkpoint_is_a_user_error_however_it_is_damaged(trained, tmp_path, damage):
+    """Every reader of checkpoints (nmt average, scripts/bench_curve, --resume) names a damaged one in one
+    line, whichever way the files were damaged (a full disk, a copy cut short, a garbled index)."""
+    import shutil
+
+    from nmt import model_dir as md
+    from nmt.averaging import checkpoints, read_weights
+    from nmt.errors import UserError
+    from nmt.tokenization import Tokenizer
+
+    step, prefix = checkpoints(trained / "m")[-1]
+    copy = tmp_path / "ckpt"
+    copy.mkdir()
+    for f in (trained / "m" / md.CHECKPOINTS).glob(f"ckpt-{step}.*"):
+        shutil.copy(f, copy / f.name)
+    data, index = sorted(copy.glob("*.data-*"))[0], copy / f"ckpt-{step}.index"
+    if damage.startswith("cut"):
+        raw = data.read_bytes()
+        data.write_bytes(raw[:len(raw) * int(damage[4:-1]) // 100])
+    elif damage == "garble index":
+        raw = bytearray(index.read_bytes())
+        raw[len(raw) // 3: len(raw) // 3 + 64] = bytes(64)
+        index.write_bytes(bytes(raw))
+    elif damage == "empty index":
+        index.write_bytes(b"")
+    else:
+        data.unlink()
+    config, _, _ = md.load(trained / "m")
+    with pytest.raises(UserError, match="cannot read checkpoint"):
+        read_weights(md.build(config, Tokenizer.load(trained / "m")), config, str(copy / f"ckpt-{step}"))
+
+
 def test_average_is_the_mean_and_translates(trained):
     from nmt import model_dir as md
     from nmt.averaging import checkpoints, read_weights

@@ -128,6 +128,24 @@ def test_bench_curve_rows_rescore(trained, tmp_path):
     assert [h.text for h in Translator.load(folder / "m").translate(src)] == kept(best["hypotheses"])
 
 
+@pytest.mark.slow  # 12 s
+def test_bench_curve_names_a_damaged_checkpoint_in_one_line(trained, tmp_path):
+    import shutil
+
+    folder = trained[0]
+    model = tmp_path / "m"
+    shutil.copytree(folder / "m", model)
+    data = sorted((model / "checkpoints").glob("ckpt-40.data-*"))[0]
+    data.write_bytes(data.read_bytes()[:100])  # cut short, as a full disk leaves it
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_curve.py"), "--model", str(model),
+                           "--source", str(folder / "test.src"), "--reference", str(folder / "test.tgt"),
+                           "--name", "curve", "--out", str(tmp_path / "out"), "--allow-dirty"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("error: cannot read checkpoint")
+    assert not (tmp_path / "out" / "curve.json").exists()
+
+
 def test_bench_ctranslate2_rows_rescore(trained, tmp_path):
     pytest.importorskip("ctranslate2", reason="ctranslate2 is not installed (pip install 'nmt[ctranslate2]')")
     folder, src, refs = trained

@@ -24,6 +24,14 @@ def test_the_markdown_header_says_whether_the_tree_was_clean():
     assert "(not a git checkout)" in benchinfo.markdown_header({"utc_date": "d", "commit": None, "clean_tree": None})
 
 
+def test_the_machine_line_names_what_the_report_recorded():
+    report = {"machine": benchinfo.machine(), "versions": benchinfo.versions()}  # what every script records
+    line = benchinfo.machine_line(report)
+    assert line.startswith(f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, ")
+    assert all(f"{name} {version}" in line for name, version in report["versions"].items())
+    assert line.endswith(".") and "\n" not in line
+
+
 def test_kept_hypotheses_read_back_line_for_line(tmp_path):
     import gzip
 
