@@ -133,13 +133,15 @@ class CTranslate2Translator:
     """Raw strings in, strings out through a converted model (for tests and benchmarks)."""
 
     def __init__(self, path, device: str = "cpu", intra_threads: int = 0, compute_type: str = "default",
-                 max_source_tokens: int = 1024):
+                 max_source_tokens: int = 1024, inter_threads: int = 1):
         ct2 = _ctranslate2()
         from nmt.tokenization import Tokenizer
 
         self.tokenizer, self.max_source_tokens = Tokenizer.load(path), max_source_tokens
+        # inter_threads: batches translated at once (CTranslate2 splits a call into batches of
+        # max_batch_size and gives them to that many workers, each with intra_threads threads)
         self.translator = ct2.Translator(str(path), device=device, intra_threads=intra_threads,
-                                         compute_type=compute_type)
+                                         inter_threads=inter_threads, compute_type=compute_type)
 
     def translate(self, sentences, beam_size: int = 4, length_penalty: float = 0.0, max_length_a: float = 2.0,
                   max_length_b: int = 10, batch_size: int = 64, per_sentence_limit: bool = False) -> list[str]:

@@ -100,6 +100,14 @@ def set_threads(parts: int) -> bool:
     return threading.get_intra_op_parallelism_threads() == 1 or os.environ.get("TF_NUM_INTRAOP_THREADS") == "1"
 
 
+def default_streams() -> int:
+    """Batches to translate at once when a command is not told: one per CPU core this process may use,
+    or 1 when TensorFlow sees a GPU. Looks at devices without starting TensorFlow's runtime."""
+    if tf.config.list_physical_devices("GPU"):
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def split_loss(loss_fn, parts: int):
     """``loss_fn`` over ``parts`` consecutive slices of a batch's sentences, summed: the same (total,
     tokens) as one call on the whole batch, but traced as ``parts`` independent subgraphs. A batch of

@@ -7,8 +7,11 @@
 
 from __future__ import annotations
 
+import collections
 import logging
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -34,6 +37,36 @@ def cut_sources(src: tf.RaggedTensor, limit: int, eos_id: int = EOS_ID) -> tf.Ra
     body = src[:, :-1][:, : max(2, limit) - 1]  # [N,(S)] without </s>, at most limit-1 pieces
     eos = tf.fill(tf.stack([body.nrows(), 1]), tf.constant(eos_id, src.dtype))  # [N,1]
     return tf.concat([body, tf.RaggedTensor.from_tensor(eos).with_row_splits_dtype(body.row_splits.dtype)], axis=1)
+
+
+def decode_streams() -> int:
+    """Batches to decode at once by default: the inter-op threads when each op runs on one thread (set
+    by :func:`nmt.steps.set_threads` before TensorFlow starts), else 1: two searches on one core each
+    keep both cores busier than one search whose small ops are split across both."""
+    threading = tf.config.threading
+    intra = threading.get_intra_op_parallelism_threads() or int(os.environ.get("TF_NUM_INTRAOP_THREADS", 0))
+    inter = threading.get_inter_op_parallelism_threads() or int(os.environ.get("TF_NUM_INTEROP_THREADS", 0))
+    return max(1, inter) if intra == 1 else 1
+
+
+def in_order(fn, items: Sequence, streams: int):
+    """``fn`` of each item, yielded in order; with ``streams`` > 1, up to that many calls run at once in
+    worker threads, and at most twice that many are started ahead of the one yielded, so an error or an
+    interrupt leaves little running (what has not started is cancelled)."""
+    if streams <= 1 or len(items) <= 1:
+        yield from map(fn, items)
+        return
+    pool = ThreadPoolExecutor(min(streams, len(items)), thread_name_prefix="nmt-decode")
+    ahead: collections.deque = collections.deque()
+    try:
+        for item in items:
+            ahead.append(pool.submit(fn, item))
+            if len(ahead) >= 2 * streams:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass
@@ -89,8 +122,13 @@ class Translator:
 
     def translate(self, sentences: Sequence[str], beam_size: int | None = None, n_best: int | None = None,
                   length_penalty: float | None = None, batch_size: int | None = None,
-                  return_attention: bool = False, progress=None):
-        """Translate ``sentences``; returns one Hypothesis per sentence, or a list of ``n_best`` when n_best > 1."""
+                  return_attention: bool = False, progress=None, streams: int | None = None):
+        """Translate ``sentences``; returns one Hypothesis per sentence, or a list of ``n_best`` when n_best > 1.
+
+        ``streams``: batches decoded at once, each from its own Python thread (the search's graph runs
+        outside the interpreter lock). None: :func:`decode_streams`, one per inter-op thread when
+        TensorFlow runs each op on one thread (``nmt translate --parallel-batches``), else one. The
+        batches and therefore the translations are the same either way."""
         options = self.options(beam_size, n_best, length_penalty, return_attention)
         batch_size = self._batch_limit(self.settings(batch_size=batch_size).batch_size, options.beam_size)
         sentences = [" ".join(s.split()) for s in sentences]
@@ -104,9 +142,11 @@ class Translator:
         src = self._cut(src)  # [N,(S)]
         lengths = src.row_lengths().numpy()
         results: list = [None] * len(sentences)
-        for idx in length_sorted_batches(lengths, batch_size):
-            batch = tf.gather(src, idx).to_tensor(0)  # [B,S]
-            out = fn(batch)
+        batches = length_sorted_batches(lengths, batch_size)
+        streams = decode_streams() if streams is None else max(1, streams)
+        # [B,S] each; with streams > 1, the next batches decode while this one's results are collected
+        outs = in_order(lambda idx: fn(tf.gather(src, idx).to_tensor(0)), batches, streams)
+        for idx, out in zip(batches, outs):
             self._collect(out, src, idx, options, results, words)
             if progress is not None:
                 progress.update(len(idx))

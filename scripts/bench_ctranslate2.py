@@ -52,12 +52,18 @@ def main(argv=None):
     p.add_argument("--sentences", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--parallel-batches", type=int, default=None,
+                   help="as nmt translate's: batches nmt decodes at once, each op on one thread (default: the CPU "
+                        "cores; 1 keeps TensorFlow's default threads); CTranslate2 gets rows with as many workers")
     report_options(p, ROOT, "ctranslate2_decoding")
     args = p.parse_args(argv)
     header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
     if not Path(args.source).is_file():
         sys.exit(f"skipped: {args.source} not found (the real corpora live in ../shared/data)")
 
+    from nmt.cli.common import start_threads
+
+    streams = start_threads(args.parallel_batches)  # as nmt translate does, before TensorFlow's first op
     from nmt import benchinfo
     from nmt.corpora.parallel import read_lines
     from nmt.ctranslate2_export import CTranslate2Translator, convert
@@ -77,9 +83,15 @@ def main(argv=None):
             convert(args.model, Path(tmp) / quantization, quantization=quantization)
         # One CTranslate2 engine loaded at a time: a second one idle in the process (its own thread pool)
         # slowed the first by about a tenth in a probe, so each is made for its own rows and let go.
-        for engine in ("nmt (TensorFlow)", "CTranslate2 float32", "CTranslate2 int8"):
+        engines = ["nmt (TensorFlow)", "CTranslate2 float32", "CTranslate2 int8"]
+        if streams > 1:  # CTranslate2's own way to run batches at once: workers of one thread each
+            engines[2:2] = [f"CTranslate2 float32, {streams} workers"]
+            engines.append(f"CTranslate2 int8, {streams} workers")
+        for engine in engines:
+            quantization, _, workers = engine.partition(", ")
             ct2 = translator if engine.startswith("nmt") else CTranslate2Translator(
-                Path(tmp) / engine.split()[-1], intra_threads=threads)
+                Path(tmp) / quantization.split()[-1], intra_threads=1 if workers else threads,
+                inter_threads=streams if workers else 1)
             for search, beam in (("greedy", 1), ("beam 4", 4)):
                 if isinstance(ct2, Translator):
                     fn = lambda s, beam=beam, nmt=ct2: [h.text for h in nmt.translate(  # noqa: E731
@@ -109,6 +121,7 @@ def main(argv=None):
                                                         "ctranslate2": __import__("ctranslate2").__version__},
               "model": benchinfo.shown_path(args.model), "source": benchinfo.shown_path(args.source),
               "sentences": len(sources), "batch_size": args.batch_size, "threads": threads, "repeats": args.repeats,
+              "parallel_batches": streams,
               "rows": rows}
     out = out_stem
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
@@ -118,7 +131,8 @@ def main(argv=None):
              f"Model: `{benchinfo.shown_path(args.model)}` ({_described(args.model)}); "
              f"{len(sources):,} sentences of `{benchinfo.shown_path(args.source)}`, batches of {args.batch_size}, "
              f"no length penalty, at most ceil({decode.max_length_a}·(S+1)+{decode.max_length_b}) tokens; "
-             f"CTranslate2 with {threads} threads; median of {args.repeats} timed passes.", "",
+             f"nmt decodes {_batches(streams)}; CTranslate2 runs {threads} threads (in the rows with workers: "
+             f"that many workers of one thread each); median of {args.repeats} timed passes.", "",
              "| search | engine | sentences/s | × nmt | first pass (s) | BLEU | chrF | identical to nmt |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -143,9 +157,14 @@ def _described(model_dir) -> str:
     return f"LSTM, {m.attention} attention, {m.units} units, embeddings {m.embedding_dim}"
 
 
+def _batches(streams: int) -> str:
+    return ("one batch at a time (TensorFlow's default threads)" if streams == 1
+            else f"{streams} batches at once (one thread per op: --parallel-batches {streams})")
+
+
 def _slug(search: str, engine: str) -> str:
-    """A file name for a row: beam4.nmt, greedy.ctranslate2-int8 ..."""
-    kind = {"nmt (TensorFlow)": "nmt"}.get(engine, engine.lower().replace(" ", "-"))
+    """A file name for a row: beam4.nmt, greedy.ctranslate2-int8, greedy.ctranslate2-float32-2-workers ..."""
+    kind = {"nmt (TensorFlow)": "nmt"}.get(engine, engine.lower().replace(",", "").replace(" ", "-"))
     return f"{search.replace(' ', '')}.{kind}"
 
 

@@ -55,6 +55,25 @@ def options_named(section: str, aliases: dict | None = None):
         raise UserError(f"{message} ({', '.join(named)})") from None
 
 
+def parallel_batches_option(f):
+    """--parallel-batches: batches decoded at once (see :func:`start_threads`)."""
+    return click.option("--parallel-batches", type=click.IntRange(1, 256), default=None,
+                        help="Batches decoded at once, each on one core (TensorFlow then runs each op on one "
+                             "thread). [default: the CPU cores; 1 with a GPU]")(f)
+
+
+def start_threads(parallel_batches: int | None) -> int:
+    """Sets TensorFlow's threads for ``parallel_batches`` concurrent searches (None: one per core) before
+    the model is loaded; returns how many the translator will run (1 if TensorFlow had already started)."""
+    from nmt.steps import default_streams, set_threads
+    from nmt.translator import decode_streams
+
+    wanted = default_streams() if parallel_batches is None else parallel_batches
+    if wanted > 1 and not set_threads(wanted):
+        log.warning("--parallel-batches %d has no effect: TensorFlow had started with its threads", wanted)
+    return decode_streams()
+
+
 def embedded_splits(max_words: int | None = None) -> dict:
     """The embedded synthetic corpus as {split: [(src, tgt), ...]}; ``max_words`` keeps the pairs with at
     most that many words on either side (the corpus has sentences of 2 to 94 words)."""

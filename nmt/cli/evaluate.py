@@ -6,6 +6,8 @@ import json
 
 import click
 
+from nmt.cli.common import parallel_batches_option
+
 
 @click.command()
 @click.argument("model_dir", required=False, type=click.Path(file_okay=False))
@@ -15,6 +17,7 @@ import click
               help="Hypotheses to score (instead of translating with a model).")
 @click.option("--beam-size", type=int, help="Beam size when translating. [default: the model's]")
 @click.option("--batch-size", type=int, help="Sentences per batch when translating.")
+@parallel_batches_option
 @click.option("--embedded-test", is_flag=True, help="Use the embedded corpus' test split as --src/--ref.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @click.option("--lowercase", is_flag=True, help="Case-insensitive BLEU/chrF.")
@@ -24,8 +27,8 @@ import click
 @click.option("--moses", metavar="LANG",
               help="Score as published Multi30k results are: both sides lowercased and Moses-tokenized with LANG's "
                    "rules (sacremoses), BLEU on those tokens without smoothing (multi-bleu.perl -lc).")
-def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, embedded_test, as_json, lowercase,
-             tokenize, moses):
+def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, parallel_batches, embedded_test, as_json,
+             lowercase, tokenize, moses):
     """Score translations with sacreBLEU (BLEU and chrF, with signatures).
 
     \b
@@ -34,7 +37,7 @@ def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, emb
     or score existing hypotheses:
       nmt evaluate --hyp test.hyp --ref test.de
     """
-    from nmt.cli.common import embedded_splits, options_named, read_text_input
+    from nmt.cli.common import embedded_splits, options_named, read_text_input, start_threads
     from nmt.errors import UserError
     from nmt.evaluation import score
 
@@ -64,6 +67,7 @@ def evaluate(model_dir, src_path, ref_path, hyp_path, beam_size, batch_size, emb
                             "they must be parallel")
         from nmt.translator import Translator
 
+        start_threads(parallel_batches)  # before TensorFlow runs its first op
         translator = Translator.load(model_dir)
         with options_named("decode"):
             translator.settings(beam_size=beam_size, batch_size=batch_size)

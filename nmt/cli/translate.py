@@ -8,7 +8,7 @@ import sys
 import click
 
 from nmt.cli.align import layer_head_options
-from nmt.cli.common import iter_text_input, options_named
+from nmt.cli.common import iter_text_input, options_named, parallel_batches_option, start_threads
 
 CHUNK = 10_000  # sentences read, translated and written at a time
 
@@ -23,14 +23,15 @@ CHUNK = 10_000  # sentences read, translated and written at a time
 @click.option("--n-best", type=int, help="Hypotheses per sentence (<= beam size), written as 'i ||| text ||| score'.")
 @click.option("--length-penalty", type=float, help="GNMT length penalty alpha (0 = none).")
 @click.option("--batch-size", type=int, help="Sentences per batch.")
+@parallel_batches_option
 @click.option("--scores", is_flag=True, help="Append ' ||| score' to each line.")
 @click.option("--alignments", type=click.Choice(["hard", "soft"]),
               help="Append ' ||| ' and word alignments from attention: Pharaoh i-j links, or soft rows (Marian style).")
 @layer_head_options
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr [default: when writing to a file].")
-def translate(model_dir, input_path, output_path, beam_size, n_best, length_penalty, batch_size, scores, alignments,
-              layer, head, progress):
+def translate(model_dir, input_path, output_path, beam_size, n_best, length_penalty, batch_size, parallel_batches,
+              scores, alignments, layer, head, progress):
     """Translate text with the model in MODEL_DIR.
 
     \b
@@ -49,6 +50,7 @@ def translate(model_dir, input_path, output_path, beam_size, n_best, length_pena
     to_stdout = output_path == "-"
     if not to_stdout:
         check_output_path(output_path, [] if input_path == "-" else [input_path])
+    start_threads(parallel_batches)  # before TensorFlow runs its first op
     translator = Translator.load(model_dir)
     options = dict(beam_size=beam_size, n_best=n_best, length_penalty=length_penalty, batch_size=batch_size)
     with options_named("decode"):

@@ -151,14 +151,16 @@ def test_bench_ctranslate2_rows_rescore(trained, tmp_path):
     folder, src, refs = trained
     script("bench_ctranslate2", "--model", folder / "m", "--source", folder / "test.src",
            "--reference", folder / "test.tgt", "--repeats", "1", "--batch-size", "16", "--name", "ct2",
-           "--out", tmp_path)
+           "--parallel-batches", "2", "--out", tmp_path)
     report = json.loads((tmp_path / "ct2.json").read_text())
     markdown = (tmp_path / "ct2.md").read_text()
     assert_provenance(report, markdown)
     assert report["sentences"] == len(src) and report["versions"]["ctranslate2"]
     rows = {(r["search"], r["engine"]): r for r in report["rows"]}
+    assert report["parallel_batches"] == 2 and "2 batches at once" in markdown
     assert sorted(rows) == sorted((s, e) for s in ("greedy", "beam 4")
-                                  for e in ("nmt (TensorFlow)", "CTranslate2 float32", "CTranslate2 int8"))
+                                  for e in ("nmt (TensorFlow)", "CTranslate2 float32", "CTranslate2 int8",
+                                            "CTranslate2 float32, 2 workers", "CTranslate2 int8, 2 workers"))
     for (search, _engine), row in rows.items():
         hyps = kept(row["hypotheses"])
         assert len(hyps) == len(src)
@@ -174,6 +176,7 @@ def test_bench_ctranslate2_rows_rescore(trained, tmp_path):
     # float32 CTranslate2 searches greedily as nmt does (tests/integration/test_ctranslate2.py): the same
     # translations, but for those that reach nmt's length bound (the script gives CTranslate2 the longest one)
     assert rows[("greedy", "CTranslate2 float32")]["identical_to_nmt"] >= len(src) // 2
+    assert rows[("greedy", "CTranslate2 float32, 2 workers")]["identical_to_nmt"] >= len(src) // 2
     assert not (ROOT / "results" / "ct2.json").exists()
 
 

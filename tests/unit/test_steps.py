@@ -111,12 +111,14 @@ def test_set_threads_before_and_after_tensorflow_starts():
     import subprocess
     import sys
 
-    code = ("from nmt.steps import set_threads; import tensorflow as tf; t = tf.config.threading; "
-            "print(set_threads(2), t.get_intra_op_parallelism_threads(), t.get_inter_op_parallelism_threads())")
+    code = ("from nmt.steps import set_threads; from nmt.translator import decode_streams; import tensorflow as tf; "
+            "t = tf.config.threading; s = decode_streams(); "
+            "print(s, set_threads(2), t.get_intra_op_parallelism_threads(), t.get_inter_op_parallelism_threads(), "
+            "decode_streams())")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=env).stdout.split()
-    assert out == ["True", "1", "2"]
+    assert out == ["1", "True", "1", "2", "2"]  # translation decodes one batch per inter-op thread
     tf.constant(1.0) + 1.0  # this process has started TensorFlow: the threads stay, and it says so
     before = tf.config.threading.get_intra_op_parallelism_threads()
     assert set_threads(2) is (before == 1 or os.environ.get("TF_NUM_INTRAOP_THREADS") == "1")

@@ -85,6 +85,24 @@ def test_beam_one_equals_greedy_and_batching_changes_nothing(trained):
     np.testing.assert_allclose([h.score for h in beam] , [h.score for h in beam_alone], atol=1e-5)
 
 
+@pytest.mark.parametrize("streams", [2, 3])
+def test_concurrent_batches_give_the_same_hypotheses_in_order(trained, streams):
+    """Decoding several batches at once (threads) changes neither the batches nor their order of results."""
+    path, _, _ = trained
+    translator = Translator.load(path)
+    sources = [s for s, _ in HELD] + ["ab", "op op op op op op op", "cd ab"]
+    for beam, n_best in ((1, 1), (3, 2)):
+        one = translator.translate(sources, beam_size=beam, n_best=n_best, batch_size=2, streams=1,
+                                   return_attention=True)
+        many = translator.translate(sources, beam_size=beam, n_best=n_best, batch_size=2, streams=streams,
+                                    return_attention=True)
+        flat = [(h.text, h.tokens, h.score, h.source_tokens, h.attention.tolist())
+                for hs in (one if n_best > 1 else [[h] for h in one]) for h in hs]
+        flat_many = [(h.text, h.tokens, h.score, h.source_tokens, h.attention.tolist())
+                     for hs in (many if n_best > 1 else [[h] for h in many]) for h in hs]
+        assert flat_many == flat  # same batches, same graph: bit-identical
+
+
 def test_attention_comes_back_with_each_hypothesis(trained):
     path, _, _ = trained
     hyp = Translator.load(path).translate(["ab cd ef"], beam_size=4, return_attention=True)[0]
