@@ -82,6 +82,28 @@ def test_guided_loss_is_the_cross_entropy_of_the_chosen_head():
     assert float(rows) == 3.0 and abs(float(total) - expected) <= 8 * np.finfo(np.float32).eps * abs(expected)
 
 
+@pytest.mark.parametrize("shift", [False, True])
+def test_guided_loss_adds_up_over_the_parallel_parts_of_a_batch(shift):
+    """--parallel-parts with guidance: the loss of the batch's slices (one without links, empty ones when
+    there are more parts than sentences) adds up to the whole batch's, total and linked rows alike."""
+    from nmt.steps import split_loss
+
+    rng = np.random.default_rng(2)
+    scores = tf.constant(rng.normal(size=[5, 2, 2, 4, 6]), tf.float32)  # [B,L,H,T,S]
+    target = np.zeros([5, 4, 6], np.float32)
+    target[0, 1, [0, 3]] = 0.5
+    target[2, 0, 4] = target[4, 2, 5] = target[4, 3, 1] = 1.0  # sentences 1 and 3 have no links
+
+    def loss(s, g):
+        return guided.guided_loss(tf.nn.softmax(s, -1), g, layer=1, head=0, shift=shift)
+
+    whole = [float(x) for x in loss(scores, tf.constant(target))]
+    for parts in (2, 3, 7):  # 7 parts of 5 sentences: two are empty
+        split = [float(x) for x in split_loss(loss, parts)(scores, tf.constant(target))]
+        # the same float32 terms summed in another order: a few ulps of the total
+        assert split[1] == whole[1] and abs(split[0] - whole[0]) <= 8 * np.finfo(np.float32).eps * abs(whole[0])
+
+
 def test_shifted_guidance_supervises_the_step_that_reads_each_piece():
     """Shift-Att guidance: target row t (piece t) pulls attention row t + 1, whose input is piece t; row 0
     (the step reading <s>) takes none. The last target row, </s>'s, never has links in training."""

@@ -43,3 +43,44 @@ def test_parallel_parts_set_the_threads_and_may_change_on_resume(tmp_path):
     assert code == 0, err
     assert json.loads(out.strip().splitlines()[-1])["steps"] == 3
     assert json.loads((model / "config.json").read_text())["train"]["parallel_parts"] == 1
+
+
+# Translates through the CLI's own entry point in a fresh process, recording how many batches the
+# translator decoded at once, then reports them with TensorFlow's threads.
+TRANSLATE_THEN_STREAMS = """
+import json, sys
+import nmt.translator as tr
+used = []
+def in_order(fn, items, streams, _real=tr.in_order):
+    used.append(streams)
+    return _real(fn, items, streams)
+tr.in_order = in_order
+from nmt.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit as stop:
+    if stop.code:
+        raise
+import tensorflow as tf
+t = tf.config.threading
+print(json.dumps([used, t.get_intra_op_parallelism_threads(), t.get_inter_op_parallelism_threads()]))
+"""
+
+
+def test_parallel_batches_translate_the_same_and_set_the_threads(tmp_path):
+    write_corpus(tmp_path, n=60)
+    model = tmp_path / "m"
+    code, _, err = run(["train", "--model-dir", str(model), "--train-src", str(tmp_path / "train.src"),
+                        "--train-tgt", str(tmp_path / "train.tgt"), "--preset", "tiny", "--vocab-size", "30",
+                        "--steps", "20", "--eval-every", "20", "--no-progress"])
+    assert code == 0, err
+    common = ["translate", str(model), "-i", str(tmp_path / "train.src"), "--batch-size", "4", "--beam-size", "2"]
+    code, _, err = run([*common, "-o", str(tmp_path / "one.txt"), "--parallel-batches", "1"])
+    assert code == 0, err
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
+    done = subprocess.run([sys.executable, "-c", TRANSLATE_THEN_STREAMS, *common, "-o", str(tmp_path / "three.txt"),
+                           "--parallel-batches", "3"], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[3], 1, 3]  # three searches, one thread per op
+    one, three = (tmp_path / "one.txt").read_text(), (tmp_path / "three.txt").read_text()
+    assert len(one.splitlines()) == 60 and three == one

@@ -139,3 +139,23 @@ def test_label_smoothing_loss():
     assert float(n) == 1.0
     # float32: ~6 roundings of eps32 1.2e-7 on terms <= 2.4 (max + log-sum-exp) -> <= 1.7e-6 of a loss of 1.85
     np.testing.assert_allclose(float(total), expected, rtol=2e-6)
+
+
+@pytest.mark.parametrize("parts", [1, 2])
+def test_parallel_parts_say_when_the_threads_were_already_set(tmp_path, monkeypatch, caplog, parts):
+    """TensorFlow fixes its threads when it starts: a Trainer that cannot set them for its parts says so
+    (and how to start the process instead); one part needs nothing and says nothing."""
+    import logging
+
+    from nmt import steps
+
+    monkeypatch.setattr(steps, "set_threads", lambda p: False)
+    config = (preset("tiny").override("train", max_steps=1, eval_every=1, parallel_parts=parts)
+              .override("tokenizer", vocab_size=40))
+    with caplog.at_level(logging.WARNING, logger="nmt"):
+        Trainer(config, tmp_path / "m", TRAIN[:40], HELD, progress=False).lock.release()
+    warned = [r.getMessage() for r in caplog.records if "without its speed-up" in r.getMessage()]
+    if parts == 1:
+        assert not warned
+    else:
+        assert len(warned) == 1 and "TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=2" in warned[0]
