@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.integration.test_cli import run, write_corpus
 
 # Trains through the CLI's own entry point in a fresh process, then reports the threads TensorFlow runs with.
@@ -67,6 +69,7 @@ print(json.dumps([used, t.get_intra_op_parallelism_threads(), t.get_inter_op_par
 """
 
 
+@pytest.mark.slow  # 35 s: a training and two processes that start TensorFlow
 def test_parallel_batches_translate_the_same_and_set_the_threads(tmp_path):
     write_corpus(tmp_path, n=60)
     model = tmp_path / "m"
