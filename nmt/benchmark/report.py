@@ -101,8 +101,8 @@ def markdown(report: dict) -> str:
         f"BLEU signature: `{first['bleu_signature']}`; "
         f"lowercased: `{models[0]['test']['beam4_lowercase']['bleu_signature']}`; "
         f"chrF: `{first['chrf_signature']}`. Translation of the {models[0]['test']['sentences']:,} test sentences in "
-        f"batches of {models[0]['translation']['batch_size']}, after one untimed batch. MFU: 6 FLOPs per matmul weight "
-        "per target token over the measured matmul peak.", "",
+        f"batches of {models[0]['translation']['batch_size']}{_at_once(models)}, after one untimed batch. "
+        "MFU: 6 FLOPs per matmul weight per target token over the measured matmul peak.", "",
         *_published(models),
         "## BLEU by source length (beam 4)", "", f"![BLEU by length]({FILES['length']})", "",
         "| source words | sentences | " + " | ".join(r["name"] for r in models) + " |",
@@ -155,6 +155,17 @@ def _figure():
 def _save(fig, path: Path) -> None:
     with atomic_open(path, "wb") as f:
         fig.savefig(f, format="png", dpi=120, bbox_inches="tight")
+
+
+def _at_once(models: list) -> str:
+    """How many batches each model's process decoded at once, where any decoded more than one (the
+    threads that parallel parts set for training also run translation's searches side by side)."""
+    counts = [m["translation"].get("batches_at_once", 1) for m in models]
+    if max(counts) == 1:
+        return ""
+    if len(set(counts)) == 1:
+        return f", {counts[0]} at once"
+    return " (" + ", ".join(f"{m['name']}: {n} at once" for m, n in zip(models, counts)) + ")"
 
 
 def _line_plot(path: Path, lines: list, xlabel: str, ylabel: str, title: str, marker: str) -> None:

@@ -63,7 +63,7 @@ def run_job(job: dict, progress: bool = False) -> dict:
     from nmt.steps import set_threads
     from nmt.tokenization import Tokenizer
     from nmt.training import Trainer
-    from nmt.translator import Translator
+    from nmt.translator import Translator, decode_streams
 
     config = Config.from_dict(job["config"])
     set_threads(config.train.parallel_parts)  # before the tokenizer's first TensorFlow op
@@ -112,6 +112,7 @@ def run_job(job: dict, progress: bool = False) -> dict:
         },
         "translation": {
             "batch_size": batch,
+            "batches_at_once": decode_streams(),  # > 1 when the training's parallel parts set one thread per op
             "greedy_sentences_per_second": round(len(sources) / greedy_s, 1),
             "beam4_sentences_per_second": round(len(sources) / beam_s, 1),
         },

@@ -62,14 +62,16 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
     code, stdout, err = run(["benchmark", "--models", "lstm-additive,transformer", "--minutes", "5", "--preset", "tiny",
                              "--steps", "lstm-additive=30,transformer=20",
                              "--vocab-size", "30", "--set", "train.eval_every=50", "--allow-dirty",
-                             "--set", "transformer:model.layers=1", "--out", str(out), "--work", str(tmp_path / "work"),
-                             *args])
+                             "--set", "transformer:model.layers=1", "--set", "transformer:train.parallel_parts=2",
+                             "--out", str(out), "--work", str(tmp_path / "work"), *args])
     assert code == 0, err
     report = json.loads((out / "report.json").read_text())
     models = {m["name"]: m for m in report["models"]}
     assert list(models) == ["lstm-additive", "transformer"]
     assert models["transformer"]["config"]["model"]["layers"] == 1  # per-model --set
     assert models["lstm-additive"]["config"]["model"]["layers"] == 3  # untouched
+    # the transformer's process trained in two parts, so it also decoded two batches at once, and says so
+    assert [m["translation"]["batches_at_once"] for m in models.values()] == [1, 2]
     for m in models.values():
         assert m["config"]["train"]["eval_every"] == 50  # --set for all models
         assert m["config"]["train"]["time_budget"] == pytest.approx(300.0)
@@ -100,6 +102,7 @@ def test_two_families_same_tokenizer_one_report(tmp_path, restored):
             in markdown)
     assert report["budget_steps"] == {"lstm-additive": 30, "transformer": 20} and report["budget_minutes"] == 5
     assert "report.md" in stdout
+    assert "in batches of 64 (lstm-additive: 1 at once, transformer: 2 at once), after one untimed batch" in markdown
     # Re-checkable: when and from what code, and the hypotheses that re-score to the reported BLEU.
     assert report["utc_date"].endswith("Z") and "clean_tree" in report and report["code_snapshot"] is True
     assert "Date (UTC): " in markdown
