@@ -10,6 +10,9 @@ import pytest
 from tests.integration.test_classify import SMALL, topic_rows, write_table
 from tests.integration.test_cli import run, write_corpus
 
+# Every test here shares one fixture of four trainings and exports served in a fresh process: 80 s.
+pytestmark = pytest.mark.slow
+
 # whitespace runs, tabs, a no-break space, an empty text: the export must normalise as the Translator does; and
 # characters NFKC removes or splits (zero-width space, ¨), full-width letters and <unk>: it must map pieces to
 # words alike

@@ -85,6 +85,7 @@ def test_accumulated_batches_equal_one_big_batch(clip):
     assert int(acc.optimizer.iterations.numpy()) == 2  # one step per update, not per batch
 
 
+@pytest.mark.slow  # 30 s: two float64 models, three traced parts
 def test_parallel_parts_make_the_update_of_the_whole_batch():
     # float64 for the reason given above: the parts change only the order of the summed terms. Three
     # parts of 5 sentences are 1 + 2 + 2; of 2 sentences one part is empty and must add nothing.
