@@ -12,7 +12,9 @@ unsupervised aligners), all lowercased. Then:
   and budget (the Hansards pairs as its test set, Multi30k's validation captions for validation);
   each model force-aligns the test pairs; links come from the step that predicts each target word
   (today's extraction) and from the step that reads it (Shift-Att), for the mean over layers and
-  heads and for each layer (and head), in each direction and symmetrised.
+  heads and for each layer (and head), in each direction and symmetrised: the hard links by each method
+  of ``nmt.alignment.symmetrisation``, and the two directions' attention by ``nmt.alignment.soft``
+  (mean and geometric mean at thresholds 0.1 ... 0.9 for the guided head, 0.5 elsewhere).
 
 Everything is scored with ``nmt.alignment.alignment_error_rate`` against ``gold.wa`` (AER, precision,
 recall). Writes OUT/NAME.json and OUT/NAME.md, heatmaps with gold and predicted links of a few
@@ -135,7 +137,8 @@ def main(argv=None):
             if not models:
                 continue
             shown = benchinfo.shown_path  # the command runs from the repository root, and reads as it ran
-            cmd = ["benchmark", "--models", models, "--minutes", str(args.minutes), "--steps", args.steps,
+            cmd = ["benchmark", "--models", models, "--minutes", str(args.minutes),
+                   "--steps", steps_for(args.steps, models.split(",")),
                    "--out", shown(out / f"{args.name}_bleu_{src}{tgt}{suffix}"),
                    "--work", shown(work / f"{src}{tgt}{suffix}"),
                    *sum((["--set", s] for s in args.set), []), *[shown(x) if isinstance(x, Path) else x for x in extra]]
@@ -244,6 +247,7 @@ def model_alignments(systems, work: Path, test: dict, score, bleu) -> dict:
     from nmt.translator import Translator
 
     links: dict = {}
+    matrices: dict = {}  # the same keys: each direction's word matrices, (English i, French j)
     examples: dict = {}
     guided: dict = {}  # guided system -> the layer, head and extraction its configuration trained
     for src, tgt in DIRECTIONS:
@@ -272,12 +276,40 @@ def model_alignments(systems, work: Path, test: dict, score, bleu) -> dict:
                     score(model, f"{src}-{tgt}", extraction, layer, head, found)
                     if head == "mean" or (layer, head) == trained:  # symmetrised below
                         links.setdefault((model, extraction, layer, head), {})[f"{src}-{tgt}"] = found
+                        matrices.setdefault((model, extraction, layer, head), {})[f"{src}-{tgt}"] = [
+                            a.word.T if src == "en" else a.word for a in aligned]
                     shown = trained or ("mean", "mean")
                     if (layer, head) == shown and src == "en":  # drawn: the guided head, else the mean
                         examples[(model, extraction)] = aligned
     for (model, extraction, layer, head), per_direction in links.items():
         symmetrised_all(score, model, extraction, layer, head, per_direction)
+        trained = guided.get(model)
+        on_head = trained is not None and (layer, head) == (trained["layer"], trained["head"])
+        soft_all(score, model, extraction, layer, head, matrices[(model, extraction, layer, head)],
+                 SWEEP if on_head else (0.5,))
     return {"links": links, "examples": examples, "guided": guided}
+
+
+SWEEP = tuple(round(0.1 * k, 1) for k in range(1, 10))  # soft thresholds tried on the guided head
+
+
+def soft_all(score, system, extraction, layer, head, per_direction, thresholds) -> None:
+    """Rows ``soft-mean 0.5`` ...: the two directions' word matrices combined and thresholded."""
+    from nmt.alignment.soft import COMBINE, soft_symmetrise
+
+    for combine in COMBINE:
+        for threshold in thresholds:
+            found = [soft_symmetrise(f, b, combine, threshold)
+                     for f, b in zip(per_direction["en-fr"], per_direction["fr-en"])]
+            score(system, f"soft-{combine} {threshold}", extraction, layer, head, found)
+
+
+def steps_for(steps: str, models: list) -> str:
+    """``--steps`` as ``nmt benchmark --models MODELS`` takes it: the ``name=N`` entries of other models dropped
+    (so the default, which names both families, serves a run of one)."""
+    entries = [e for e in steps.split(",") if e]
+    kept = [e for e in entries if "=" not in e or e.split("=", 1)[0].strip() in models]
+    return ",".join(kept) or steps
 
 
 def symmetrised_all(score, system, extraction, layer, head, per_direction, seconds=None):

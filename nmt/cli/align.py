@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import click
 
+from nmt.alignment import soft
 from nmt.alignment.symmetrisation import METHODS
 from nmt.cli.common import options_named, read_text_input
 
@@ -50,8 +51,11 @@ def layer_head_options(f):
                    "`nmt train --guided-full-context`; combine with --shift-att as it was trained).")
 @click.option("--backward", "backward_dir", type=click.Path(file_okay=False),
               help="A target-to-source model: align each pair in both directions and symmetrise the links (needs -t).")
-@click.option("--symmetrise", type=click.Choice(list(METHODS)),
-              default="grow-diag", show_default=True, help="How --backward's links combine with the forward model's.")
+@click.option("--symmetrise", type=click.Choice([*METHODS, *soft.METHODS]), default="grow-diag", show_default=True,
+              help="How --backward's links combine with the forward model's; soft-mean and soft-geometric combine the "
+                   "two directions' attention (arithmetic or geometric mean) and link where it reaches --threshold.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=0.5, show_default=True,
+              help="With --symmetrise soft-mean or soft-geometric: the combined attention a word pair needs to link.")
 @click.option("--jsonl", type=click.Path(dir_okay=False),
               help="Also write tokens, words and soft matrices as JSON Lines.")
 @click.option("--npz", type=click.Path(dir_okay=False),
@@ -66,8 +70,8 @@ def layer_head_options(f):
 @click.option("--batch-size", type=int, help="Sentences per batch.")
 @click.pass_context
 def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base, score_path, layer, head, shift_att,
-          full_context, backward_dir, symmetrise, jsonl, npz, plot_dir, plot_format, max_plots, level, beam_size,
-          batch_size):
+          full_context, backward_dir, symmetrise, threshold, jsonl, npz, plot_dir, plot_format, max_plots, level,
+          beam_size, batch_size):
     """Word alignments from attention (hard links, soft matrices, heatmaps, AER).
 
     Subword attention is merged to words (rows averaged over a target word's pieces, columns summed
@@ -82,6 +86,7 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
       nmt align nmt-demo -s test.en -t test.de --gold test.align
       nmt align runs/tf -s test.en --layer -1 --head mean --plot-dir plots/
       nmt align runs/en-fr -s test.en -t test.fr --shift-att --backward runs/fr-en --symmetrise grow-diag
+      nmt align runs/en-fr -s test.en -t test.fr --backward runs/fr-en --symmetrise soft-mean --threshold 0.5
       nmt align --score fast_align.wa --gold gold.wa --gold-base 1 -s test.en -t test.fr
     """
     from nmt import alignment as al
@@ -115,6 +120,8 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
         raise UserError("--backward aligns given sentence pairs in both directions: give the targets with -t")
     if ctx.get_parameter_source("symmetrise") != click.core.ParameterSource.DEFAULT and not backward_dir:
         raise UserError("--symmetrise combines two directions: give the target-to-source model with --backward")
+    if ctx.get_parameter_source("threshold") != click.core.ParameterSource.DEFAULT and symmetrise not in soft.METHODS:
+        raise UserError("--threshold applies to --symmetrise soft-mean or soft-geometric, which threshold attention")
     sources = read_text_input(source_path)
     if not sources:
         raise UserError(f"no sentences in {'standard input' if source_path == '-' else source_path}")
@@ -145,8 +152,9 @@ def align(ctx, model_dir, source_path, target_path, output_path, gold, gold_base
     if backward is not None:
         reverse = al.reduce_all(backward.align(targets, sources, batch_size=batch_size, shift=shift_att,
                                                full_context=full_context), layer, head)
-        for a, r in zip(aligned, reverse):
-            a.links = al.symmetrise(a.links, al.transpose(r.links), symmetrise)
+        for a, r in zip(aligned, reverse):  # both in (source word, target word) orientation
+            a.links = (soft.soft_symmetrise(a.word.T, r.word, symmetrise, threshold) if symmetrise in soft.METHODS
+                       else al.symmetrise(a.links, al.transpose(r.links), symmetrise))
     lines = [al.format_pharaoh(a.links) if targets is not None else f"{h.text} ||| {al.format_pharaoh(a.links)}"
              for a, h in zip(aligned, hyps)]
     text = lines_text(lines)  # one line per item, whatever the items hold

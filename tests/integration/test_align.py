@@ -122,6 +122,10 @@ def test_align_user_errors(corpus, tmp_path):
         (["--backward", str(corpus / "lstm")],
          "--backward aligns given sentence pairs in both directions: give the targets with -t"),
         (["-t", str(corpus / "test.de"), "--symmetrise", "union"], "--symmetrise combines two directions"),
+        (["-t", str(corpus / "test.de"), "--backward", str(corpus / "lstm"), "--threshold", "0.3"],
+         "--threshold applies to --symmetrise soft-mean or soft-geometric"),
+        (["-t", str(corpus / "test.de"), "--backward", str(corpus / "lstm"), "--symmetrise", "soft-mean",
+          "--threshold", "0"], "--threshold"),
     ]
     for extra, needle in cases:
         out = tmp_path / "out.align"
@@ -188,6 +192,15 @@ def test_shift_att_and_backward_options_give_the_apis_links(corpus, tmp_path):
     assert code == 0, err
     expected = [al.format_pharaoh(al.symmetrise(f, al.transpose(b), "grow-diag-final-and")) for f, b in zip(fwd, bwd)]
     assert out.splitlines() == expected
+    # soft: the two directions' word matrices (forward's transposed to source x target) averaged and thresholded
+    fwd_m = [a.word.T for a in al.reduce_all(forward.align(sources, targets, shift=True), -1, "mean")]
+    bwd_m = [a.word for a in al.reduce_all(backward.align(targets, sources, shift=True), -1, "mean")]
+    code, out, err = run(["align", str(corpus / "transformer"), "-s", str(src), "-t", str(tgt), "--shift-att",
+                          "--layer", "-1", "--backward", str(corpus / "lstm"), "--symmetrise", "soft-mean",
+                          "--threshold", "0.3"])
+    assert code == 0, err
+    assert out.splitlines() == [al.format_pharaoh(al.soft_symmetrise(f, b, "mean", 0.3)) for f, b in zip(fwd_m, bwd_m)]
+    assert out.splitlines() != [al.format_pharaoh(al.soft_symmetrise(f, b, "mean", 0.9)) for f, b in zip(fwd_m, bwd_m)]
     # translations: the same text as without --shift-att, links from force-aligning it with the reading steps
     code, out, err = run(["align", str(corpus / "lstm"), "-s", str(src), "--shift-att", "--beam-size", "2"])
     assert code == 0, err

@@ -259,12 +259,28 @@ def test_bench_alignment_scores_consistently(tmp_path):  # and nmt benchmark mea
     assert (tmp_path / "out" / "al_transformer.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_bench_alignment_real_passes_each_benchmark_the_steps_of_its_models():
+    """The default --steps names both families; a run of one must not hand nmt benchmark the other's entry
+    (which it refuses), and bare numbers or the entries of models in the run pass unchanged."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_alignment_real import steps_for
+
+    both = "lstm-additive=900,transformer=3000"
+    assert steps_for(both, ["transformer"]) == "transformer=3000"
+    assert steps_for(both, ["lstm-additive", "transformer"]) == both
+    assert steps_for("20", ["transformer"]) == "20"
+    assert steps_for("transformer=5", ["lstm-additive"]) == "transformer=5"  # nothing of its own: nmt benchmark says
+
+
 # 265 s on the quiet 2-core machine: eflomal and four tiny Transformers on 200
 # Multi30k pairs + the 447 Hansards pairs, then the --resume run that only aligns
 @pytest.mark.slow
 def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
     """The Hansards benchmark on a tiny budget: its kept links re-score to its rows, every symmetrisation lies
     between the intersection and the union, and eflomal, the models and the plots are all there."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_alignment_real import SWEEP
+
     from nmt import alignment as al
 
     gold_dir = shared_data / "align" / "enfr_hansards"
@@ -282,7 +298,7 @@ def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
     assert {k[1] for k in row if k[0] == "eflomal"} == {*methods, "en-fr", "fr-en"}
     for extraction in ("predicting step", "Shift-Att"):
         assert ({k[1] for k in row if k[0] == "transformer" and k[2] == extraction and k[4] == "mean"}
-                == {*methods, "en-fr", "fr-en"})
+                == {*methods, "en-fr", "fr-en", "soft-mean 0.5", "soft-geometric 0.5"})
     test = {lang: (gold_dir / f"test.{lang}").read_text(encoding="utf-8").splitlines() for lang in ("en", "fr")}
     gold = al.read_links(gold_dir / "gold.wa", "gold", 0, test["en"], test["fr"])
     for name, key in (("eflomal.grow-diag-final-and", ("eflomal", "grow-diag-final-and", "-", "-", "-")),
@@ -299,12 +315,24 @@ def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
     # the guided Transformer followed eflomal's intersection links of the training text: scored at every
     # setting, its guided head (the last layer's head 0) symmetrised too, and its links kept
     assert ({k[1] for k in row if k[0] == "transformer+guided" and (k[3], k[4]) == (0, 0)}
-            == {*methods, "en-fr", "fr-en"})
+            == {*methods, "en-fr", "fr-en", *(f"soft-{c} {t}" for c in ("mean", "geometric") for t in SWEEP)})
     # the layer, head and extraction the guided model trained, as its config.json says (the default --set
     # transformer:train.guided_shift=true: the step that reads each word)
     assert report["guided"] == {
         "models": ["transformer"], "links": "eflomal intersection on the training text",
         "settings": {"transformer+guided": {"layer": 0, "head": 0, "extraction": "Shift-Att"}}}
+    # soft symmetrisation: the guided head swept over thresholds, the other symmetrised settings at 0.5 only; a
+    # higher threshold keeps no more links, and a geometric mean never exceeds the arithmetic one
+    for extraction in ("predicting step", "Shift-Att"):
+        count = {(c, t): row[("transformer+guided", f"soft-{c} {t}", extraction, 0, 0)]["links"]
+                 for c in ("mean", "geometric") for t in SWEEP}
+        for t, higher in zip(SWEEP, SWEEP[1:]):
+            assert count[("mean", higher)] <= count[("mean", t)] and count[("geometric", higher)] <= count[
+                ("geometric", t)]
+        assert all(count[("geometric", t)] <= count[("mean", t)] for t in SWEEP)
+        assert ("transformer", "soft-mean 0.5", extraction, "mean", "mean") in row
+        assert ("transformer", "soft-mean 0.3", extraction, "mean", "mean") not in row
+    assert "soft-mean 0.5, fixed in advance" in (tmp_path / "out" / "real.md").read_text()
     guide = (tmp_path / "work" / "data" / "train.fr-en.intersection.links").read_text().splitlines()
     forward = (tmp_path / "work" / "data" / "train.en-fr.intersection.links").read_text().splitlines()
     assert len(guide) == len(forward) == 200 + 447

@@ -19,14 +19,18 @@ def test_results_come_in_order_whatever_finishes_first(streams, n):
 
 
 def test_at_most_streams_calls_run_at_once():
-    running, peak, lock = [0], [0], threading.Lock()
+    running, peak, cond = [0], [0], threading.Condition()
 
     def track(i):
-        with lock:
+        with cond:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
+            cond.notify_all()
+            # the first call waits (5 s at most) for a second one to start: concurrency, not a lucky overlap of
+            # sleeps, is what lifts the peak to 2, however busy the machine
+            cond.wait_for(lambda: peak[0] >= 2, timeout=5)
         time.sleep(0.01)
-        with lock:
+        with cond:
             running[0] -= 1
         return i
 
