@@ -72,16 +72,18 @@ def markdown(report: dict, name: str) -> str:
             hard = min((r for r in rows if r["system"] == system and r["extraction"] == trained
                         and r["direction"] in HARD and (r["layer"], r["head"]) == tuple(head.values())),
                        key=lambda r: r["aer"])
-            soft = [r for r in rows if r["system"] == system and r["extraction"] == trained
-                    and r["direction"] == "soft-mean 0.5" and (r["layer"], r["head"]) == tuple(head.values())]
+            soft = {r["direction"]: r for r in rows if r["system"] == system and r["extraction"] == trained
+                    and r["direction"] in ("soft-mean 0.5", "soft-geometric 0.5")
+                    and (r["layer"], r["head"]) == tuple(head.values())}
             gains.append(f"- {system} (eflomal's links of the training text), its guided head"
                          f"{f' ({trained})' if trained != 'predicting step' else ''} en->fr alone: "
                          f"{100 * alone['aer']:.1f}{versus}; "
                          f"symmetrised, best of all ({symmetrised['direction']}, layer {symmetrised['layer']}): "
                          f"{100 * symmetrised['aer']:.1f}; its head's links symmetrised ({hard['direction']}): "
                          f"{100 * hard['aer']:.1f}"
-                         + (f"; its head's attention symmetrised (soft-mean 0.5, fixed in advance): "
-                            f"{100 * soft[0]['aer']:.1f}." if soft else "."))
+                         + ("; its head's attention symmetrised at the threshold fixed in advance (0.5): "
+                            + ", ".join(f"{d.split()[0]} {100 * r['aer']:.1f}" for d, r in soft.items()) + "."
+                            if soft else "."))
     except ValueError:  # a run without one of the systems
         pass
     models = [f"| {d} | {m['name']} | {m['steps']:,} | {m['train_seconds'] / 60:.1f} | {m['test_bleu_beam4']} |"

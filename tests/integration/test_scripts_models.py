@@ -332,7 +332,7 @@ def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
         assert all(count[("geometric", t)] <= count[("mean", t)] for t in SWEEP)
         assert ("transformer", "soft-mean 0.5", extraction, "mean", "mean") in row
         assert ("transformer", "soft-mean 0.3", extraction, "mean", "mean") not in row
-    assert "soft-mean 0.5, fixed in advance" in (tmp_path / "out" / "real.md").read_text()
+    assert "at the threshold fixed in advance (0.5): soft-mean " in (tmp_path / "out" / "real.md").read_text()
     guide = (tmp_path / "work" / "data" / "train.fr-en.intersection.links").read_text().splitlines()
     forward = (tmp_path / "work" / "data" / "train.en-fr.intersection.links").read_text().splitlines()
     assert len(guide) == len(forward) == 200 + 447
