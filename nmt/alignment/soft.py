@@ -3,9 +3,8 @@
 :mod:`nmt.alignment.symmetrisation` combines the links each direction chose by argmax, so a direction
 that hesitated between two words (0.45 against 0.40) votes as firmly as one that did not (0.95), and
 its second choice is lost. Here the two directions' word matrices are combined first and a link is
-every word pair whose combined weight reaches a threshold (posterior thresholding, as in HMM and
-neural aligners: Liang et al. 2006 threshold the two directions' link posteriors; Mask-Align, Chen et
-al. 2021, multiplies the two directions' attention and thresholds it).
+every word pair whose combined weight reaches a threshold: posterior thresholding, the way HMM and
+neural aligners read links from link probabilities rather than from each word's single best choice.
 
 Both inputs are in ``(source i, target j)`` orientation, ``[S, T]``:
 
