@@ -5,11 +5,11 @@ writes)."""
 from __future__ import annotations
 
 SLUG = {"predicting step": "predict", "Shift-Att": "shift", "full context": "full"}  # in file names, in this order
-HARD = ("intersection", "union", "grow-diag", "grow-diag-final", "grow-diag-final-and")  # symmetrised links
 
 
 def markdown(report: dict, name: str) -> str:
     from nmt import benchinfo
+    from nmt.alignment.symmetrisation import METHODS as HARD  # the hard symmetrisations' row names
 
     rows = report["rows"]
     best = lambda **kw: min((r for r in rows if all(r[k] == v for k, v in kw.items())), key=lambda r: r["aer"])  # noqa: E731

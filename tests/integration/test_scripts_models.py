@@ -302,7 +302,9 @@ def test_bench_alignment_real_scores_what_it_writes(shared_data, tmp_path):
     test = {lang: (gold_dir / f"test.{lang}").read_text(encoding="utf-8").splitlines() for lang in ("en", "fr")}
     gold = al.read_links(gold_dir / "gold.wa", "gold", 0, test["en"], test["fr"])
     for name, key in (("eflomal.grow-diag-final-and", ("eflomal", "grow-diag-final-and", "-", "-", "-")),
-                      ("transformer.shift.grow-diag", ("transformer", "grow-diag", "Shift-Att", "mean", "mean"))):
+                      ("transformer.shift.grow-diag", ("transformer", "grow-diag", "Shift-Att", "mean", "mean")),
+                      ("transformer+guided.layer0.head0.shift.soft-geometric-0.5",  # the guided head's fixed setting
+                       ("transformer+guided", "soft-geometric 0.5", "Shift-Att", 0, 0))):
         lines = kept(Path(tmp_path / "out" / "real_links" / f"{name}.wa.gz"))
         links = [al.parse_pharaoh(line).sure for line in lines]
         assert al.alignment_error_rate(links, gold).to_dict() == {
