@@ -168,7 +168,7 @@ def main(argv=None):
         if (layer, head) == ("mean", "mean") or (setting and (layer, head) == (setting["layer"], setting["head"])):
             tag = "" if (layer, head) == ("mean", "mean") else f".layer{layer}.head{head}"
             kept_links[f"{model}{tag}.{SLUG[extraction]}.grow-diag.wa"] = _sym(per_direction, "grow-diag")
-            if setting:  # the guided head's setting fixed in advance, so its figure can be scored again from files
+            if setting:  # the soft setting fixed in advance for guided models, so its figures re-score from files
                 kept_links[f"{model}{tag}.{SLUG[extraction]}.{KEPT_SOFT[0]}-{KEPT_SOFT[1]}.wa"] = _soft(
                     forced["matrices"][(model, extraction, layer, head)], *KEPT_SOFT)
     links_dir.mkdir(parents=True, exist_ok=True)
@@ -364,8 +364,9 @@ def _finished(path: Path, after: Path) -> bool:
 def write_links(path: Path, links: list) -> None:
     from nmt.alignment import format_pharaoh
 
-    with gzip.open(path.with_suffix(path.suffix + ".gz"), "wt", encoding="utf-8") as f:
-        f.write("".join(format_pharaoh(sorted(x)) + "\n" for x in links))
+    text = "".join(format_pharaoh(sorted(x)) + "\n" for x in links)
+    # mtime 0: the same links give the same bytes, so a re-scored run changes no kept file that it did not change
+    path.with_suffix(path.suffix + ".gz").write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
 
 
 if __name__ == "__main__":
