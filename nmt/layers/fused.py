@@ -1,4 +1,4 @@
-"""Drop-in replacements for Keras' Dropout and LayerNormalization that train faster on CPU.
+"""Drop-in replacements for Keras' Dense, Dropout and LayerNormalization that run faster on CPU.
 
 Both subclass the Keras layer and keep its weights and state variables (names and shapes), so a
 model directory saved with either version loads into the other. Only ``call`` changes:
@@ -12,6 +12,11 @@ model directory saved with either version loads into the other. Only ``call`` ch
   its gradient in closed form (Ba et al. 2016) instead of differentiating through ``tf.nn.moments``:
   ``dx = rstd * (g - mean(g) - xhat * mean(g * xhat))`` with ``g = dy * gamma``, fewer passes over the
   activations than the automatic gradient.
+
+* :class:`Dense` applied to [..., D] inputs of rank 3 or more multiplies them as one [N, D] matrix
+  (a reshape either side) instead of Keras' ``tf.tensordot``, whose dynamic-shape path adds a
+  dozen shape ops (Shape, GatherV2, Prod, Pack, ConcatV2, an identity Transpose) to every call: most
+  of a decoding step's graph is such small ops, and each costs the executor time.
 
 Outside training (or with rate 0) Dropout is the identity, as in Keras. Any other LayerNormalization
 configuration (several axes, ``rms_scaling``, no scale or no centre) falls back to Keras' own call.
@@ -62,6 +67,23 @@ class Dropout(keras.layers.Dropout):
             return keras.random.dropout(inputs, rate, noise_shape=self.noise_shape, seed=self.seed_generator)
         seed = tf.cast(tf.math.floormod(self.seed_generator.next(), tf.int32.max - 1), tf.int32)  # [2]
         return random_bits_dropout(inputs, rate, seed)
+
+
+class Dense(keras.layers.Dense):
+    """``keras.layers.Dense`` (same weights) that multiplies [..., D] inputs as one [N, D] matrix; see the module.
+
+    LoRA and quantized kernels, and inputs of rank 2 or less, take Keras' own call."""
+
+    def call(self, inputs, training=None):
+        rank = inputs.shape.rank
+        if rank is None or rank <= 2 or self.lora_enabled or self.quantization_mode is not None:
+            return super().call(inputs, training=training)
+        shape = tf.shape(inputs)  # [rank]
+        flat = tf.reshape(inputs, tf.stack([-1, shape[-1]]))  # [N,D]
+        out = super().call(flat, training=training)  # [N,units]
+        out = tf.reshape(out, tf.concat([shape[:-1], [self.units]], 0))  # [...,units]
+        out.set_shape(inputs.shape[:-1].concatenate([self.units]))
+        return out
 
 
 def _layer_norm(x, gamma, beta, epsilon: float):

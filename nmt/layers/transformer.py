@@ -86,33 +86,35 @@ class MultiHeadAttention(keras.layers.Layer):
         super().__init__(**kwargs)
         self.d_model, self.heads, self.head_dim = d_model, heads, d_model // heads
         if self_attention:
-            self.qkv = keras.layers.Dense(3 * d_model, kernel_initializer=_fused_glorot(3), name="qkv")
+            self.qkv = fused.Dense(3 * d_model, kernel_initializer=_fused_glorot(3), name="qkv")
         else:
-            self.query = keras.layers.Dense(d_model, name="query")
-            self.kv = keras.layers.Dense(2 * d_model, kernel_initializer=_fused_glorot(2), name="kv")
-        self.output_projection = keras.layers.Dense(d_model, name="output")
+            self.query = fused.Dense(d_model, name="query")
+            self.kv = fused.Dense(2 * d_model, kernel_initializer=_fused_glorot(2), name="kv")
+        self.output_projection = fused.Dense(d_model, name="output")
         self.dropout = fused.Dropout(dropout)
 
-    def _split(self, x, parts: int):
-        """[B,T,parts*D] -> parts x [B,H,T,Dh]."""
-        shape = tf.shape(x)
-        x = tf.reshape(x, tf.stack([shape[0], shape[1], parts, self.heads, self.head_dim]))  # [B,T,P,H,Dh]
+    def _split(self, x, parts: int, rows=None):
+        """[B,T,parts*D] (or [B*T,parts*D] with ``rows`` = (B, T)) -> parts x [B,H,T,Dh]."""
+        batch, steps = (tf.shape(x)[0], tf.shape(x)[1]) if rows is None else rows
+        x = tf.reshape(x, tf.stack([batch, steps, parts, self.heads, self.head_dim]))  # [B,T,P,H,Dh]
         return tf.unstack(tf.transpose(x, [2, 0, 3, 1, 4]), num=parts)  # P x [B,H,T,Dh]
 
-    def project_qkv(self, x):
-        """x [B,T,D] -> queries (scaled by Dh^-0.5), keys, values: [B,H,T,Dh] each."""
-        q, k, v = self._split(self.qkv(x), 3)
+    def project_qkv(self, x, rows=None):
+        """x [B,T,D] (or [B*T,D] with ``rows`` = (B, T)) -> queries (scaled by Dh^-0.5), keys, values:
+        [B,H,T,Dh] each."""
+        q, k, v = self._split(self.qkv(x), 3, rows)
         return q * (1.0 / math.sqrt(self.head_dim)), k, v
 
-    def project_query(self, x):
-        return self._split(self.query(x), 1)[0] * (1.0 / math.sqrt(self.head_dim))  # [B,H,T,Dh]
+    def project_query(self, x, rows=None):
+        return self._split(self.query(x), 1, rows)[0] * (1.0 / math.sqrt(self.head_dim))  # [B,H,T,Dh]
 
     def project_kv(self, x):
         return tuple(self._split(self.kv(x), 2))  # [B,H,S,Dh] both
 
-    def call(self, q, keys, values, key_mask=None, training=False):
+    def call(self, q, keys, values, key_mask=None, training=False, flat=False):
         """``keys``/``values`` [B,H,S,Dh], or tuples of such parts that are attended as if concatenated
-        along S (a decoder's key/value cache in two parts, so a step need not copy all of it)."""
+        along S (a decoder's key/value cache in two parts, so a step need not copy all of it).
+        ``flat``: the output as [B*T,D] rows (a decoding step keeps its activations 2-D)."""
         if not isinstance(keys, (tuple, list)):
             keys, values = (keys,), (values,)
         scores = [tf.matmul(q, k, transpose_b=True) for k in keys]  # parts x [B,H,T,S_i]
@@ -125,9 +127,12 @@ class MultiHeadAttention(keras.layers.Layer):
             # [B,H,T,Dh]
             context = tf.add_n([tf.matmul(w, v) for w, v in zip(tf.split(dropped, sizes, axis=-1), values)])
         context = tf.transpose(context, [0, 2, 1, 3])  # [B,T,H,Dh]
-        shape = tf.shape(context)
-        context = tf.reshape(context, tf.stack([shape[0], shape[1], self.d_model]))  # [B,T,D]
-        return self.output_projection(context), weights  # [B,T,D], [B,H,T,S]
+        if flat:
+            context = tf.reshape(context, [-1, self.d_model])  # [B*T,D]
+        else:
+            shape = tf.shape(context)
+            context = tf.reshape(context, tf.stack([shape[0], shape[1], self.d_model]))  # [B,T,D]
+        return self.output_projection(context), weights  # [B,T,D] (flat: [B*T,D]), [B,H,T,S]
 
 
 class _Block(keras.layers.Layer):
@@ -140,8 +145,8 @@ class _Block(keras.layers.Layer):
         # for the subclasses' attention
         self.attention_rate = dropout if attention_dropout is None else attention_dropout
         self.ffn_rate = dropout if ffn_dropout is None else ffn_dropout
-        self.ff_in = keras.layers.Dense(ff_dim, activation="relu", name="ff_in")
-        self.ff_out = keras.layers.Dense(d_model, name="ff_out")
+        self.ff_in = fused.Dense(ff_dim, activation="relu", name="ff_in")
+        self.ff_out = fused.Dense(d_model, name="ff_out")
         self.dropout = fused.Dropout(dropout)
 
     def _input(self, x, norm):
@@ -218,8 +223,9 @@ class DecoderLayer(_Block):
     def step(self, x, cross_keys, cross_values, src_mask, cache, ancestry, training=False):
         """One token for each of the K hypotheses of each of B sentences, as K queries per sentence.
 
-        x [B,K,D]; ``cross_keys``/``cross_values`` [B,H,S,Dh] and ``src_mask`` [B,1,1,S], once per
-        sentence (not per hypothesis); ``cache`` = (keys, values, recent keys, recent values), each
+        x [B*K,D] (2-D, sentence-major: every projection is one plain matrix product);
+        ``cross_keys``/``cross_values`` [B,H,S,Dh] and ``src_mask`` [B,1,1,S], once per sentence (not
+        per hypothesis); ``cache`` = (keys, values, recent keys, recent values), each
         [B,H,K*t_i,Dh]: the self-attention keys/values of every hypothesis of the sentence at every
         earlier step (step-major: step s, slot k at s*K+k; the older steps in the first pair, the
         latest ones in the second), never reordered; ``ancestry`` bool [B,1,K,K*(t+1)]: True where a
@@ -227,20 +233,21 @@ class DecoderLayer(_Block):
         sentence's K queries attend in one product per part, over the shared cache masked by
         ``ancestry``. This step's keys/values are appended to the recent pair only, so a step copies
         a few steps of keys, not all of them (the caller moves the recent pair into the first now
-        and then). Returns x [B,K,D], the cache with this step appended and the cross-attention
+        and then). Returns x [B*K,D], the cache with this step appended and the cross-attention
         weights [B,H,K,S].
         """
         old_keys, old_values, recent_keys, recent_values = cache  # [B,H,K*t_i,Dh] each
-        h = self._input(x, self.norm_self)  # [B,K,D]
-        q, keys, values = self.self_attention.project_qkv(h)  # [B,H,K,Dh] each
+        rows = (tf.shape(ancestry)[0], tf.shape(ancestry)[2])  # B, K
+        h = self._input(x, self.norm_self)  # [B*K,D]
+        q, keys, values = self.self_attention.project_qkv(h, rows)  # [B,H,K,Dh] each
         recent_keys = tf.concat([recent_keys, keys], axis=2)  # [B,H,K*(t_2+1),Dh]
         recent_values = tf.concat([recent_values, values], axis=2)  # [B,H,K*(t_2+1),Dh]
         out, _ = self.self_attention(q, (old_keys, recent_keys), (old_values, recent_values), ancestry,
-                                     training=training)  # [B,K,D]
-        x = self._residual(x, out, self.norm_self, training)  # [B,K,D]
-        q = self.cross_attention.project_query(self._input(x, self.norm_cross))  # [B,H,K,Dh]
-        # [B,K,D], [B,H,K,S]
-        out, weights = self.cross_attention(q, cross_keys, cross_values, src_mask, training=training)
-        x = self._residual(x, out, self.norm_cross, training)  # [B,K,D]
+                                     training=training, flat=True)  # [B*K,D]
+        x = self._residual(x, out, self.norm_self, training)  # [B*K,D]
+        q = self.cross_attention.project_query(self._input(x, self.norm_cross), rows)  # [B,H,K,Dh]
+        # [B*K,D], [B,H,K,S]
+        out, weights = self.cross_attention(q, cross_keys, cross_values, src_mask, training=training, flat=True)
+        x = self._residual(x, out, self.norm_cross, training)  # [B*K,D]
         cache = (old_keys, old_values, recent_keys, recent_values)
         return self._feed_forward(x, self.norm_ff, training), cache, weights

@@ -193,8 +193,7 @@ class TransformerSeq2Seq(Seq2Seq):
     def step(self, prev_ids, state, encoded, training=False):
         position = state["position"]  # [N]
         shape = tf.shape(state["ancestry"])  # [3] B, K, K*t
-        x = self._embed(self.tgt_embedding, prev_ids, position, training)  # [N,D]
-        x = tf.reshape(x, tf.stack([shape[0], shape[1], self.d_model]))  # [B,K,D]: a sentence's K hypotheses
+        x = self._embed(self.tgt_embedding, prev_ids, position, training)  # [N,D], N = B*K sentence-major
         # [B,K,K]
         own = tf.broadcast_to(tf.eye(shape[1], dtype=tf.bool)[None], tf.stack([shape[0], shape[1], shape[1]]))
         ancestry = tf.concat([state["ancestry"], own], axis=2)  # [B,K,K*(t+1)]: each sees its own new key
@@ -203,17 +202,17 @@ class TransformerSeq2Seq(Seq2Seq):
         for i, layer in enumerate(self.decoder_stack):
             cross_keys, cross_values = encoded.state["cross"][i]  # [B,H,S,Dh] both
             x, layer_cache, w = layer.step(x, cross_keys, cross_values, src_mask, state["cache"][i], ancestry[:, None],
-                                           training=training)  # [B,K,D], 4 x [B,H,K*t_i,Dh], [B,H,K,S]
+                                           training=training)  # [N,D], 4 x [B,H,K*t_i,Dh], [B,H,K,S]
             cache.append(layer_cache)
             weights.append(w)
         steps = shape[2] // tf.maximum(shape[1], 1) + 1  # [] t+1 steps in the cache
         cache = tf.cond(tf.equal(steps % CACHE_FLUSH_STEPS, 0), lambda: _flush(cache), lambda: tuple(cache))
         if self.decoder_norm is not None:
-            x = self.decoder_norm(x)  # [B,K,D]
+            x = self.decoder_norm(x)  # [N,D]
         weights = tf.transpose(tf.stack(weights, axis=1), [0, 3, 1, 2, 4])  # [B,K,L,H,S]
         weights = tf.reshape(weights, tf.concat([[-1], tf.shape(weights)[2:]], 0))  # [N,L,H,S]
         new_state = {"cache": tuple(cache), "ancestry": ancestry, "position": position + 1}
-        logits = self._logits(tf.reshape(x, [-1, self.d_model]))  # [N,V]
+        logits = self._logits(x)  # [N,V]
         return StepOutput(logits, new_state, weights)  # [N,V], [N,L,H,S]
 
     def reorder_state(self, state, indices):

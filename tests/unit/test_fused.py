@@ -1,4 +1,4 @@
-"""The training fast paths equal what they replace: layer norm, dropout, output projection, loss, Adam."""
+"""The fast paths equal what they replace: dense, layer norm, dropout, output projection, loss, Adam."""
 
 import keras
 import numpy as np
@@ -34,6 +34,40 @@ def test_layer_norm_forward_and_gradients_equal_keras():
                     tape.gradient(losses[1], [x, theirs.gamma, theirs.beta])):
         np.testing.assert_allclose(a, b, atol=1e-4)
     assert [w.name for w in ours.weights] == [w.name for w in theirs.weights]
+
+
+@pytest.mark.parametrize("shape", [[3, 5, 16], [2, 3, 4, 16], [7, 16], [0, 4, 16]])
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_dense_forward_and_gradients_equal_keras_at_any_rank(shape, activation):
+    """The flattening Dense is Keras' Dense for every input rank (empty batches too), with the same
+    weights (names, shapes) and static output shape; gradients for input, kernel and bias agree."""
+    x = tf.random.stateless_normal(shape, [5, 6])
+    ours, theirs = fused.Dense(8, activation=activation), keras.layers.Dense(8, activation=activation)
+    ours.build(x.shape), theirs.build(x.shape)
+    for a, b in zip(ours.weights, theirs.weights):
+        a.assign(tf.random.stateless_normal(a.shape, [7, 8]))
+        b.assign(a)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        outs = [layer(x) for layer in (ours, theirs)]
+        losses = [tf.reduce_sum(o * tf.random.stateless_normal(tf.shape(o), [3, 4])) for o in outs]
+    assert outs[0].shape == outs[1].shape == [*shape[:-1], 8]
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-6, atol=1e-6)  # the same product, float32 rounding
+    for a, b in zip(tape.gradient(losses[0], [x, *ours.trainable_weights]),
+                    tape.gradient(losses[1], [x, *theirs.trainable_weights])):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    assert [(w.name, w.shape) for w in ours.weights] == [(w.name, w.shape) for w in theirs.weights]
+
+
+def test_dense_keeps_unknown_dimensions_unknown_in_a_graph():
+    """Traced with unknown batch and length, the output's static shape keeps them unknown and the
+    last axis known, and the graph uses no tensordot (no Prod of a dynamic shape)."""
+    layer = fused.Dense(8)
+    fn = tf.function(layer, input_signature=[tf.TensorSpec([None, None, 16], tf.float32)])
+    graph = fn.get_concrete_function().graph
+    assert graph.outputs[0].shape.as_list() == [None, None, 8]
+    assert "Prod" not in {op.type for op in graph.get_operations()}
+    np.testing.assert_allclose(fn(tf.ones([2, 3, 16])), layer(tf.ones([2, 3, 16])), rtol=1e-6)
 
 
 def test_dropout_rate_scale_determinism_and_rate_override():
