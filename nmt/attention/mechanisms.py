@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import math
 
-import keras
 import tensorflow as tf
 
 from nmt.attention.base import Attention, register
+from nmt.layers import fused
 
 
 @register("none")
@@ -41,9 +41,9 @@ class AdditiveAttention(Attention):
 
     def __init__(self, units=256, **kwargs):
         super().__init__(units, **kwargs)
-        self.w_query = keras.layers.Dense(units, use_bias=False, name="W")
-        self.u_memory = keras.layers.Dense(units, use_bias=True, name="U")
-        self.v = keras.layers.Dense(1, use_bias=False, name="v")
+        self.w_query = fused.Dense(units, use_bias=False, name="W")
+        self.u_memory = fused.Dense(units, use_bias=True, name="U")
+        self.v = fused.Dense(1, use_bias=False, name="v")
 
     def prepare(self, memory):
         return self.u_memory(memory)  # [B,S,A]
@@ -77,7 +77,7 @@ class GeneralAttention(Attention):
 
     def __init__(self, units=256, query_dim=None, **kwargs):
         super().__init__(units, query_dim=query_dim, **kwargs)
-        self.w = keras.layers.Dense(query_dim or units, use_bias=False, name="W")
+        self.w = fused.Dense(query_dim or units, use_bias=False, name="W")
 
     def prepare(self, memory):
         return self.w(memory)  # [B,S,Dq]
@@ -92,8 +92,8 @@ class ScaledDotAttention(Attention):
 
     def __init__(self, units=256, **kwargs):
         super().__init__(units, **kwargs)
-        self.w_query = keras.layers.Dense(units, use_bias=False, name="W_q")
-        self.w_key = keras.layers.Dense(units, use_bias=False, name="W_k")
+        self.w_query = fused.Dense(units, use_bias=False, name="W_q")
+        self.w_key = fused.Dense(units, use_bias=False, name="W_k")
 
     def prepare(self, memory):
         return self.w_key(memory)  # [B,S,A]
@@ -113,10 +113,10 @@ class MultiHeadAttention(Attention):
             raise ValueError(f"attention units {units} must be divisible by heads {heads}")
         self.heads = heads
         self.depth = units // heads
-        self.w_query = keras.layers.Dense(units, use_bias=False, name="W_q")
-        self.w_key = keras.layers.Dense(units, use_bias=False, name="W_k")
-        self.w_value = keras.layers.Dense(units, use_bias=False, name="W_v")
-        self.w_out = keras.layers.Dense(units, use_bias=False, name="W_o")
+        self.w_query = fused.Dense(units, use_bias=False, name="W_q")
+        self.w_key = fused.Dense(units, use_bias=False, name="W_k")
+        self.w_value = fused.Dense(units, use_bias=False, name="W_v")
+        self.w_out = fused.Dense(units, use_bias=False, name="W_o")
 
     def context_dim(self, memory_dim):
         return self.units

@@ -59,9 +59,9 @@ class RNNSeq2Seq(Seq2Seq):
             )
             for i in range(config.encoder_layers)
         ]
-        self.bridge_h = [keras.layers.Dense(dec_units, activation="tanh", name=f"bridge_h{i}")
+        self.bridge_h = [fused.Dense(dec_units, activation="tanh", name=f"bridge_h{i}")
                          for i in range(config.decoder_layers)]
-        self.bridge_c = [keras.layers.Dense(dec_units, name=f"bridge_c{i}") for i in range(config.decoder_layers)]
+        self.bridge_c = [fused.Dense(dec_units, name=f"bridge_c{i}") for i in range(config.decoder_layers)]
         self.cells = [keras.layers.LSTMCell(dec_units, name=f"decoder_cell_{i}") for i in range(config.decoder_layers)]
         # Whole-sequence wrappers sharing the cells' weights (luong placement without input feeding).
         self.rnns = [keras.layers.RNN(cell, return_sequences=True, name=f"decoder_{i}")
@@ -69,9 +69,9 @@ class RNNSeq2Seq(Seq2Seq):
         self.attention = attention_lib.build(config.attention, config.attention_units, config.heads, dec_units,
                                               config.options)
         self.attention_heads = self.attention.heads
-        self.combine = keras.layers.Dense(config.embedding_dim, activation="tanh", use_bias=False, name="combine")
+        self.combine = fused.Dense(config.embedding_dim, activation="tanh", use_bias=False, name="combine")
         self.dropout = fused.Dropout(config.dropout)
-        self.output_layer = None if config.tie_embeddings else keras.layers.Dense(tgt_vocab_size, name="output")
+        self.output_layer = None if config.tie_embeddings else fused.Dense(tgt_vocab_size, name="output")
         self.output_embedding = self.tgt_embedding if config.tie_embeddings else None
         self.output_bias = (self.add_weight(shape=(tgt_vocab_size,), initializer="zeros", name="output_bias")
                             if config.tie_embeddings else None)
