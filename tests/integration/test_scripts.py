@@ -100,3 +100,52 @@ def test_bench_seeds_finds_a_real_difference_and_not_a_random_one(tmp_path):
     done = subprocess.run([*script, str(tmp_path / "seed_7"), str(tmp_path / "seed_8"), "--refs", str(wrong),
                            "--out", str(tmp_path / "x")], capture_output=True, text=True)
     assert done.returncode != 0 and "wrong references?" in done.stderr, done.stderr
+
+
+def _hansards_report(seed, eflomal: dict, guided: dict, links="eflomal intersection on the training text", steps=3000):
+    """A scripts/bench_alignment_real.py report with eflomal's rows and the guided head's (AER as fractions)."""
+    head = {"layer": 2, "head": 0, "extraction": "Shift-Att"}
+    rows = [{"system": "eflomal", "direction": m, "extraction": "-", "layer": "-", "head": "-", "aer": a}
+            for m, a in eflomal.items()]
+    rows += [{"system": "transformer+guided", "direction": m, **head, "aer": a} for m, a in guided.items()]
+    rows += [{"system": "transformer+guided", "direction": "intersection", "extraction": "Shift-Att", "layer": 1,
+              "head": 0, "aer": 0.01}]  # another head: never the one compared
+    seed_option = f" --set transformer:train.seed={seed}" if seed is not None else ""
+    return {"command": f"scripts/bench_alignment_real.py --guided transformer{seed_option}", "commit": "abc",
+            "budget": {"steps": f"transformer={steps}", "minutes_cap": 120.0},
+            "guided": {"links": links, "settings": {"transformer+guided": head}}, "rows": rows}
+
+
+def test_hansards_runs_counts_one_run_per_seed_and_not_the_run_that_chose_a_setting(tmp_path):
+    """Differences are the guided head's method minus eflomal's best symmetrisation (its directional rows and
+    the other heads ignored); a repeated seed and the run that chose a setting are shown, not counted; the
+    verdict needs a lead in every counted run beyond twice the spread; a mixed recipe is refused."""
+    runs = {"a": _hansards_report(None, {"intersection": 0.133, "grow-diag": 0.15, "en-fr": 0.10},
+                                  {"intersection": 0.129, "soft-geometric 0.5": 0.125}),
+            "b": _hansards_report(None, {"intersection": 0.133}, {"intersection": 0.128, "soft-geometric 0.5": 0.0}),
+            "c": _hansards_report(2, {"intersection": 0.130}, {"intersection": 0.132, "soft-geometric 0.5": 0.120}),
+            "d": _hansards_report(3, {"intersection": 0.130}, {"intersection": 0.125, "soft-geometric 0.5": 0.100})}
+    for name, report in runs.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(report))
+    command = [sys.executable, str(ROOT / "scripts" / "hansards_runs.py"), *(str(tmp_path / f"{n}.json") for n in runs),
+               "--method", "intersection", "--method", "soft-geometric 0.5", "--chosen-on", "soft-geometric 0.5=d",
+               "--out", str(tmp_path / "out" / "runs"), "--allow-dirty"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads((tmp_path / "out" / "runs.json").read_text())
+    row = {r["run"]: r for r in report["runs"]}
+    assert row["a"]["eflomal"] == 13.3 and row["a"]["eflomal_method"] == "intersection"  # not en-fr's 10.0
+    assert row["a"]["difference"] == {"intersection": -0.4, "soft-geometric 0.5": -0.8}
+    assert report["same_seed_as"] == {"b": "a"}
+    inter, soft = report["verdicts"]["intersection"], report["verdicts"]["soft-geometric 0.5"]
+    assert inter["runs"] == ["a", "c", "d"] and inter["differences"] == [-0.4, 0.2, -0.5]
+    assert inter["ahead_in"] == 2 and inter["ahead_beyond_spread"] is False
+    assert soft["runs"] == ["a", "c"] and soft["differences"] == [-0.8, -1.0]  # b: seed of a; d chose it
+    assert soft["mean"] == -0.9 and soft["ahead_beyond_spread"] is True  # 0.9 > 2 x sd 0.14
+    markdown = (tmp_path / "out" / "runs.md").read_text()
+    assert "(chose it)" in markdown and "as a: not counted" in markdown and "Date (UTC): " in markdown
+    other = _hansards_report(2, {"intersection": 0.13}, {"intersection": 0.12},
+                             links="eflomal grow-diag-final-and on the training text")
+    (tmp_path / "c.json").write_text(json.dumps(other))
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and refused.stderr.startswith("error: the runs differ in their recipe")
