@@ -81,7 +81,8 @@ class TrainConfig(Checked):
     max_words: int = num(200, 1, 100_000)  # drop pairs with more words on either side (before tokenization)
     optimizer: str = choice("adam", "adam", "adamw")
     learning_rate: float = num(2e-3, 0.0, 10.0, lo_open=True)
-    schedule: str = choice("constant", "constant", "inverse-sqrt")  # inverse-sqrt: warmup then 1/sqrt(step)
+    # inverse-sqrt: warmup then 1/sqrt(step); cosine: warmup then cosine decay to 0 at max_steps
+    schedule: str = choice("constant", "constant", "inverse-sqrt", "cosine")
     warmup_steps: int = num(0, 0, MAX_STEPS)
     weight_decay: float = num(0.01, 0.0, 1.0)  # adamw only
     adam_beta2: float = num(0.999, 0.0, 1.0, hi_open=True)  # 0.98 is usual for Transformers (Vaswani et al. 2017)

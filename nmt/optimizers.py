@@ -1,5 +1,10 @@
 """Optimizers: Adam and AdamW whose per-variable update is TensorFlow's one fused kernel, the
-inverse-square-root schedule, and :func:`make_optimizer` from a train section.
+learning-rate schedules, and :func:`make_optimizer` from a train section.
+
+Schedules: ``constant``; ``inverse-sqrt`` (linear warmup, then ``1/sqrt(step)``: no end, so a run can be
+stopped by time or continued); ``cosine`` (linear warmup, then Keras' cosine decay to zero at
+``train.max_steps``: budget-aware in the sense of Li et al. 2020, the rate reaching zero when the step
+budget ends; its run must stop by steps).
 
 Keras 3's Adam updates each variable with about ten separate element-wise operations (two
 ``assign_add``, a square, a square root, divisions...), each a full pass over the variable; a
@@ -65,13 +70,34 @@ class InverseSqrt(keras.optimizers.schedules.LearningRateSchedule):
         return {"peak": self.peak, "warmup": self.warmup}
 
 
-def make_optimizer(tc):
+def cosine(peak: float, warmup: int, total: int):
+    """Linear warmup from 0 to ``peak`` over ``warmup`` steps, then cosine decay to 0 at step ``total``
+    (Keras' ``CosineDecay``; it holds 0 after ``total``)."""
+    if total <= warmup:
+        raise UserError(f"the cosine schedule decays after its warmup: train.max_steps ({total}) must exceed "
+                        f"train.warmup_steps ({warmup})")
+    if warmup == 0:
+        return keras.optimizers.schedules.CosineDecay(peak, total)
+    return keras.optimizers.schedules.CosineDecay(0.0, total - warmup, warmup_target=peak, warmup_steps=warmup)
+
+
+def learning_rate(tc):
+    """The learning rate (a number or a Keras schedule) of train section ``tc``; a schedule its limits
+    cannot run is refused in one line (``nmt benchmark`` asks before any model trains)."""
     if tc.schedule == "constant":
-        lr = tc.learning_rate
-    elif tc.schedule == "inverse-sqrt":
-        lr = InverseSqrt(tc.learning_rate, tc.warmup_steps)
-    else:
-        raise UserError(f"unknown schedule {tc.schedule!r}; choose constant or inverse-sqrt")
+        return tc.learning_rate
+    if tc.schedule == "inverse-sqrt":
+        return InverseSqrt(tc.learning_rate, tc.warmup_steps)
+    if tc.schedule == "cosine":
+        if not tc.max_steps:
+            raise UserError("the cosine schedule decays to zero at train.max_steps: give a step budget "
+                            "(--steps, or --set train.max_steps=N)")
+        return cosine(tc.learning_rate, tc.warmup_steps, tc.max_steps)
+    raise UserError(f"unknown schedule {tc.schedule!r}; choose constant, inverse-sqrt or cosine")
+
+
+def make_optimizer(tc):
+    lr = learning_rate(tc)
     clip = tc.clip_norm if tc.clip_norm > 0 else None
     if tc.optimizer == "adam":
         optimizer = Adam(lr, beta_2=tc.adam_beta2, global_clipnorm=clip)

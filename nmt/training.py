@@ -30,7 +30,7 @@ from nmt.guided import check_guidable, guided_loss
 from nmt.lock import TrainingLock
 from nmt.losses import smoothed_loss
 from nmt.models import check_size
-from nmt.optimizers import make_optimizer
+from nmt.optimizers import learning_rate, make_optimizer
 from nmt.pipeline import encode_pairs, eval_batches, make_dataset
 from nmt.progress import TrainingBar, clock
 from nmt.tokenization import Tokenizer
@@ -61,16 +61,17 @@ def resumed_config(saved: Config, given: Config | None, directory) -> Config:
     that differs is refused with one line naming it, rather than ignored."""
     if given is None:
         return saved
+    # The cosine schedule ends at max_steps: there the step budget shapes every update, not only the stop.
+    free = tuple(n for n in RESUME_FREE if not (n == "max_steps" and saved.train.schedule == "cosine"))
     differ = [f"{section}.{name} ({getattr(getattr(saved, section), name)!r} -> {value!r})"
               for section, values in given.to_dict().items() for name, value in values.items()
-              if value != getattr(getattr(saved, section), name) and not (section == "train" and name in RESUME_FREE)]
+              if value != getattr(getattr(saved, section), name) and not (section == "train" and name in free)]
     if differ:
         raise UserError(f"{directory} was trained with other settings: {'; '.join(differ[:3])}"
                         f"{'; ...' if len(differ) > 3 else ''}. --resume continues the saved configuration and "
-                        "may change only --steps, --epochs, --time-budget, --target-bleu, --patience and "
-                        "--parallel-parts; "
-                        "train a new --model-dir otherwise")
-    return saved.override("train", **{name: getattr(given.train, name) for name in RESUME_FREE})
+                        "may change only --steps (not with the cosine schedule), --epochs, --time-budget, "
+                        "--target-bleu, --patience and --parallel-parts; train a new --model-dir otherwise")
+    return saved.override("train", **{name: getattr(given.train, name) for name in free})
 
 
 def _worker_copy(directory: Path, resume: bool) -> Path:
@@ -146,6 +147,7 @@ class Trainer:
                                 "another --model-dir")
             if not (config.train.max_steps or config.train.epochs or config.train.time_budget):
                 raise UserError("training has no end: give --steps, --epochs or --time-budget")
+        learning_rate(config.train)  # a schedule its limits cannot run fails before the tokenizer trains
         vocab = config.tokenizer.vocab_size  # an upper bound of the trained vocabularies
         check_size(config.model, vocab, vocab, config.train.batch_tokens)  # before the tokenizer trains
         if resume:

@@ -125,6 +125,7 @@ def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt,
     from nmt.benchmark import parse_override, parse_steps, report, run, variant_config
     from nmt.config import preset as get_preset
     from nmt.errors import UserError
+    from nmt.optimizers import learning_rate
     from nmt.tokenization import Tokenizer
 
     names = [m.strip() for m in models.split(",") if m.strip()]
@@ -161,6 +162,8 @@ def benchmark(models, minutes, steps_text, multi30k, pair, train_src, train_tgt,
         for name in names:
             per_model[name].setdefault("train", {})["max_steps"] = steps[name]
     configs = {name: variant_config(base, name, per_model[name]) for name in names}  # validates everything first
+    for config in configs.values():
+        learning_rate(config.train)  # a schedule the budget cannot run (cosine without --steps) fails now
     out_dir = Path(out)
     _check_out_dir(out_dir)
     header = benchinfo.start(allow_dirty)  # refuses a dirty checkout; the models' processes run a copy of the code

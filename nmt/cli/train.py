@@ -64,8 +64,10 @@ MECHANISMS = ("none", "additive", "concat", "dot", "general", "scaled-dot", "mul
 @click.option("--max-tokens", type=int, help="Drop pairs longer than this many subword tokens.")
 @click.option("--optimizer", type=click.Choice(["adam", "adamw"]), default=None)
 @click.option("--lr", "learning_rate", type=float, help="Learning rate (peak, with inverse-sqrt).")
-@click.option("--schedule", type=click.Choice(["constant", "inverse-sqrt"]), default=None)
-@click.option("--warmup", "warmup_steps", type=int, help="Warmup steps of the inverse-sqrt schedule.")
+@click.option("--schedule", type=click.Choice(["constant", "inverse-sqrt", "cosine"]), default=None,
+              help="Learning-rate schedule: constant; inverse-sqrt (warmup, then 1/sqrt(step)); cosine (warmup, then "
+                   "cosine decay to zero at --steps, which it needs).")
+@click.option("--warmup", "warmup_steps", type=int, help="Warmup steps of the inverse-sqrt or cosine schedule.")
 @click.option("--adam-beta2", type=float, help="Adam's second-moment decay (0.98 is usual for Transformers).")
 @click.option("--label-smoothing", type=float)
 @click.option("--clip-norm", type=float, help="Global gradient norm clipping (0 = off).")
