@@ -100,6 +100,8 @@ def main(argv=None):
     codes = [(f"current, {n} inter-op", ROOT, snapshot, {"TF_NUM_INTEROP_THREADS": str(n)}) for n in args.inter_op]
     codes += [("current", ROOT, snapshot, {})] + [(Path(c).name, Path(c).resolve(), Path(c).resolve(), {})
                                                   for c in args.code]
+    # described now, as they run: edits to a checkout during the run must not relabel the code that ran
+    code_text = {label: described(where) for label, where, _, _ in codes}
     out = Path(args.out)
     kept = out / f"{args.name}_hypotheses"
     rows, outputs, speeds = [], {}, {}
@@ -141,7 +143,7 @@ def main(argv=None):
             row[f"{kind}_output_sha1"] = hashlib.sha1(outputs[(*key, row["code"], kind)].encode()).hexdigest()[:12]
             row[f"{kind}_same_output"] = outputs[(*key, row["code"], kind)] == outputs[(*key, base, kind)]
     report = {**header, "source": benchinfo.shown_path(args.source),
-              "codes": {k: described(v) for k, v, _, _ in codes}, "rows": rows}
+              "codes": code_text, "rows": rows}
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]
