@@ -78,12 +78,19 @@ class Dense(keras.layers.Dense):
         rank = inputs.shape.rank
         if rank is None or rank <= 2 or self.lora_enabled or self.quantization_mode is not None:
             return super().call(inputs, training=training)
-        shape = tf.shape(inputs)  # [rank]
-        flat = tf.reshape(inputs, tf.stack([-1, shape[-1]]))  # [N,D]
-        out = super().call(flat, training=training)  # [N,units]
-        out = tf.reshape(out, tf.concat([shape[:-1], [self.units]], 0))  # [...,units]
-        out.set_shape(inputs.shape[:-1].concatenate([self.units]))
-        return out
+        return on_rows(lambda flat: super(Dense, self).call(flat, training=training), inputs)  # [...,units]
+
+
+def on_rows(fn, x: tf.Tensor) -> tf.Tensor:
+    """``fn`` of x [...,D] as one [N,D] matrix of rows, its [N,U] result given x's leading shape back:
+    [...,U], the static shape kept (a known U costs no shape op)."""
+    shape = tf.shape(x)  # [rank]
+    out = fn(tf.reshape(x, tf.stack([-1, shape[-1]])))  # [N,U]
+    units = out.shape[-1]
+    tail = [units] if units is not None else tf.shape(out)[-1:]
+    restored = tf.reshape(out, tf.concat([shape[:-1], tail], 0))  # [...,U]
+    restored.set_shape(x.shape[:-1].concatenate([units]))
+    return restored
 
 
 def _layer_norm(x, gamma, beta, epsilon: float):
@@ -129,7 +136,4 @@ def tied_logits(x: tf.Tensor, embeddings: tf.Tensor, bias: tf.Tensor) -> tf.Tens
     this CPU, its weight gradient is transposed back, and a broadcast ``+ b`` sums its gradient
     with a generic reduction (profiled: the slowest part of the output layer's backward pass).
     """
-    shape = tf.shape(x)
-    flat = tf.reshape(x, tf.stack([-1, shape[-1]]))  # [N,D]
-    logits = tf.nn.bias_add(tf.matmul(flat, embeddings, transpose_b=True), bias)  # [N,V]
-    return tf.reshape(logits, tf.concat([shape[:-1], tf.shape(bias)], 0))  # [...,V]
+    return on_rows(lambda flat: tf.nn.bias_add(tf.matmul(flat, embeddings, transpose_b=True), bias), x)  # [...,V]

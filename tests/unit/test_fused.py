@@ -99,6 +99,25 @@ def test_dropout_gradient_is_the_same_mask():
     np.testing.assert_allclose(grad, np.where(y.numpy() != 0, scale, 0.0), rtol=1e-6)
 
 
+@pytest.mark.parametrize("shape", [[5], [2, 5], [2, 3, 5], [2, 1, 3, 5], [0, 3, 5]])
+def test_on_rows_equals_tensordot_at_any_rank_and_keeps_the_leading_shape(shape):
+    x = tf.random.stateless_normal(shape, [5, 5])
+    w = tf.random.stateless_normal([5, 7], [6, 6])
+    out = fused.on_rows(lambda m: tf.matmul(m, w), x)
+    assert out.shape == (*shape[:-1], 7)
+    np.testing.assert_allclose(out, tf.tensordot(x, w, [[-1], [0]]), rtol=1e-6, atol=1e-6)
+
+
+def test_on_rows_traced_with_unknown_widths_keeps_them_unknown():
+    """The result's width comes from the function's output when it is not known when tracing."""
+    fn = tf.function(lambda x, w: fused.on_rows(lambda m: tf.matmul(m, w), x),
+                     input_signature=[tf.TensorSpec([None, 3, None], tf.float32), tf.TensorSpec([None, None])])
+    graph = fn.get_concrete_function().graph
+    assert graph.outputs[0].shape.as_list() == [None, 3, None]
+    out = fn(tf.ones([2, 3, 4]), tf.ones([4, 6]))
+    assert out.shape == (2, 3, 6) and np.allclose(out, 4.0)
+
+
 def test_tied_logits_equal_tensordot_with_gradients():
     x = tf.random.stateless_normal([2, 3, 8], [1, 1])
     emb = tf.random.stateless_normal([11, 8], [2, 2])
