@@ -105,7 +105,8 @@ def test_on_rows_equals_tensordot_at_any_rank_and_keeps_the_leading_shape(shape)
     w = tf.random.stateless_normal([5, 7], [6, 6])
     out = fused.on_rows(lambda m: tf.matmul(m, w), x)
     assert out.shape == (*shape[:-1], 7)
-    np.testing.assert_allclose(out, tf.tensordot(x, w, [[-1], [0]]), rtol=1e-6, atol=1e-6)
+    # float32 sums of 5 products of O(1) values: another CPU's kernel may add them in another order
+    np.testing.assert_allclose(out, tf.tensordot(x, w, [[-1], [0]]), rtol=1e-5, atol=1e-5)
 
 
 def test_on_rows_traced_with_unknown_widths_keeps_them_unknown():

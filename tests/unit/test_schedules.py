@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from nmt.config import preset
+from nmt.config import TrainConfig, preset
 from nmt.errors import UserError
 from nmt.optimizers import learning_rate
 from nmt.training import resumed_config
@@ -21,7 +21,7 @@ def _rates(train, steps):
 @given(warmup=st.integers(0, 300), extra=st.integers(1, 3000), peak=st.floats(1e-5, 1e-1))
 def test_cosine_warms_up_to_the_peak_then_decays_to_zero_at_max_steps(warmup, extra, peak):
     total = warmup + extra
-    train = preset("tiny").train.__class__(schedule="cosine", learning_rate=peak, warmup_steps=warmup,
+    train = TrainConfig(schedule="cosine", learning_rate=peak, warmup_steps=warmup,
                                            max_steps=total)
     after = np.unique(np.linspace(warmup, total, 40).round().astype(int))
     rates = _rates(train, [*range(0, warmup + 1, max(1, warmup // 20)), *after, total + 50])
@@ -37,7 +37,7 @@ def test_cosine_warms_up_to_the_peak_then_decays_to_zero_at_max_steps(warmup, ex
 
 
 def test_warmup_rises_linearly():
-    train = preset("tiny").train.__class__(schedule="cosine", learning_rate=0.01, warmup_steps=100, max_steps=1000)
+    train = TrainConfig(schedule="cosine", learning_rate=0.01, warmup_steps=100, max_steps=1000)
     rates = _rates(train, [0, 25, 50, 100])
     assert np.allclose(rates, [0.0, 0.0025, 0.005, 0.01], rtol=1e-5, atol=1e-9)
 
@@ -45,7 +45,7 @@ def test_warmup_rises_linearly():
 @pytest.mark.parametrize("steps, warmup, says", [(0, 0, "give a step budget"), (100, 100, "must exceed"),
                                                  (50, 400, "must exceed")])
 def test_cosine_without_a_step_budget_after_its_warmup_is_one_line(steps, warmup, says):
-    train = preset("tiny").train.__class__(schedule="cosine", warmup_steps=warmup, max_steps=steps)
+    train = TrainConfig(schedule="cosine", warmup_steps=warmup, max_steps=steps)
     with pytest.raises(UserError, match=says):
         learning_rate(train)
 
