@@ -5,7 +5,9 @@ For a trained model directory, scores on the same validation and test sets (same
 model's decoding settings): ``model.weights.h5`` (best validation BLEU during training), each kept checkpoint
 alone, and ``nmt average --last N`` for every N from 2 to the number kept. The row with the best validation
 BLEU is the one chosen (the test set plays no part in the choice). ``--moses LANG`` adds test BLEU in the
-convention of published Multi30k results (lowercased, Moses-tokenized, as ``nmt evaluate --moses``). Writes
+convention of published Multi30k results (lowercased, Moses-tokenized, as ``nmt evaluate --moses``).
+``--decodes 5:0.6,5:1.0`` then decodes the chosen weights with each listed beam size and length penalty
+as well, and chooses among those (and the model's own setting) on validation too. Writes
 OUT/NAME.json and .md (OUT: results/ by default) and keeps each row's translations (gzip) in
 OUT/NAME_hypotheses/, so that its BLEU can be re-scored.
 
@@ -35,6 +37,8 @@ def main(argv=None):
     p.add_argument("--valid-source", default=str(M30K / "val.en.gz"), help="validation source (for the choice)")
     p.add_argument("--valid-reference", default=str(M30K / "val.de.gz"), help="validation reference")
     p.add_argument("--moses", metavar="LANG", help="also score the test set lowercased and Moses-tokenized")
+    p.add_argument("--decodes", type=decodes, default=[], metavar="BEAM:PENALTY,...",
+                   help="other beam sizes and length penalties to try on the chosen weights (chosen on validation)")
     report_options(p, ROOT, "average")
     args = p.parse_args(argv)
     header = start_script(args)  # refuses a dirty checkout; runs a copy of the code
@@ -55,22 +59,38 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     kept = checkpoints(args.model)
     best_step = max((m for m in md.read_metrics(args.model) if m.get("best")), key=lambda m: m["step"])["step"]
-    rows = []
+    rows, decode_rows = [], []
+    tmp = tempfile.TemporaryDirectory()
 
-    def evaluate(label, translator):
-        row = {"weights": label}
+    def weights(label):  # the translator of a row's weights
+        if label.startswith("model.weights.h5"):
+            return Translator.load(args.model)
+        if label.startswith("checkpoint "):
+            translator = Translator.load(args.model)
+            step = int(label.split()[1])
+            prefix = dict(kept)[step]
+            for w, value in zip(translator.model.weights,
+                                read_weights(translator.model, translator_config(args.model), prefix)):
+                w.assign(value)
+            return translator
+        return Translator.load(Path(tmp.name) / f"avg{int(label.split()[3])}")
+
+    def evaluate(label, translator, table=rows, beam_size=None, length_penalty=None):
+        row, number = {"weights": label}, len(rows) + len(decode_rows)
+        if beam_size is not None:
+            row.update(beam_size=beam_size, length_penalty=length_penalty)
         for part, (srcs, refs) in sets.items():
-            hyps = [h.text for h in translator.translate(srcs)]
+            hyps = [h.text for h in translator.translate(srcs, beam_size=beam_size, length_penalty=length_penalty)]
             s = score(hyps, refs)
             prefix = "" if part == "test" else "valid_"
             row.update({f"{prefix}bleu": s.bleu, f"{prefix}chrf": s.chrf, f"{prefix}bleu_signature": s.bleu_signature,
                         f"{prefix}hypotheses": benchinfo.keep_hypotheses(
-                            out.parent / f"{args.name}_hypotheses" / f"{len(rows)}.{part}.hyp.gz", hyps)})
+                            out.parent / f"{args.name}_hypotheses" / f"{number}.{part}.hyp.gz", hyps)})
             if args.moses and part == "test":
                 m = score(hyps, refs, moses=args.moses)
                 row.update({"bleu_moses": m.bleu, "bleu_moses_signature": m.bleu_signature})
-        rows.append(row)
-        print(json.dumps(rows[-1]), flush=True)
+        table.append(row)
+        print(json.dumps(row), flush=True)
 
     translator = Translator.load(args.model)
     evaluate(f"model.weights.h5 (best validation BLEU, step {best_step})", translator)
@@ -79,18 +99,28 @@ def main(argv=None):
                             read_weights(translator.model, translator_config(args.model), prefix)):
             w.assign(value)
         evaluate(f"checkpoint {step} alone", translator)
-    with tempfile.TemporaryDirectory() as tmp:
-        for n in range(2, len(kept) + 1):
-            summary = average(args.model, Path(tmp) / f"avg{n}", last=n)
-            evaluate(f"mean of the last {n} checkpoints (steps {', '.join(map(str, summary['steps']))})",
-                     Translator.load(Path(tmp) / f"avg{n}"))
+    for n in range(2, len(kept) + 1):
+        summary = average(args.model, Path(tmp.name) / f"avg{n}", last=n)
+        evaluate(f"mean of the last {n} checkpoints (steps {', '.join(map(str, summary['steps']))})",
+                 Translator.load(Path(tmp.name) / f"avg{n}"))
     d = translator.decode_config
     chosen = max(rows, key=lambda r: r["valid_bleu"])  # the first of equals: the simplest weights
+    decode_rows.append({**chosen, "beam_size": d.beam_size, "length_penalty": d.length_penalty})
+    others = [(b, lp) for b, lp in args.decodes if (b, lp) != (d.beam_size, d.length_penalty)]
+    if others:
+        chosen_translator = weights(chosen["weights"])
+        for b, lp in others:
+            evaluate(chosen["weights"], chosen_translator, decode_rows, b, lp)
+    tmp.cleanup()
+    chosen_decode = max(decode_rows, key=lambda r: r["valid_bleu"])  # the first of equals: the model's own
     result = {"name": args.name, **header, "model": benchinfo.shown_path(args.model),
               "source": benchinfo.shown_path(args.source), "sentences": len(sources),
               "valid_source": benchinfo.shown_path(args.valid_source), "valid_sentences": len(sets["valid"][0]),
               "decode": {"beam_size": d.beam_size, "length_penalty": d.length_penalty},
-              "chosen": chosen["weights"], "rows": rows}
+              "chosen": chosen["weights"], "rows": rows,
+              "chosen_decode": {"beam_size": chosen_decode["beam_size"],
+                                "length_penalty": chosen_decode["length_penalty"]},
+              "decode_rows": decode_rows if others else []}
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     lines = ["# Checkpoint averaging (`nmt average`)", "", f"Command: `{result['command']}`",
              benchinfo.markdown_header(result), "",
@@ -105,10 +135,31 @@ def main(argv=None):
         b = "**" if r is chosen else ""
         lines.append(f"| {b}{r['weights']}{b} | {b}{r['valid_bleu']:.2f}{b} | {r['bleu']:.2f} | {r['chrf']:.2f} |"
                      + (f" {r['bleu_moses']:.2f} |" if args.moses else ""))
+    if others:
+        lines += ["", "The chosen weights with other beam sizes and length penalties; the setting with the best "
+                  "validation BLEU is chosen (**bold**; the first of equals, the model's own setting first):", "",
+                  "| beam | length penalty | valid BLEU | test BLEU | test chrF |"
+                  + (" test BLEU, Moses lc |" if args.moses else ""),
+                  "|---|---|---|---|---|" + ("---|" if args.moses else "")]
+        for r in decode_rows:
+            b = "**" if r is chosen_decode else ""
+            lines.append(f"| {b}{r['beam_size']}{b} | {b}{r['length_penalty']}{b} | {b}{r['valid_bleu']:.2f}{b} | "
+                         f"{r['bleu']:.2f} | {r['chrf']:.2f} |" + (f" {r['bleu_moses']:.2f} |" if args.moses else ""))
     lines += ["", f"BLEU signature: `{rows[0]['bleu_signature']}`"]
     lines += [f"Moses convention: `{rows[0]['bleu_moses_signature']}`" if args.moses else "", ""]
     out.with_suffix(".md").write_text("\n".join(lines))
     print(out.with_suffix(".md").read_text())
+
+
+def decodes(text: str) -> list[tuple[int, float]]:
+    """``"5:0.6,5:1.0"`` -> [(5, 0.6), (5, 1.0)]; argparse turns a ValueError into a one-line usage error."""
+    out = []
+    for item in filter(None, (t.strip() for t in text.split(","))):
+        beam, sep, penalty = item.partition(":")
+        if not sep or int(beam) < 1 or float(penalty) < 0:
+            raise ValueError(item)
+        out.append((int(beam), float(penalty)))
+    return out
 
 
 def translator_config(path):

@@ -66,7 +66,8 @@ def test_bench_average_rows_rescore(trained, tmp_path):
     (folder / "valid.tgt").write_text("\n".join(refs[:-21:-1]) + "\n")
     script("bench_average", "--model", folder / "m", "--source", folder / "test.src",
            "--reference", folder / "test.tgt", "--valid-source", folder / "valid.src",
-           "--valid-reference", folder / "valid.tgt", "--moses", "de", "--name", "avg", "--out", tmp_path)
+           "--valid-reference", folder / "valid.tgt", "--moses", "de", "--name", "avg", "--out", tmp_path,
+           "--decodes", "1:0,2:1.5")
     report = json.loads((tmp_path / "avg.json").read_text())
     markdown = (tmp_path / "avg.md").read_text()
     assert_provenance(report, markdown)
@@ -94,7 +95,30 @@ def test_bench_average_rows_rescore(trained, tmp_path):
     same = report["rows"][labels.index(f"checkpoint {best} alone")]
     assert kept(report["rows"][0]["hypotheses"]) == kept(same["hypotheses"])
     assert report["rows"][0]["bleu"] == same["bleu"]
+    # then the chosen weights with each --decodes setting after the model's own; chosen on validation too
+    decode_rows = report["decode_rows"]
+    assert [(r["beam_size"], r["length_penalty"]) for r in decode_rows][1:] == [(1, 0.0), (2, 1.5)]
+    assert all(r["weights"] == report["chosen"] for r in decode_rows)
+    assert decode_rows[0]["hypotheses"] == next(r for r in report["rows"] if r["weights"] == report["chosen"])[
+        "hypotheses"]
+    files = [r["hypotheses"] for r in report["rows"] + decode_rows[1:]]
+    assert len(set(files)) == len(files)  # no row's translations overwrite another's
+    for row in decode_rows:
+        assert bleu(kept(row["hypotheses"]), refs) == row["bleu"]
+        assert bleu(kept(row["valid_hypotheses"]), refs[:-21:-1]) == row["valid_bleu"]
+    best_valid = max(r["valid_bleu"] for r in decode_rows)
+    first_best = next(r for r in decode_rows if r["valid_bleu"] == best_valid)
+    assert report["chosen_decode"] == {"beam_size": first_best["beam_size"],
+                                       "length_penalty": first_best["length_penalty"]}
+    assert f"| **{first_best['beam_size']}** | **{first_best['length_penalty']}** |" in markdown
     assert not (ROOT / "results" / "avg.json").exists()
+
+
+def test_bench_average_refuses_a_bad_decodes_list(tmp_path):
+    for bad in ("5", "0:0.6", "4:-1", "a:b"):
+        done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_average.py"), "--model", str(tmp_path),
+                               "--decodes", bad], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and "--decodes" in done.stderr and "Traceback" not in done.stderr
 
 
 @pytest.mark.slow  # 15 s; tests/unit/test_curve.py covers its arithmetic
