@@ -62,18 +62,13 @@ def main(argv=None):
     rows, decode_rows = [], []
     tmp = tempfile.TemporaryDirectory()
 
-    def weights(label):  # the translator of a row's weights
-        if label.startswith("model.weights.h5"):
-            return Translator.load(args.model)
-        if label.startswith("checkpoint "):
-            translator = Translator.load(args.model)
-            step = int(label.split()[1])
-            prefix = dict(kept)[step]
-            for w, value in zip(translator.model.weights,
-                                read_weights(translator.model, translator_config(args.model), prefix)):
-                w.assign(value)
-            return translator
-        return Translator.load(Path(tmp.name) / f"avg{int(label.split()[3])}")
+    loaders = {}  # each row's weights: how to load them again (for --decodes)
+
+    def assign(translator, prefix):  # a kept checkpoint's weights into the translator's model
+        for w, value in zip(translator.model.weights,
+                            read_weights(translator.model, translator_config(args.model), prefix)):
+            w.assign(value)
+        return translator
 
     def evaluate(label, translator, table=rows, beam_size=None, length_penalty=None):
         row, number = {"weights": label}, len(rows) + len(decode_rows)
@@ -92,25 +87,28 @@ def main(argv=None):
         table.append(row)
         print(json.dumps(row), flush=True)
 
-    translator = Translator.load(args.model)
-    evaluate(f"model.weights.h5 (best validation BLEU, step {best_step})", translator)
+    label = f"model.weights.h5 (best validation BLEU, step {best_step})"
+    loaders[label] = lambda: Translator.load(args.model)
+    translator = loaders[label]()
+    evaluate(label, translator)
     for step, prefix in kept:
-        for w, value in zip(translator.model.weights,
-                            read_weights(translator.model, translator_config(args.model), prefix)):
-            w.assign(value)
-        evaluate(f"checkpoint {step} alone", translator)
+        label = f"checkpoint {step} alone"
+        loaders[label] = lambda prefix=prefix: assign(Translator.load(args.model), prefix)
+        evaluate(label, assign(translator, prefix))
     for n in range(2, len(kept) + 1):
         summary = average(args.model, Path(tmp.name) / f"avg{n}", last=n)
-        evaluate(f"mean of the last {n} checkpoints (steps {', '.join(map(str, summary['steps']))})",
-                 Translator.load(Path(tmp.name) / f"avg{n}"))
+        label = f"mean of the last {n} checkpoints (steps {', '.join(map(str, summary['steps']))})"
+        loaders[label] = lambda n=n: Translator.load(Path(tmp.name) / f"avg{n}")
+        evaluate(label, loaders[label]())
     d = translator.decode_config
     chosen = max(rows, key=lambda r: r["valid_bleu"])  # the first of equals: the simplest weights
-    decode_rows.append({**chosen, "beam_size": d.beam_size, "length_penalty": d.length_penalty})
     others = [(b, lp) for b, lp in args.decodes if (b, lp) != (d.beam_size, d.length_penalty)]
-    if others:
-        chosen_translator = weights(chosen["weights"])
-        for b, lp in others:
+    if others:  # the chosen weights loaded again: the model's own setting first, then each other one
+        chosen_translator = loaders[chosen["weights"]]()
+        for b, lp in [(d.beam_size, d.length_penalty), *others]:
             evaluate(chosen["weights"], chosen_translator, decode_rows, b, lp)
+    else:
+        decode_rows.append({**chosen, "beam_size": d.beam_size, "length_penalty": d.length_penalty})
     tmp.cleanup()
     chosen_decode = max(decode_rows, key=lambda r: r["valid_bleu"])  # the first of equals: the model's own
     result = {"name": args.name, **header, "model": benchinfo.shown_path(args.model),
