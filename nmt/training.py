@@ -186,8 +186,9 @@ class Trainer:
         self.best_bleu = tf.Variable(-1.0, trainable=False, dtype=tf.float32)
         self.bad_evals = tf.Variable(0, trainable=False, dtype=tf.int64)
         self.tokens_seen = tf.Variable(0, trainable=False, dtype=tf.int64)
-        self.ckpt = checkpoint(self.model, self.optimizer, best_bleu=self.best_bleu, bad_evals=self.bad_evals,
-                               tokens_seen=self.tokens_seen)
+        # Training seconds so far, across resumes: the clock of metrics.jsonl and of --time-budget.
+        self.seconds_trained = tf.Variable(0.0, trainable=False, dtype=tf.float64)
+        self.ckpt = checkpoint(self.model, self.optimizer, **self._state())
         self.manager = tf.train.CheckpointManager(self.ckpt, self.dir / md.CHECKPOINTS, max_to_keep=tc.keep_checkpoints)
         if resume and self.manager.latest_checkpoint is None:  # stopped before its first checkpoint
             log.info("%s has no checkpoint yet: starting at step 0 with its saved configuration and tokenizer",
@@ -216,13 +217,23 @@ class Trainer:
         raise UserError(f"every checkpoint in {self.dir / md.CHECKPOINTS} is damaged; restore the folder from a copy "
                         "or train a new --model-dir")
 
+    def _state(self) -> dict:
+        return {"best_bleu": self.best_bleu, "bad_evals": self.bad_evals, "tokens_seen": self.tokens_seen,
+                "train_seconds": self.seconds_trained}
+
     def _restore(self, prefix: str) -> None:
-        try:
-            self.ckpt.restore(prefix).assert_existing_objects_matched()
-        except AssertionError:  # written before checkpoints held the dropout RNG state: restore the rest
-            checkpoint(self.model, self.optimizer, rng=False, best_bleu=self.best_bleu, bad_evals=self.bad_evals,
-                       tokens_seen=self.tokens_seen).restore(prefix).assert_existing_objects_matched()
+        """Restore what ``prefix`` holds; a checkpoint from an older nmt lacks parts added since (the
+        dropout RNG state, the training seconds), and each part it has is restored all the same."""
+        held = {name.split("/")[0] for name, _ in tf.train.list_variables(prefix)}
+        state = {k: v for k, v in self._state().items() if k in held}
+        parts = checkpoint(self.model, self.optimizer, rng="rng" in held, **state)
+        parts.restore(prefix).assert_existing_objects_matched()
+        self.ckpt.save_counter.assign(parts.save_counter.read_value())  # restored with the parts, not into self.ckpt
+        if "rng" not in held:
             log.info("%s predates saved dropout RNG state: the resumed run draws different dropout masks", prefix)
+        if "train_seconds" not in held:  # metrics.jsonl has the clock at its validations
+            lines = [m for m in md.read_metrics(self.dir) if m.get("step", 0) <= self.step and "train_seconds" in m]
+            self.seconds_trained.assign(float(lines[-1]["train_seconds"]) if lines else 0.0)
 
     @property
     def step(self) -> int:
@@ -275,6 +286,7 @@ class Trainer:
     def _evaluate_and_save(self, writer, train_loss, tokens_per_s, train_seconds) -> bool:
         """Validate, checkpoint, keep the best weights. Returns True when the run should stop here
         (``--patience`` validations without a gain, or the validation BLEU reached ``--target-bleu``)."""
+        self.seconds_trained.assign(train_seconds)  # saved with the checkpoint below
         metrics = {"step": self.step, "train_loss": round(train_loss, 4), "tokens_per_second": round(tokens_per_s, 1),
                    "train_seconds": round(train_seconds, 1)}
         metrics.update(self.validate())
@@ -334,14 +346,17 @@ class Trainer:
         elif max_steps is not None:
             bar = TrainingBar("steps", max_steps, self.step, self.progress)
         else:
-            bar = TrainingBar("time", tc.time_budget, 0, self.progress)
-        stop = self.step >= (max_steps or float("inf"))
+            bar = TrainingBar("time", tc.time_budget, self._seconds(), self.progress)
+        stop = self.step >= (max_steps or float("inf")) or bool(tc.time_budget) and self._seconds() >= tc.time_budget
         with self._logging_beside(bar):
             seconds, tokens, losses, history = self._loop(iter(ds), bar, writer, max_steps, stop)
         bar.close()
         if not (self.dir / md.WEIGHTS).exists():
             self._evaluate_and_save(writer, float(np.mean(losses)) if losses else float("nan"), 0.0, seconds)
         return TrainResult(self.step, seconds, tokens, float(self.best_bleu.numpy()), history)
+
+    def _seconds(self) -> float:
+        return float(self.seconds_trained.numpy())
 
     def _logging_beside(self, bar):
         """Log lines printed above the progress bar instead of through it."""
@@ -352,9 +367,10 @@ class Trainer:
         return logging_redirect_tqdm()
 
     def _loop(self, it, bar, writer, max_steps, stop) -> tuple:
-        """Updates and validations until a limit; returns (training seconds, target tokens, losses, history)."""
+        """Updates and validations until a limit; returns (training seconds and target tokens of the whole
+        run, resumes included; losses; history)."""
         tc = self.config.train
-        train_seconds, tokens, losses, history = 0.0, 0, [], []
+        train_seconds, tokens, losses, history = self._seconds(), int(self.tokens_seen.numpy()), [], []
         window_tokens, window_time = 0, 0.0
         while not stop:
             batches = [next(it) for _ in range(tc.accumulate)]
