@@ -22,6 +22,14 @@ def _seconds(folder):
     return [(m["step"], m["train_seconds"]) for m in md.read_metrics(folder)]
 
 
+def _rate_counts_every_token(metrics: dict, checkpoint_prefix) -> None:
+    """tokens/s x seconds on a metrics line = the target tokens the whole run has seen (the checkpoint's
+    count), within what rounding both to 0.1 allows; a clock that restarted would give this process's only."""
+    seen = int(_variables(checkpoint_prefix)["tokens_seen/.ATTRIBUTES/VARIABLE_VALUE"])
+    rate, secs = metrics["tokens_per_second"], metrics["train_seconds"]
+    assert abs(rate * secs - seen) <= 0.05 * (rate + secs) + 0.01, (rate, secs, seen)
+
+
 def test_seconds_carry_across_a_resume_and_count_against_the_time_budget(tmp_path):
     files = _files(tmp_path)
     model = tmp_path / "m"
@@ -35,6 +43,7 @@ def test_seconds_carry_across_a_resume_and_count_against_the_time_budget(tmp_pat
     assert after[1][1] < after[2][1]  # the clock went on from step 4's, not from zero
     result = json.loads(out.strip().splitlines()[-1])
     assert abs(result["train_seconds"] - after[2][1]) <= 0.05  # the whole run's seconds, as metrics.jsonl says
+    _rate_counts_every_token(md.read_metrics(model)[-1], model / "checkpoints" / "ckpt-6")
     # A budget the run has already spent: a resume stops without another update.
     spent_minutes = after[2][1] / 60 / 2
     code, out, err = run(["train", "--model-dir", str(model), "--resume", "--steps", "100",
@@ -63,6 +72,7 @@ def test_a_checkpoint_without_the_clock_resumes_exactly_and_takes_its_seconds_fr
     assert code == 0, err
     seconds = _seconds(tmp_path / "cut")
     assert [s for s, _ in seconds] == [2, 4, 4] and seconds[0][1] < seconds[2][1]
+    _rate_counts_every_token(md.read_metrics(tmp_path / "cut")[-1], ckpts / "ckpt-4")
     whole, cut = _variables(tmp_path / "whole" / "checkpoints" / "ckpt-4"), _variables(ckpts / "ckpt-4")
     assert whole.keys() == cut.keys()
     for name in whole:
