@@ -6,7 +6,8 @@ translates the source file once untimed on its first batch (tracing), then all o
 and beam 4. ``--code DIR`` also runs every row with the ``nmt`` package of another checkout (for
 example ``git worktree add /tmp/before HEAD~1``): the ratio column compares the versions in one run,
 and the report says whether they produced identical translations. ``--inter-op N`` also runs the
-current code with N TensorFlow inter-op threads (``TF_NUM_INTEROP_THREADS``). ``--rounds R`` runs every
+current code with N TensorFlow inter-op threads (``TF_NUM_INTEROP_THREADS``), and ``--env NAME=VALUE``
+with that environment variable set (for example ``TF_ENABLE_ONEDNN_OPTS=0``). ``--rounds R`` runs every
 process R times, interleaved (all code versions once, then again): a machine's speed drifts between
 processes by more than the differences worth measuring, so each row reports the median over rounds and
 its ratio is the median of the ratios paired within a round. Writes OUT/NAME.json and .md (OUT: results/
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 M30K = ROOT.parent / "shared" / "data" / "multi30k"
 
 CHILD = r"""
-import json, sys, time
+import json, os, sys, time
 from pathlib import Path
 code, spec = sys.argv[1], json.loads(sys.argv[2])
 sys.path.insert(0, code)
@@ -40,7 +41,8 @@ from nmt.translator import Translator
 
 translator = Translator.load(spec["model"])
 sources = read_lines(spec["source"])
-row = {"package": str(Path(nmt.__file__).resolve().parents[1])}
+row = {"package": str(Path(nmt.__file__).resolve().parents[1]),
+       "environment": {name: os.environ.get(name) for name in spec["env"]}}
 for name, beam in (("greedy", 1), ("beam4", 4)):
     translator.translate(sources[: spec["batch_size"]], beam_size=beam, batch_size=spec["batch_size"])
     seconds = []
@@ -79,6 +81,8 @@ def main(argv=None):
     p.add_argument("--batch-size", action="append", type=int, default=[], help="sentences per batch (repeatable)")
     p.add_argument("--inter-op", action="append", type=int, default=[],
                    help="also run the current code with this many TensorFlow inter-op threads (repeatable)")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="also run the current code with this environment variable set (repeatable)")
     p.add_argument("--repeats", type=int, default=3, help="timed passes over the source; the median counts")
     p.add_argument("--rounds", type=int, default=1,
                    help="processes per row, interleaved across code versions; the median counts")
@@ -86,6 +90,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.rounds < 1 or args.repeats < 1:
         p.error("--rounds and --repeats must be at least 1")
+    settings = [item.partition("=") for item in args.env]
+    if any(not name or not sep for name, sep, _ in settings):
+        p.error("--env takes NAME=VALUE")
     sys.path.insert(0, str(ROOT))
     from nmt.benchinfo import start_script
 
@@ -96,8 +103,10 @@ def main(argv=None):
     # the current code runs from the copy benchinfo.start made (commits during the run change nothing)
     snapshot = Path(nmt.__path__[0]).parent
     # (label, checkout described, package run, environment): the current code (run from the snapshot, even when a
-    # --code names this same checkout) with each --inter-op count first, then as it is, then each --code as it is
+    # --code names this same checkout) with each --inter-op count and --env setting first, then as it is, then each
+    # --code as it is
     codes = [(f"current, {n} inter-op", ROOT, snapshot, {"TF_NUM_INTEROP_THREADS": str(n)}) for n in args.inter_op]
+    codes += [(f"current, {name}={value}", ROOT, snapshot, {name: value}) for name, _, value in settings]
     codes += [("current", ROOT, snapshot, {})] + [(Path(c).name, Path(c).resolve(), Path(c).resolve(), {})
                                                   for c in args.code]
     # described now, as they run: edits to a checkout during the run must not relabel the code that ran
@@ -110,7 +119,8 @@ def main(argv=None):
             for batch in args.batch_size or [64]:
                 for label, _, code, env in codes:
                     key = (model, batch, label)
-                    spec = {"model": model, "source": args.source, "batch_size": batch, "repeats": args.repeats}
+                    spec = {"model": model, "source": args.source, "batch_size": batch, "repeats": args.repeats,
+                            "env": env}
                     done = subprocess.run([sys.executable, "-c", CHILD, str(code), json.dumps(spec)],
                                           capture_output=True, text=True, env={**os.environ, **env})
                     if done.returncode != 0:

@@ -207,24 +207,29 @@ def test_bench_ctranslate2_rows_rescore(trained, tmp_path):
 
 
 # With --code, a second process translates with the checkout itself as the 'other' code version (and a
-# third with one inter-op thread), so that the ratio column compares real timings: 14 s more per process
-# (of CPU; 55 s in all on the 2-core machine under load).
+# third with one inter-op thread, a fourth with an environment variable set), so that the ratio column compares
+# real timings: 14 s more per process (of CPU; about 75 s in all on the 2-core machine under load).
 @pytest.mark.parametrize("other", [None, pytest.param(ROOT, marks=pytest.mark.slow)], ids=["current", "with-code"])
 def test_bench_decoding_rows_are_consistent(trained, tmp_path, other):
     folder, src, _ = trained
     script("bench_decoding", "--model", folder / "m", "--source", folder / "test.src", "--repeats", "1",
            "--batch-size", "16", "--name", "dec", "--out", tmp_path,
-           *(["--code", other, "--inter-op", "1", "--rounds", "2"] if other else []))
+           *(["--code", other, "--inter-op", "1", "--env", "TF_CPP_MIN_LOG_LEVEL=3", "--rounds", "2"]
+             if other else []))
     report = json.loads((tmp_path / "dec.json").read_text())
     markdown = (tmp_path / "dec.md").read_text()
     assert_provenance(report, markdown)
-    codes = ["current, 1 inter-op", "current", other.name] if other else ["current"]
+    codes = ["current, 1 inter-op", "current, TF_CPP_MIN_LOG_LEVEL=3", "current", other.name] if other else ["current"]
     assert [r["code"] for r in report["rows"]] == list(report["codes"]) == codes
     by_code = {r["code"]: r for r in report["rows"]}
     base = by_code[codes[-1]]  # the ratios' denominator: the last code version
     # the current code runs from the snapshot taken at the start, a --code checkout (even this one) as it is
     for label in codes:
         assert (by_code[label]["package"] == str(ROOT.resolve())) == (label == getattr(other, "name", None)), label
+    # each process saw the environment its label names, and only that one
+    expected = {"current, 1 inter-op": {"TF_NUM_INTEROP_THREADS": "1"},
+                "current, TF_CPP_MIN_LOG_LEVEL=3": {"TF_CPP_MIN_LOG_LEVEL": "3"}}
+    assert {r["code"]: r["environment"] for r in report["rows"]} == {c: expected.get(c, {}) for c in codes}
     for row in report["rows"]:
         assert row["batch_size"] == 16
         for kind in ("greedy", "beam4"):
