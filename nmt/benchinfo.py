@@ -74,13 +74,26 @@ def provenance(root=None) -> dict:
             "commit": git("rev-parse", "HEAD"), "clean_tree": None if status is None else status == ""}
 
 
+# Environment variables read once when TensorFlow starts that change its speed (or its summation order): a
+# report records those set when it began, since its command line alone would not reproduce the run.
+SPEED_SETTINGS = ("TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
+                  "TF_XLA_FLAGS")
+
+
+def speed_settings() -> dict:
+    """The :data:`SPEED_SETTINGS` set in this process' environment."""
+    import os
+
+    return {name: os.environ[name] for name in SPEED_SETTINGS if name in os.environ}
+
+
 def start(allow_dirty: bool = False, root=None) -> dict:
     """Call first in a benchmark: the report's header (UTC date, commit, clean-tree flag, command,
-    machine, versions). A checkout with uncommitted changes is refused unless ``allow_dirty`` (the
-    report then says so), and the ``nmt`` package is copied aside for the run: child processes import
-    the copy (``PYTHONPATH``) and so do this process' later imports, so commits made while a benchmark
-    runs cannot change the code it measures. Outside a git checkout (an installed package) the commit
-    and flag are null and nothing is refused."""
+    TensorFlow's speed settings in the environment, machine, versions). A checkout with uncommitted
+    changes is refused unless ``allow_dirty`` (the report then says so), and the ``nmt`` package is
+    copied aside for the run: child processes import the copy (``PYTHONPATH``) and so do this process'
+    later imports, so commits made while a benchmark runs cannot change the code it measures. Outside a
+    git checkout (an installed package) the commit and flag are null and nothing is refused."""
     import atexit
     import json
     import os
@@ -107,7 +120,8 @@ def start(allow_dirty: bool = False, root=None) -> dict:
     if not os.environ.get("NMT_CHECKOUT"):  # shown_path names files against the checkout, not the copy
         os.environ["NMT_CHECKOUT"] = str(Path(root).resolve() if root else package.parent)
     nmt.__path__[:] = [str(snapshot / "nmt")]  # modules imported from now on come from the copy
-    return {**info, "command": command(), "machine": machine(), "versions": versions(), "code_snapshot": True}
+    return {**info, "command": command(), "environment": speed_settings(), "machine": machine(),
+            "versions": versions(), "code_snapshot": True}
 
 
 def report_options(parser, root, name: str | None, work: str | None = None, name_help: str | None = None) -> None:
@@ -186,7 +200,10 @@ def keep_hypotheses(path, texts) -> str:
 def markdown_header(report: dict) -> str:
     """One Markdown line of a report's provenance."""
     clean = {True: "clean tree", False: "UNCOMMITTED CHANGES", None: "not a git checkout"}[report.get("clean_tree")]
-    return f"Date (UTC): {report.get('utc_date')}; commit `{report.get('commit')}` ({clean})."
+    line = f"Date (UTC): {report.get('utc_date')}; commit `{report.get('commit')}` ({clean})."
+    if report.get("environment"):  # settings the command line does not show
+        line += " Environment: " + ", ".join(f"`{k}={v}`" for k, v in report["environment"].items()) + "."
+    return line
 
 
 def machine_line(report: dict) -> str:

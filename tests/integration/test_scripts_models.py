@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from nmt import benchinfo
 from tests.integration.test_cli import run, write_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +39,7 @@ def bleu(hyps, refs) -> float:
 def assert_provenance(report: dict, markdown: str):
     assert report["utc_date"].endswith("Z") and report["code_snapshot"] is True
     assert "commit" in report and "clean_tree" in report and report["command"]
+    assert report["environment"] == benchinfo.speed_settings()  # the scripts inherit this process' settings
     assert "Date (UTC): " in markdown
 
 

@@ -24,6 +24,24 @@ def test_the_markdown_header_says_whether_the_tree_was_clean():
     assert "(not a git checkout)" in benchinfo.markdown_header({"utc_date": "d", "commit": None, "clean_tree": None})
 
 
+def test_reports_record_the_speed_settings_the_command_line_does_not_show(monkeypatch):
+    for name in benchinfo.SPEED_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "2")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")  # logging only: not a speed setting
+    settings = benchinfo.speed_settings()
+    assert settings == {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTEROP_THREADS": "2"}
+    line = benchinfo.markdown_header({"utc_date": "d", "commit": "c", "clean_tree": True, "environment": settings})
+    assert line == "Date (UTC): d; commit `c` (clean tree). Environment: `TF_ENABLE_ONEDNN_OPTS=0`, " \
+                   "`TF_NUM_INTEROP_THREADS=2`."
+    for name in benchinfo.SPEED_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    assert benchinfo.speed_settings() == {}
+    assert "Environment" not in benchinfo.markdown_header({"utc_date": "d", "commit": "c", "clean_tree": True,
+                                                           "environment": {}})
+
+
 def test_the_machine_line_names_what_the_report_recorded():
     report = {"machine": benchinfo.machine(), "versions": benchinfo.versions()}  # what every script records
     line = benchinfo.machine_line(report)
