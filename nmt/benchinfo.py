@@ -82,8 +82,6 @@ SPEED_SETTINGS = ("TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INT
 
 def speed_settings() -> dict:
     """The :data:`SPEED_SETTINGS` set in this process' environment."""
-    import os
-
     return {name: os.environ[name] for name in SPEED_SETTINGS if name in os.environ}
 
 

@@ -210,7 +210,7 @@ def test_bench_ctranslate2_rows_rescore(trained, tmp_path):
 
 # With --code, a second process translates with the checkout itself as the 'other' code version (and a
 # third with one inter-op thread, a fourth with an environment variable set), so that the ratio column compares
-# real timings: 14 s more per process (of CPU; about 75 s in all on the 2-core machine under load).
+# real timings: both variants together took 70 s on the idle 2-core machine.
 @pytest.mark.parametrize("other", [None, pytest.param(ROOT, marks=pytest.mark.slow)], ids=["current", "with-code"])
 def test_bench_decoding_rows_are_consistent(trained, tmp_path, other):
     folder, src, _ = trained

@@ -24,7 +24,13 @@ def test_the_markdown_header_says_whether_the_tree_was_clean():
     assert "(not a git checkout)" in benchinfo.markdown_header({"utc_date": "d", "commit": None, "clean_tree": None})
 
 
-def test_reports_record_the_speed_settings_the_command_line_does_not_show(monkeypatch):
+def test_reports_record_the_speed_settings_the_command_line_does_not_show(tmp_path, monkeypatch):
+    import nmt
+
+    monkeypatch.setattr(nmt, "__path__", list(nmt.__path__))  # start() points the package at its code copy
+    monkeypatch.setenv("PYTHONPATH", "")
+    monkeypatch.setenv("NMT_PROVENANCE", "")
+    monkeypatch.setenv("NMT_CHECKOUT", "")
     for name in benchinfo.SPEED_SETTINGS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -32,6 +38,7 @@ def test_reports_record_the_speed_settings_the_command_line_does_not_show(monkey
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")  # logging only: not a speed setting
     settings = benchinfo.speed_settings()
     assert settings == {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTEROP_THREADS": "2"}
+    assert benchinfo.start(root=tmp_path)["environment"] == settings  # what every report's header holds
     line = benchinfo.markdown_header({"utc_date": "d", "commit": "c", "clean_tree": True, "environment": settings})
     assert line == "Date (UTC): d; commit `c` (clean tree). Environment: `TF_ENABLE_ONEDNN_OPTS=0`, " \
                    "`TF_NUM_INTEROP_THREADS=2`."
